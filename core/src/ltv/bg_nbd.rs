@@ -1,0 +1,480 @@
+//! BG/NBD: Fader, Hardie & Lee (2005), "Counting your customers the easy way: an alternative
+//! to the Pareto/NBD model", Marketing Science 24(2), 275–284.
+//!
+//! While alive a customer buys as a Poisson process with rate λ ~ Gamma(r, α); after each
+//! purchase she drops out with probability p ~ Beta(a, b).
+
+use serde::{Deserialize, Serialize};
+
+use super::fit::{self, FitOptions, FitReport, Objective};
+use super::special::{digamma, hyp2f1, ln_beta, ln_gamma, log_add_exp};
+use super::{check_t, rows, TransactionModel};
+use crate::{Error, Result};
+
+/// A BG/NBD model (parameters r, α, a, b in the data's time unit).
+///
+/// # Example
+/// ```
+/// use yutang::ltv::{BgNbd, TransactionModel};
+/// // Fader, Hardie & Lee (2005) CDNOW parameters, weeks.
+/// let m = BgNbd::new(0.243, 4.414, 0.793, 2.426)?;
+/// let e = m.conditional_expected_number_of_purchases_up_to_time(39.0, 2.0, 30.43, 38.86)?;
+/// assert!((e - 1.226).abs() < 0.01); // the paper reports 1.226
+/// # Ok::<(), yutang::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BgNbd {
+    /// Shape of the Gamma distribution of purchase rates.
+    pub r: f64,
+    /// Scale (in time units) of the Gamma distribution of purchase rates.
+    pub alpha: f64,
+    /// First shape of the Beta distribution of dropout probabilities.
+    pub a: f64,
+    /// Second shape of the Beta distribution of dropout probabilities.
+    pub b: f64,
+    /// Fit facts, if the model was fitted (None when built from parameters).
+    pub report: Option<FitReport>,
+}
+
+pub(crate) fn check_params(names: &[&str], values: &[f64]) -> Result<()> {
+    for (n, &v) in names.iter().zip(values) {
+        if !v.is_finite() || v <= 0.0 {
+            return Err(Error::invalid(*n, format!("{v}"), "must be finite and > 0"));
+        }
+    }
+    Ok(())
+}
+
+/// Data prepared for a continuous-time fit: unique rows, weights, time scale.
+pub(crate) struct Prepared {
+    pub x: Vec<f64>,
+    pub tx: Vec<f64>,
+    pub t: Vec<f64>,
+    pub w: Vec<f64>,
+    pub scale: f64,
+    pub total_weight: f64,
+}
+
+pub(crate) fn prepare(
+    x: &[f64],
+    tx: &[f64],
+    t: &[f64],
+    weights: Option<&[f64]>,
+    repeat_needs_recency: bool,
+) -> Result<Prepared> {
+    rows::check_nonempty(x.len())?;
+    rows::check_rfm(x, tx, t, repeat_needs_recency)?;
+    let w = rows::weights_or_ones(weights, x.len())?;
+    let (cols, w) = rows::compress_rows(&[x, tx, t], Some(&w));
+    let max_t = cols[2].iter().fold(0.0f64, |m, &v| m.max(v));
+    let scale = if max_t > 0.0 { 1.0 / max_t } else { 1.0 };
+    let total_weight = w.iter().sum();
+    let mut it = cols.into_iter();
+    let (cx, ctx, ct) = (
+        it.next().unwrap_or_default(),
+        it.next().unwrap_or_default(),
+        it.next().unwrap_or_default(),
+    );
+    Ok(Prepared {
+        tx: ctx.iter().map(|v| v * scale).collect(),
+        t: ct.iter().map(|v| v * scale).collect(),
+        x: cx,
+        w,
+        scale,
+        total_weight,
+    })
+}
+
+/// A per-row log-likelihood of a 4-parameter continuous-time model.
+pub(crate) type RowLl = fn(f64, f64, f64, f64, f64, f64, f64) -> f64;
+
+/// Fit a 4-parameter continuous-time model. `time_param[k]` marks the parameters measured in
+/// time units (rescaled by 1 / max T during the fit, as lifetimes does).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fit_continuous(
+    names: &[&str],
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weights: Option<&[f64]>,
+    options: &FitOptions,
+    time_param: [bool; 4],
+    start: f64,
+    make: for<'d> fn(&'d Prepared, f64) -> Box<dyn Objective + 'd>,
+    row_ll: RowLl,
+) -> Result<([f64; 4], FitReport)> {
+    options.validate(4)?;
+    let d = prepare(frequency, recency, age, weights, true)?;
+    let obj = make(&d, options.penalizer_coef * d.total_weight);
+    let unit = |k: usize| if time_param[k] { d.scale } else { 1.0 };
+    let lp0: Vec<f64> = match &options.initial_params {
+        Some(p) => (0..4).map(|k| (p[k] * unit(k)).ln()).collect(),
+        None => vec![start; 4],
+    };
+    let opt = fit::minimize(
+        obj.as_ref(),
+        &lp0,
+        options.tolerance,
+        options.max_iterations,
+    )?;
+    let v: [f64; 4] = std::array::from_fn(|k| opt.lp[k].exp() / unit(k));
+    let ll = (0..d.x.len())
+        .map(|i| {
+            d.w[i]
+                * row_ll(
+                    v[0],
+                    v[1],
+                    v[2],
+                    v[3],
+                    d.x[i],
+                    d.tx[i] / d.scale,
+                    d.t[i] / d.scale,
+                )
+        })
+        .sum();
+    let report = fit::report(names, &v, &opt, ll, d.x.len(), d.total_weight, options);
+    Ok((v, report))
+}
+
+/// Per-row log-likelihood of BG/NBD.
+pub(crate) fn row_ll(r: f64, alpha: f64, a: f64, b: f64, x: f64, tx: f64, t: f64) -> f64 {
+    let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+    let a2 = ln_beta(a, b + x) - ln_beta(a, b);
+    let a3 = -(r + x) * (alpha + t).ln();
+    if x > 0.0 {
+        let a4 = (a / (b + x - 1.0)).ln() - (r + x) * (alpha + tx).ln();
+        a1 + a2 + log_add_exp(a3, a4)
+    } else {
+        a1 + a2 + a3
+    }
+}
+
+struct Obj<'a> {
+    d: &'a Prepared,
+    pen: f64,
+}
+
+impl Objective for Obj<'_> {
+    fn dim(&self) -> usize {
+        4
+    }
+    fn value(&self, lp: &[f64]) -> f64 {
+        let mut g = [0.0; 4];
+        self.value_grad(lp, &mut g)
+    }
+    fn value_grad(&self, lp: &[f64], g: &mut [f64]) -> f64 {
+        let (r, alpha, a, b) = (lp[0].exp(), lp[1].exp(), lp[2].exp(), lp[3].exp());
+        let d = self.d;
+        let mut ll = 0.0;
+        let mut gr = [0.0f64; 4];
+        let ln_alpha = alpha.ln();
+        let (lg_r, psi_r) = (ln_gamma(r), digamma(r));
+        let (lb_ab, psi_ab, psi_b) = (ln_beta(a, b), digamma(a + b), digamma(b));
+        // Terms that depend on x only: recomputed when x changes (rows are sorted by x).
+        let mut cur_x = f64::NAN;
+        let (mut c_a12, mut c_psi_rx, mut c_psi_bx, mut c_psi_abx, mut c_lnab) =
+            (0.0, 0.0, 0.0, 0.0, 0.0);
+        for i in 0..d.x.len() {
+            let (x, tx, t, w) = (d.x[i], d.tx[i], d.t[i], d.w[i]);
+            if x != cur_x {
+                cur_x = x;
+                c_a12 = ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x) - lb_ab;
+                c_psi_rx = digamma(r + x);
+                c_psi_bx = digamma(b + x);
+                c_psi_abx = digamma(a + b + x);
+                c_lnab = if x > 0.0 {
+                    (a / (b + x - 1.0)).ln()
+                } else {
+                    0.0
+                };
+            }
+            let lat = (alpha + t).ln();
+            let a3 = -(r + x) * lat;
+            let (l3, w3, w4, latx) = if x > 0.0 {
+                let latx = (alpha + tx).ln();
+                let a4 = c_lnab - (r + x) * latx;
+                let l = log_add_exp(a3, a4);
+                (l, (a3 - l).exp(), (a4 - l).exp(), latx)
+            } else {
+                (a3, 1.0, 0.0, 0.0)
+            };
+            ll += w * (c_a12 + l3);
+            // d/dr, d/dalpha, d/da, d/db of the row log-likelihood
+            let dr = c_psi_rx - psi_r + ln_alpha - w3 * lat - w4 * latx;
+            let dal = r / alpha
+                - w3 * (r + x) / (alpha + t)
+                - if x > 0.0 {
+                    w4 * (r + x) / (alpha + tx)
+                } else {
+                    0.0
+                };
+            let da = psi_ab - c_psi_abx + if x > 0.0 { w4 / a } else { 0.0 };
+            let db = psi_ab + c_psi_bx
+                - psi_b
+                - c_psi_abx
+                - if x > 0.0 { w4 / (b + x - 1.0) } else { 0.0 };
+            gr[0] += w * dr;
+            gr[1] += w * dal;
+            gr[2] += w * da;
+            gr[3] += w * db;
+        }
+        let p = [r, alpha, a, b];
+        let mut pen = 0.0;
+        for k in 0..4 {
+            pen += p[k] * p[k];
+            g[k] = -gr[k] * p[k] + 2.0 * self.pen * p[k] * p[k];
+        }
+        -ll + self.pen * pen
+    }
+}
+
+impl BgNbd {
+    /// Parameter names, in order (lifetimes' names).
+    pub const PARAM_NAMES: [&'static str; 4] = ["r", "alpha", "a", "b"];
+
+    /// A model with known parameters (all finite and > 0).
+    ///
+    /// # Errors
+    /// [`Error::InvalidField`] naming the first invalid parameter.
+    pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
+        check_params(&Self::PARAM_NAMES, &[r, alpha, a, b])?;
+        Ok(BgNbd {
+            r,
+            alpha,
+            a,
+            b,
+            report: None,
+        })
+    }
+
+    /// Fit by maximum likelihood to per-customer (frequency, recency, T) columns, with optional
+    /// row weights (counts of customers sharing the row).
+    ///
+    /// Identical rows are merged first, so fitting unique rows with counts gives exactly the
+    /// answer of fitting the raw rows.
+    ///
+    /// # Errors
+    /// [`Error::InvalidField`] naming the column and row of an invalid value (negative,
+    /// NaN, recency > T, recency ≠ 0 with frequency 0, recency 0 with frequency > 0, non-whole
+    /// frequency), mismatched lengths or empty data; [`Error::NotConverged`] if the fit does
+    /// not reach the tolerance.
+    ///
+    /// # Example
+    /// ```
+    /// use yutang::ltv::{BgNbd, FitOptions};
+    /// let m = BgNbd::fit(&[0.0, 1.0, 4.0, 0.0], &[0.0, 3.0, 20.0, 0.0], &[30.0, 25.0, 30.0, 10.0], None, &FitOptions::new().penalizer(0.01))?;
+    /// assert!(m.report.as_ref().unwrap().gradient_norm <= 1e-6);
+    /// # Ok::<(), yutang::Error>(())
+    /// ```
+    pub fn fit(
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+        weights: Option<&[f64]>,
+        options: &FitOptions,
+    ) -> Result<Self> {
+        let (v, report) = fit_continuous(
+            &Self::PARAM_NAMES,
+            frequency,
+            recency,
+            age,
+            weights,
+            options,
+            [false, true, false, false],
+            0.1,
+            |d, pen| Box::new(Obj { d, pen }),
+            row_ll,
+        )?;
+        Ok(BgNbd {
+            r: v[0],
+            alpha: v[1],
+            a: v[2],
+            b: v[3],
+            report: Some(report),
+        })
+    }
+
+    /// Total log-likelihood of (weighted) data under these parameters, in the data's time unit.
+    ///
+    /// # Errors
+    /// As [`BgNbd::fit`] for invalid data.
+    pub fn log_likelihood(
+        &self,
+        frequency: &[f64],
+        recency: &[f64],
+        age: &[f64],
+        weights: Option<&[f64]>,
+    ) -> Result<f64> {
+        rows::check_rfm(frequency, recency, age, true)?;
+        let w = rows::weights_or_ones(weights, frequency.len())?;
+        Ok((0..frequency.len())
+            .map(|i| {
+                w[i] * row_ll(
+                    self.r,
+                    self.alpha,
+                    self.a,
+                    self.b,
+                    frequency[i],
+                    recency[i],
+                    age[i],
+                )
+            })
+            .sum())
+    }
+
+    /// Parameter values in order (r, α, a, b).
+    pub fn params(&self) -> [f64; 4] {
+        [self.r, self.alpha, self.a, self.b]
+    }
+
+    /// 1 − (1−z)^{a−1} ₂F₁(a+b−1−r, a−1; c; z), the bracket shared by both expectations (with
+    /// Euler's transformation applied, so the parameters stay small for any frequency).
+    fn bracket(&self, c: f64, z: f64) -> f64 {
+        euler_bracket(self.a + self.b - 1.0 - self.r, self.a - 1.0, c, z)
+    }
+}
+
+/// 1 − (1−z)^{am1} ₂F₁(p1, am1; c; z), computed without cancellation of its leading term.
+pub(crate) fn euler_bracket(p1: f64, am1: f64, c: f64, z: f64) -> f64 {
+    if z <= 0.0 {
+        return 0.0;
+    }
+    let u = am1 * (-z).ln_1p();
+    let f = hyp2f1(p1, am1, c, z);
+    -u.exp_m1() - u.exp() * (f - 1.0)
+}
+
+impl TransactionModel for BgNbd {
+    fn expected_number_of_purchases_up_to_time(&self, t: f64) -> Result<f64> {
+        check_t(t, "t")?;
+        let z = t / (self.alpha + t);
+        let (a, b) = (self.a, self.b);
+        Ok((a + b - 1.0) / (a - 1.0) * self.bracket(a + b - 1.0, z))
+    }
+
+    fn probability_of_n_purchases_up_to_time(&self, t: f64, n: u64) -> Result<f64> {
+        check_t(t, "t")?;
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        let nf = n as f64;
+        if t == 0.0 {
+            return Ok(if n == 0 { 1.0 } else { 0.0 });
+        }
+        let lz = (t / (alpha + t)).ln();
+        let l1z = (alpha / (alpha + t)).ln();
+        let first = (ln_beta(a, b + nf) - ln_beta(a, b) + ln_gamma(r + nf)
+            - ln_gamma(r)
+            - ln_gamma(nf + 1.0)
+            + r * l1z
+            + nf * lz)
+            .exp();
+        if n == 0 {
+            return Ok(first);
+        }
+        let tail = nb_tail(r, lz, l1z, n);
+        let second = (ln_beta(a + 1.0, b + nf - 1.0) - ln_beta(a, b)).exp() * tail;
+        Ok(first + second)
+    }
+
+    fn cond_expected_unchecked(&self, t: f64, x: f64, tx: f64, age: f64) -> f64 {
+        let (alpha, a, b) = (self.alpha, self.a, self.b);
+        if t == 0.0 {
+            return 0.0;
+        }
+        let z = t / (alpha + age + t);
+        let num = (a + b + x - 1.0) / (a - 1.0) * self.bracket(a + b + x - 1.0, z);
+        num * self.p_alive_unchecked(x, tx, age)
+    }
+
+    fn p_alive_unchecked(&self, x: f64, tx: f64, age: f64) -> f64 {
+        if x == 0.0 {
+            return 1.0;
+        }
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        let q = (a / (b + x - 1.0)).ln() + (r + x) * ((age - tx) / (alpha + tx)).ln_1p();
+        sigmoid(-q)
+    }
+}
+
+/// 1 / (1 + e^{−v}) without overflow.
+pub(crate) fn sigmoid(v: f64) -> f64 {
+    if v >= 0.0 {
+        1.0 / (1.0 + (-v).exp())
+    } else {
+        let e = v.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// P(N ≥ n) for N ~ NegBin(r, p) with pmf Γ(r+j)/(Γ(r) j!) (1−z)^r z^j, given ln z and ln(1−z).
+pub(crate) fn nb_tail(r: f64, lz: f64, l1z: f64, n: u64) -> f64 {
+    let lg_r = ln_gamma(r);
+    let pmf = |j: f64| (ln_gamma(r + j) - lg_r - ln_gamma(j + 1.0) + r * l1z + j * lz).exp();
+    let mean = r * lz.exp() / l1z.exp();
+    let nf = n as f64;
+    if nf <= mean + 1.0 {
+        // Lower sum is small relative to 1 only when n is small: sum j < n directly.
+        let mut cdf = 0.0;
+        let mut p = pmf(0.0);
+        for j in 0..n {
+            let jf = j as f64;
+            cdf += p;
+            p *= (r + jf) / (jf + 1.0) * lz.exp();
+        }
+        (1.0 - cdf).max(0.0)
+    } else {
+        // Upper tail: sum j ≥ n until negligible (the pmf decreases beyond the mode).
+        let mut p = pmf(nf);
+        let mut s = 0.0;
+        let zr = lz.exp();
+        let mut j = nf;
+        for _ in 0..10_000_000u64 {
+            s += p;
+            p *= (r + j) / (j + 1.0) * zr;
+            j += 1.0;
+            if p <= 1e-17 * s {
+                break;
+            }
+        }
+        s.min(1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gradient_matches_numeric() {
+        let d = prepare(
+            &[0.0, 2.0, 5.0, 1.0],
+            &[0.0, 10.0, 30.0, 2.0],
+            &[39.0, 35.0, 38.0, 20.0],
+            None,
+            true,
+        )
+        .unwrap();
+        let obj = Obj { d: &d, pen: 0.1 };
+        let lp = [-0.5, -1.0, 0.2, 0.7];
+        let mut ga = [0.0; 4];
+        let mut gn = [0.0; 4];
+        obj.value_grad(&lp, &mut ga);
+        fit::numeric_grad(|x| obj.value(x), &lp, &mut gn);
+        for k in 0..4 {
+            assert!(
+                (ga[k] - gn[k]).abs() < 1e-7 * (1.0 + ga[k].abs()),
+                "{k}: {} vs {}",
+                ga[k],
+                gn[k]
+            );
+        }
+    }
+
+    #[test]
+    fn n_purchase_probabilities_sum_to_one() {
+        let m = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        let s: f64 = (0..2000)
+            .map(|n| m.probability_of_n_purchases_up_to_time(39.0, n).unwrap())
+            .sum();
+        assert!((s - 1.0).abs() < 1e-10, "{s}");
+    }
+}
