@@ -1,0 +1,44 @@
+//! The one place where core errors become `YutangException` subclasses in Kotlin / Swift.
+
+/// Errors surfaced to Kotlin as `YutangException.<Variant>`.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum YutangError {
+    /// A field holds a value that is not allowed.
+    #[error("invalid {field}: {value:?} ({reason})")]
+    InvalidField { field: String, value: String, reason: String },
+    /// An explicit limit was exceeded.
+    #[error("{what} exceeds the limit of {limit} (got {got})")]
+    LimitExceeded { what: String, limit: u64, got: u64 },
+    /// No such customer or identity.
+    #[error("not found: {what} {id}")]
+    NotFound { what: String, id: String },
+    /// A snapshot could not be restored.
+    #[error("snapshot: {reason}")]
+    Snapshot { reason: String },
+    /// A model fit did not converge.
+    #[error("did not converge after {iterations} iterations: {reason}")]
+    NotConverged { iterations: u32, reason: String },
+    /// Amounts in different currencies were combined.
+    #[error("currency mismatch: {left} vs {right}")]
+    CurrencyMismatch { left: String, right: String },
+    /// Anything else.
+    #[error("{detail}")]
+    Other { detail: String },
+}
+
+impl From<yutang::Error> for YutangError {
+    fn from(e: yutang::Error) -> Self {
+        use yutang::Error as E;
+        match e {
+            E::InvalidField { field, value, reason } => YutangError::InvalidField { field, value, reason },
+            E::LimitExceeded { what, limit, got } => {
+                YutangError::LimitExceeded { what, limit: limit as u64, got: got as u64 }
+            }
+            E::NotFound { what, id } => YutangError::NotFound { what, id },
+            E::Snapshot { reason } => YutangError::Snapshot { reason },
+            E::NotConverged { iterations, reason } => YutangError::NotConverged { iterations, reason },
+            E::CurrencyMismatch { left, right } => YutangError::CurrencyMismatch { left, right },
+            other => YutangError::Other { detail: other.to_string() },
+        }
+    }
+}

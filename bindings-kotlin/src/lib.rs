@@ -1,0 +1,10 @@
+//! Kotlin and Swift bindings for yutang through UniFFI: small mirror types around the core.
+//! Each `uniffi::Object` holds a core value as `inner` (outer/inner, as application-services).
+uniffi::setup_scaffolding!();
+
+mod attribution;
+mod errors;
+mod ltv;
+mod pool;
+
+pub use errors::YutangError;

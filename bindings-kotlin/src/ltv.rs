@@ -1,0 +1,1 @@
+//! Kotlin/Swift bindings for `yutang::ltv`.

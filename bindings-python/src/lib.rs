@@ -1,0 +1,19 @@
+//! Python bindings for yutang. The native module is private (`yutang._yutang`); the public API
+//! is the pure-Python package under `python/yutang/`.
+use pyo3::prelude::*;
+
+mod attribution;
+mod convert;
+mod errors;
+mod ltv;
+mod pool;
+
+#[pymodule]
+fn _yutang(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", yutang::VERSION)?;
+    errors::register(m)?;
+    pool::register(m)?;
+    ltv::register(m)?;
+    attribution::register(m)?;
+    Ok(())
+}

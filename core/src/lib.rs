@@ -1,0 +1,35 @@
+//! # yutang
+//!
+//! A pure-logic engine for private-domain customer operations ("鱼塘", the brand's own pool of
+//! customers): one customer id across every channel (ONE_ID), timelines and profile facts,
+//! customer-lifetime-value models, channel attribution, and more.
+//!
+//! yutang decides; the host stores and sends. There is no network, no database and no clock
+//! inside: every time-dependent call takes an explicit `as_of`, and state is a value that
+//! serialises and restores exactly.
+//!
+//! ## Two ways in
+//! 1. [`Pool`] — stateful and incremental: events in, customers and facts out.
+//! 2. Batch functions — stateless and columnar: [`ltv`], [`attribution`].
+#![deny(missing_docs)]
+
+pub mod attribution;
+pub mod error;
+mod hash;
+pub mod identity;
+pub mod ltv;
+pub mod model;
+pub mod pool;
+pub mod profile;
+
+pub use error::{Error, Result};
+pub use identity::{BlockRule, IdentityRules, KindRule, Normalizer};
+pub use model::{
+    mask, Channel, Consent, Currency, Event, EventInput, EventKind, Identity, IdentityKind, Item, Money, PropValue,
+    Subscription, Timestamp,
+};
+pub use pool::{IngestReport, Pool, PoolConfig, Rejection};
+pub use profile::Profile;
+
+/// The crate version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

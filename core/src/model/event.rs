@@ -1,0 +1,487 @@
+//! Events: the typed form ([`Event`]) and the loose input form ([`EventInput`]) that JSON,
+//! Python rows and Kotlin records arrive in.
+
+use super::{parse_time, Channel, Currency, EventKind, Identity, IdentityKind, Money, Timestamp};
+use crate::error::{Error, Result};
+use chrono_tz::Tz;
+use std::collections::BTreeMap;
+
+/// Explicit limits on one event. Exceeding one rejects the event with a typed error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Limits {
+    /// Longest event id, order id, group id, subscription id, sku or category (bytes).
+    pub max_id_len: usize,
+    /// Longest identity value or namespace (bytes, before normalisation).
+    pub max_identity_len: usize,
+    /// Most identities on one event.
+    pub max_identities: usize,
+    /// Most properties on one event.
+    pub max_properties: usize,
+    /// Longest property key (bytes).
+    pub max_property_key_len: usize,
+    /// Longest string property value (bytes).
+    pub max_property_value_len: usize,
+    /// Most items on one order.
+    pub max_items: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_id_len: 128,
+            max_identity_len: 128,
+            max_identities: 16,
+            max_properties: 64,
+            max_property_key_len: 64,
+            max_property_value_len: 1024,
+            max_items: 200,
+        }
+    }
+}
+
+/// A property value on an event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum PropValue {
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A finite float.
+    Float(f64),
+    /// A string.
+    Str(String),
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Item {
+    /// Stock-keeping unit.
+    pub sku: String,
+    /// Product category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Quantity (≥ 1).
+    pub quantity: u32,
+    /// Price of one unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<Money>,
+}
+
+/// Consent on a channel (a `consent` event).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Consent {
+    /// The channel the consent is about.
+    pub channel: Channel,
+    /// Granted (`true`) or denied (`false`).
+    pub granted: bool,
+    /// Where it came from (a form, an unsubscribe link …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A subscription (on `subscription_start` / `subscription_expire` events).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Subscription {
+    /// The subscription id.
+    pub id: String,
+    /// When it expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A validated event.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Event {
+    /// The host's event id; a repeated id with the same content is a duplicate.
+    pub id: String,
+    /// When it happened.
+    pub at: Timestamp,
+    /// What happened.
+    pub kind: EventKind,
+    /// Where it happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// Who it happened to (one or more identities of the same person).
+    pub identities: Vec<Identity>,
+    /// The amount (orders and refunds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub money: Option<Money>,
+    /// The order this event belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// Order lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<Item>,
+    /// Free-form properties.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, PropValue>,
+    /// The inviter (`referral` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<Identity>,
+    /// The group chat (`group_*` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    /// The consent decision (`consent` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
+    /// The subscription (`subscription_*` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<Subscription>,
+}
+
+impl Event {
+    /// A minimal event: id, time, kind and identities.
+    pub fn new(id: impl Into<String>, at: Timestamp, kind: EventKind, identities: Vec<Identity>) -> Self {
+        Event {
+            id: id.into(),
+            at,
+            kind,
+            channel: None,
+            identities,
+            money: None,
+            order_id: None,
+            items: Vec::new(),
+            properties: BTreeMap::new(),
+            referrer: None,
+            group_id: None,
+            consent: None,
+            subscription: None,
+        }
+    }
+
+    /// Set the channel.
+    pub fn channel(mut self, channel: Channel) -> Self {
+        self.channel = Some(channel);
+        self
+    }
+
+    /// Set the money.
+    pub fn money(mut self, money: Money) -> Self {
+        self.money = Some(money);
+        self
+    }
+
+    /// Check the limits and the fields the kind requires.
+    ///
+    /// # Errors
+    /// [`Error::InvalidField`] or [`Error::LimitExceeded`] naming the field.
+    pub fn validate(&self, limits: &Limits) -> Result<()> {
+        check_id("id", &self.id, limits)?;
+        if self.identities.len() > limits.max_identities {
+            return Err(Error::limit("identities", limits.max_identities, self.identities.len()));
+        }
+        for (i, ident) in self.identities.iter().enumerate() {
+            check_identity(&format!("identities[{i}]"), ident, limits)?;
+        }
+        if let Some(o) = &self.order_id {
+            check_id("order_id", o, limits)?;
+        }
+        if self.kind.carries_money() && self.money.is_none() {
+            return Err(Error::invalid("amount", "", format!("required for {} events", self.kind)));
+        }
+        if let Some(m) = &self.money {
+            if m.minor < 0 {
+                return Err(Error::invalid("amount", m.to_decimal_string(), "negative amounts are not allowed"));
+            }
+        }
+        if self.items.len() > limits.max_items {
+            return Err(Error::limit("items", limits.max_items, self.items.len()));
+        }
+        for (i, it) in self.items.iter().enumerate() {
+            check_id(&format!("items[{i}].sku"), &it.sku, limits)?;
+            if let Some(c) = &it.category {
+                check_id(&format!("items[{i}].category"), c, limits)?;
+            }
+            if it.quantity == 0 {
+                return Err(Error::invalid(format!("items[{i}].quantity"), "0", "must be at least 1"));
+            }
+        }
+        if self.properties.len() > limits.max_properties {
+            return Err(Error::limit("properties", limits.max_properties, self.properties.len()));
+        }
+        for (k, v) in &self.properties {
+            if k.is_empty() || k.len() > limits.max_property_key_len {
+                return Err(Error::invalid(
+                    "properties",
+                    k,
+                    format!("keys must be 1..={} bytes", limits.max_property_key_len),
+                ));
+            }
+            match v {
+                PropValue::Str(s) if s.len() > limits.max_property_value_len => {
+                    return Err(Error::limit(format!("properties.{k}"), limits.max_property_value_len, s.len()))
+                }
+                PropValue::Float(f) if !f.is_finite() => {
+                    return Err(Error::invalid(format!("properties.{k}"), f.to_string(), "not a finite number"))
+                }
+                _ => {}
+            }
+        }
+        match self.kind {
+            EventKind::Referral => match &self.referrer {
+                Some(r) => check_identity("referrer", r, limits)?,
+                None => return Err(Error::invalid("referrer", "", "required for referral events")),
+            },
+            EventKind::GroupJoin | EventKind::GroupLeave | EventKind::GroupMessage => match &self.group_id {
+                Some(g) => check_id("group_id", g, limits)?,
+                None => return Err(Error::invalid("group_id", "", format!("required for {} events", self.kind))),
+            },
+            EventKind::Consent if self.consent.is_none() => {
+                return Err(Error::invalid("consent", "", "required for consent events"))
+            }
+            EventKind::SubscriptionStart | EventKind::SubscriptionExpire => match &self.subscription {
+                Some(s) => check_id("subscription_id", &s.id, limits)?,
+                None => {
+                    return Err(Error::invalid("subscription_id", "", format!("required for {} events", self.kind)))
+                }
+            },
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn check_id(field: &str, v: &str, limits: &Limits) -> Result<()> {
+    if v.is_empty() {
+        return Err(Error::invalid(field, v, "must not be empty"));
+    }
+    if v.len() > limits.max_id_len {
+        return Err(Error::limit(field, limits.max_id_len, v.len()));
+    }
+    Ok(())
+}
+
+fn check_identity(field: &str, ident: &Identity, limits: &Limits) -> Result<()> {
+    if ident.value.len() > limits.max_identity_len {
+        return Err(Error::limit(format!("{field}.value"), limits.max_identity_len, ident.value.len()));
+    }
+    if let Some(ns) = &ident.namespace {
+        if ns.len() > limits.max_identity_len {
+            return Err(Error::limit(format!("{field}.namespace"), limits.max_identity_len, ns.len()));
+        }
+    }
+    Ok(())
+}
+
+/// An identity as it arrives (strings).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct IdentityInput {
+    /// Kind id, e.g. `phone`.
+    pub kind: String,
+    /// Namespace (app id, corp id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The value.
+    pub value: String,
+}
+
+/// An order line as it arrives.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ItemInput {
+    /// Stock-keeping unit.
+    pub sku: String,
+    /// Category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Quantity (default 1).
+    #[serde(default)]
+    pub quantity: Option<u32>,
+    /// Unit price in major units (`"19.90"`), in the event's currency.
+    #[serde(default)]
+    pub unit_price: Option<serde_json::Value>,
+}
+
+/// An event as it arrives from JSON, a Python dict or a Kotlin record: times and amounts are
+/// still strings (or JSON numbers), kinds are string ids. [`EventInput::into_event`] validates.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct EventInput {
+    /// Event id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// ISO-8601 time (with offset, or in the business zone).
+    #[serde(default)]
+    pub at: Option<String>,
+    /// Kind id.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Channel id.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// Identities.
+    #[serde(default)]
+    pub identities: Vec<IdentityInput>,
+    /// Amount in major units: a decimal string or a JSON number.
+    #[serde(default)]
+    pub amount: Option<serde_json::Value>,
+    /// ISO-4217 code (default: the pool's reporting currency).
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Order id.
+    #[serde(default)]
+    pub order_id: Option<String>,
+    /// Order lines.
+    #[serde(default)]
+    pub items: Vec<ItemInput>,
+    /// Properties.
+    #[serde(default)]
+    pub properties: BTreeMap<String, serde_json::Value>,
+    /// Inviter (referral).
+    #[serde(default)]
+    pub referrer: Option<IdentityInput>,
+    /// Group id (group events).
+    #[serde(default)]
+    pub group_id: Option<String>,
+    /// Consent channel (consent events).
+    #[serde(default)]
+    pub consent_channel: Option<String>,
+    /// Consent granted? (consent events).
+    #[serde(default)]
+    pub granted: Option<bool>,
+    /// Consent source.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Subscription id (subscription events).
+    #[serde(default)]
+    pub subscription_id: Option<String>,
+    /// Subscription expiry (ISO-8601).
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+fn parse_identity(field: &str, i: &IdentityInput) -> Result<Identity> {
+    let kind = IdentityKind::parse(&i.kind).map_err(|_| {
+        Error::invalid(format!("{field}.kind"), &i.kind, "unknown identity kind (see IdentityKind, or custom:<name>)")
+    })?;
+    Ok(Identity { kind, namespace: i.namespace.clone().filter(|n| !n.is_empty()), value: i.value.clone() })
+}
+
+/// Parse an amount given as a JSON string or number.
+pub(crate) fn parse_amount(field: &str, v: &serde_json::Value, currency: Currency) -> Result<Money> {
+    let r = match v {
+        serde_json::Value::String(s) => Money::parse(s, currency),
+        serde_json::Value::Number(n) => Money::parse(&n.to_string(), currency),
+        other => Err(Error::invalid(field, other.to_string(), "not a number")),
+    };
+    r.map_err(|e| match e {
+        Error::InvalidField { value, reason, .. } => Error::InvalidField { field: field.to_string(), value, reason },
+        other => other,
+    })
+}
+
+impl EventInput {
+    /// Validate and convert, reading zone-less times in `tz` and amounts without currency in
+    /// `default_currency`.
+    ///
+    /// # Errors
+    /// The first problem found, naming the field.
+    pub fn into_event(&self, tz: Tz, default_currency: Currency, limits: &Limits) -> Result<Event> {
+        let id = self.id.clone().filter(|s| !s.is_empty()).ok_or_else(|| Error::invalid("id", "", "missing"))?;
+        let at = match &self.at {
+            Some(s) => parse_time(s, tz)?,
+            None => return Err(Error::invalid("at", "", "missing")),
+        };
+        let kind_s = self.kind.as_deref().ok_or_else(|| Error::invalid("kind", "", "missing"))?;
+        let kind = EventKind::parse(kind_s)?;
+        let channel = self.channel.as_deref().filter(|s| !s.is_empty()).map(Channel::parse).transpose()?;
+        let identities = self
+            .identities
+            .iter()
+            .enumerate()
+            .map(|(i, x)| parse_identity(&format!("identities[{i}]"), x))
+            .collect::<Result<Vec<_>>>()?;
+        let currency = match &self.currency {
+            Some(c) if !c.is_empty() => Currency::parse(c)?,
+            _ => default_currency,
+        };
+        let money =
+            self.amount.as_ref().filter(|v| !v.is_null()).map(|v| parse_amount("amount", v, currency)).transpose()?;
+        let items = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| {
+                Ok(Item {
+                    sku: it.sku.clone(),
+                    category: it.category.clone(),
+                    quantity: it.quantity.unwrap_or(1),
+                    unit_price: it
+                        .unit_price
+                        .as_ref()
+                        .filter(|v| !v.is_null())
+                        .map(|v| parse_amount(&format!("items[{i}].unit_price"), v, currency))
+                        .transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut properties = BTreeMap::new();
+        for (k, v) in &self.properties {
+            let pv = match v {
+                serde_json::Value::Bool(b) => PropValue::Bool(*b),
+                serde_json::Value::Number(n) => match n.as_i64() {
+                    Some(i) => PropValue::Int(i),
+                    None => PropValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                serde_json::Value::String(s) => PropValue::Str(s.clone()),
+                serde_json::Value::Null => continue,
+                other => {
+                    return Err(Error::invalid(
+                        format!("properties.{k}"),
+                        other.to_string(),
+                        "must be a string, number or boolean",
+                    ))
+                }
+            };
+            properties.insert(k.clone(), pv);
+        }
+        let referrer = self.referrer.as_ref().map(|r| parse_identity("referrer", r)).transpose()?;
+        let consent = match (&self.consent_channel, self.granted) {
+            (Some(c), Some(g)) => Some(Consent {
+                channel: Channel::parse(c).map_err(|_| Error::invalid("consent_channel", c, "unknown channel"))?,
+                granted: g,
+                source: self.source.clone(),
+            }),
+            (Some(_), None) => return Err(Error::invalid("granted", "", "required with consent_channel")),
+            (None, Some(g)) => match &channel {
+                Some(c) => Some(Consent { channel: c.clone(), granted: g, source: self.source.clone() }),
+                None => return Err(Error::invalid("consent_channel", "", "required (or a channel) with granted")),
+            },
+            (None, None) => None,
+        };
+        let subscription = match &self.subscription_id {
+            Some(s) => Some(Subscription {
+                id: s.clone(),
+                expires_at: self
+                    .expires_at
+                    .as_deref()
+                    .map(|t| {
+                        parse_time(t, tz).map_err(|e| match e {
+                            Error::InvalidField { value, reason, .. } => {
+                                Error::InvalidField { field: "expires_at".into(), value, reason }
+                            }
+                            o => o,
+                        })
+                    })
+                    .transpose()?,
+            }),
+            None => None,
+        };
+        let ev = Event {
+            id,
+            at,
+            kind,
+            channel,
+            identities,
+            money,
+            order_id: self.order_id.clone().filter(|s| !s.is_empty()),
+            items,
+            properties,
+            referrer,
+            group_id: self.group_id.clone().filter(|s| !s.is_empty()),
+            consent,
+            subscription,
+        };
+        ev.validate(limits)?;
+        Ok(ev)
+    }
+}

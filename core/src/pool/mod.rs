@@ -1,0 +1,1184 @@
+//! The customer pool: ingest events, resolve identities (ONE_ID), read timelines and profile
+//! facts, export and erase a customer, snapshot and restore.
+//!
+//! # Identity resolution
+//! Events that share a linking identity belong to one customer, transitively. The outcome is
+//! defined as if events were processed in (event time, event id) order, whatever order they
+//! arrive in: a batch that only adds later events is processed incrementally; one that reaches
+//! back before the last processed event rebuilds the graph from the stored events (so the
+//! result is always that of the sorted order).
+//!
+//! For each event, its usable identities are taken in order of (kind priority descending, first
+//! seen, kind, namespace, value). The first is the *anchor*: the event belongs to the anchor's
+//! customer. Each further identity is linked to the anchor's customer unless that would give
+//! the customer more identities of some kind than the kind's limit; then it is left unlinked
+//! and a [`Conflict`] is recorded. A new identity left unlinked stays unbound (it resolves to no
+//! customer until an event can attach it).
+//!
+//! # Customer ids
+//! A customer's id is derived from its *label*: the anchor of the event that founded it (the
+//! earliest event of the customer in (time, id) order). The id is `c` followed by 20 base-32
+//! characters of a keyed SipHash-1-3 of the label (100 bits; the key is
+//! [`PoolConfig::id_key`]), so ids do not reveal phone numbers and are the same on every
+//! platform. When two customers merge, the one founded earlier survives and keeps its id; the
+//! other id is recorded in the merge log and keeps resolving to the survivor.
+//!
+//! # Thread safety
+//! `Pool` is `Send + Sync`: reads (`&self`) can run in parallel, writes (`&mut self`) are
+//! exclusive — wrap it in a `RwLock` to share it. The Python and Kotlin objects do exactly that.
+
+mod graph;
+mod snapshot;
+mod store;
+
+use crate::error::{Error, Result};
+use crate::hash::{base32, siphash13_128};
+use crate::identity::IdentityRules;
+use crate::model::{Channel, Currency, Event, EventInput, EventKind, Identity, IdentityKind, Limits, Money, Timestamp};
+use crate::profile::Profile;
+use chrono_tz::Tz;
+use graph::{Graph, IdentTable};
+use hashbrown::HashTable;
+use std::cmp::Ordering;
+use std::sync::OnceLock;
+use store::{Codes, Extra, Row, SideOrders, StrSet, NONE};
+
+pub use snapshot::SNAPSHOT_VERSION;
+
+/// Configuration of a pool.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PoolConfig {
+    /// The business time zone (IANA name): zone-less input times are read in it, and it decides
+    /// day and month boundaries. Default `Asia/Shanghai`.
+    pub time_zone: String,
+    /// The reporting currency, also used for amounts that arrive without one. Default CNY.
+    pub currency: Currency,
+    /// Identity kinds, normalisers, priorities, limits and the blocklist.
+    pub identity_rules: IdentityRules,
+    /// Per-event limits.
+    pub limits: Limits,
+    /// Key of the customer-id hash. Keep it secret to make ids unguessable from phone numbers.
+    pub id_key: [u64; 2],
+    /// Keep events for this many days: [`Pool::apply_retention`] drops older ones.
+    pub retention_days: Option<u32>,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            time_zone: "Asia/Shanghai".to_string(),
+            currency: Currency::CNY,
+            identity_rules: IdentityRules::default(),
+            limits: Limits::default(),
+            id_key: [0x7975_7461_6e67_0001, 0x6f6e_655f_6964_0001],
+            retention_days: None,
+        }
+    }
+}
+
+/// One rejected (or warned-about) input event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Rejection {
+    /// Position of the event in the ingested batch.
+    pub index: usize,
+    /// The field at fault (`at`, `amount`, `identities[0].value` …).
+    pub field: String,
+    /// Why (personal values masked).
+    pub reason: String,
+}
+
+/// What an ingest did. `accepted + duplicates + rejected.len()` = the number of input events.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IngestReport {
+    /// Events stored.
+    pub accepted: usize,
+    /// Events whose id was already stored with the same content (skipped).
+    pub duplicates: usize,
+    /// Events refused, with the field and the reason.
+    pub rejected: Vec<Rejection>,
+    /// Accepted events from which something was dropped (a blocklisted identity …).
+    pub warnings: Vec<Rejection>,
+}
+
+/// A link refused because it would exceed a kind's per-customer limit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Conflict {
+    /// The event that carried both identities.
+    pub event_id: String,
+    /// Its time.
+    pub at: Timestamp,
+    /// The identity left unlinked.
+    pub identity: Identity,
+    /// The kind whose limit would have been exceeded.
+    pub limit_kind: IdentityKind,
+    /// The customer the event went to.
+    pub customer_id: String,
+    /// The customer that holds the unlinked identity, if any.
+    pub other_customer_id: Option<String>,
+}
+
+/// Why a merge-log entry was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeReason {
+    /// An event linked two customers.
+    Merge,
+    /// Events arrived out of order and the graph was recomputed; the id now belongs to
+    /// `survivor`.
+    Reorder,
+    /// `unbind` or a retention drop changed the graph.
+    Split,
+}
+
+/// One entry of the append-only merge log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MergeEntry {
+    /// Position in the log (0, 1, 2 …; never reused).
+    pub seq: u64,
+    /// Time of the event that caused it (for merges), else of the latest processed event.
+    pub at: Timestamp,
+    /// The event that caused it (merges only).
+    pub event_id: Option<String>,
+    /// The customer that survives.
+    pub survivor: Option<String>,
+    /// The customer id that no longer stands on its own (an alias of `survivor`).
+    pub absorbed: String,
+    /// Why.
+    pub reason: MergeReason,
+}
+
+/// Counts describing a pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PoolStats {
+    /// Stored events.
+    pub events: usize,
+    /// Distinct identities.
+    pub identities: usize,
+    /// Customers (after identity resolution).
+    pub customers: usize,
+    /// Recorded conflicts.
+    pub conflicts: usize,
+    /// Merge-log entries.
+    pub merges: usize,
+}
+
+/// What `erase` removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EraseReport {
+    /// Events removed.
+    pub events: usize,
+    /// Identities removed.
+    pub identities: usize,
+}
+
+/// Everything the pool holds about one customer (for a personal-information access request).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CustomerExport {
+    /// The customer id.
+    pub customer_id: String,
+    /// Ids merged into this customer.
+    pub aliases: Vec<String>,
+    /// Profile facts (with every identity).
+    pub profile: Profile,
+    /// Every event, in time order.
+    pub events: Vec<Event>,
+    /// Merge-log entries that mention the customer or an alias.
+    pub merge_log: Vec<MergeEntry>,
+    /// Conflicts that involve the customer.
+    pub conflicts: Vec<Conflict>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ConflictRec {
+    slot: u32,
+    ident: u32,
+    kind: u8,
+}
+
+/// Lazily built lookup structures (rebuilt after any change).
+#[derive(Debug, Clone, Default)]
+struct Index {
+    /// Customer roots, in founding order.
+    roots: Vec<u32>,
+    /// Customer id bits per position.
+    ids: Vec<u128>,
+    /// Event slots per customer (CSR), each in (time, id) order.
+    offsets: Vec<u32>,
+    events: Vec<u32>,
+    /// id bits -> position.
+    by_id: HashTable<u32>,
+    /// root -> position (dense, NONE for non-roots).
+    pos: Vec<u32>,
+}
+
+/// The customer pool. See the [module documentation](self).
+#[derive(Debug, Clone)]
+pub struct Pool {
+    config: PoolConfig,
+    tz: Tz,
+    // --- source of truth: the events ---
+    event_ids: StrSet,
+    rows: Vec<Row>,
+    idents: Vec<u32>,
+    extras: Vec<Extra>,
+    orders: SideOrders,
+    kinds: Codes<EventKind>,
+    channels: Codes<Channel>,
+    currencies: Codes<Currency>,
+    namespaces: StrSet,
+    table: IdentTable,
+    merge_log: Vec<MergeEntry>,
+    retention_horizon: Option<Timestamp>,
+    // --- derived ---
+    graph: Graph,
+    anchor: Vec<u32>,
+    order: Vec<u32>,
+    conflicts: Vec<ConflictRec>,
+    index: OnceLock<Index>,
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Pool::new(PoolConfig::default()).unwrap_or_else(|_| unreachable!("the default config is valid"))
+    }
+}
+
+/// Maximum events in one pool.
+pub const MAX_EVENTS: usize = (u32::MAX - 1) as usize;
+
+impl Pool {
+    /// An empty pool.
+    ///
+    /// # Errors
+    /// An invalid time zone or identity rules.
+    pub fn new(config: PoolConfig) -> Result<Pool> {
+        let tz = crate::model::parse_tz(&config.time_zone)?;
+        config.identity_rules.validate()?;
+        if config.identity_rules.kinds.len() > 255 {
+            return Err(Error::limit("identity_rules.kinds", 255, config.identity_rules.kinds.len()));
+        }
+        Ok(Pool {
+            tz,
+            event_ids: StrSet::default(),
+            rows: Vec::new(),
+            idents: Vec::new(),
+            extras: Vec::new(),
+            orders: SideOrders::default(),
+            kinds: Codes::new(EventKind::BUILTIN, 255),
+            channels: Codes::new(Channel::BUILTIN, 255),
+            currencies: Codes::new(&[config.currency], u16::MAX as usize - 1),
+            namespaces: StrSet::default(),
+            table: IdentTable::default(),
+            merge_log: Vec::new(),
+            retention_horizon: None,
+            graph: Graph::default(),
+            anchor: Vec::new(),
+            order: Vec::new(),
+            conflicts: Vec::new(),
+            index: OnceLock::new(),
+            config,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PoolConfig {
+        &self.config
+    }
+
+    /// The business time zone.
+    pub fn time_zone(&self) -> Tz {
+        self.tz
+    }
+
+    // ------------------------------------------------------------------ ingest
+
+    /// Ingest typed events. Each event is validated, its identities normalised (junk dropped
+    /// with a warning), duplicates recognised by id, and the identity graph updated.
+    ///
+    /// ```
+    /// use yutang::{Event, EventKind, Identity, IdentityKind, Pool, parse_time};
+    /// let mut pool = Pool::default();
+    /// let tz = pool.time_zone();
+    /// let e1 = Event::new("e1", parse_time("2024-05-01 10:00", tz)?, EventKind::Register,
+    ///     vec![Identity::new(IdentityKind::Phone, "+86 138-0013-8000"),
+    ///          Identity::new(IdentityKind::WechatUnionid, "u1")]);
+    /// let e2 = Event::new("e2", parse_time("2024-05-02 10:00", tz)?, EventKind::View,
+    ///     vec![Identity::new(IdentityKind::WechatUnionid, "u1")]);
+    /// let report = pool.ingest(vec![e1, e2.clone(), e2]);
+    /// assert_eq!((report.accepted, report.duplicates), (2, 1));
+    /// let a = pool.resolve(&Identity::new(IdentityKind::Phone, "13800138000"));
+    /// assert!(a.is_some());
+    /// assert_eq!(a, pool.resolve(&Identity::new(IdentityKind::WechatUnionid, "u1")));
+    /// # Ok::<(), yutang::Error>(())
+    /// ```
+    pub fn ingest(&mut self, events: impl IntoIterator<Item = Event>) -> IngestReport {
+        self.ingest_results(events.into_iter().map(Ok))
+    }
+
+    /// Ingest loose inputs (strings for times and amounts, string ids for kinds), as they come
+    /// from JSON, Python or Kotlin. Zone-less times are read in the business zone; amounts
+    /// without a currency are in the reporting currency.
+    pub fn ingest_inputs(&mut self, inputs: &[EventInput]) -> IngestReport {
+        let (tz, cur, limits) = (self.tz, self.config.currency, self.config.limits);
+        self.ingest_results(inputs.iter().map(move |i| i.into_event(tz, cur, &limits)))
+    }
+
+    /// Ingest events that were converted elsewhere; an `Err` is recorded as a rejection at its
+    /// position (the bindings use this to keep positions of conversion errors).
+    pub fn ingest_results(&mut self, events: impl IntoIterator<Item = Result<Event>>) -> IngestReport {
+        let mut report = IngestReport::default();
+        let mut new_slots: Vec<u32> = Vec::new();
+        for (index, ev) in events.into_iter().enumerate() {
+            match ev.and_then(|e| self.store_event(e, index, &mut report.warnings)) {
+                Ok(Some(slot)) => {
+                    report.accepted += 1;
+                    new_slots.push(slot);
+                }
+                Ok(None) => report.duplicates += 1,
+                Err(e) => report.rejected.push(rejection(index, &e)),
+            }
+        }
+        if !new_slots.is_empty() {
+            self.process_new(new_slots);
+        }
+        report
+    }
+
+    /// Validate, normalise and store one event. `Ok(None)`: a duplicate.
+    fn store_event(&mut self, mut e: Event, index: usize, warnings: &mut Vec<Rejection>) -> Result<Option<u32>> {
+        e.validate(&self.config.limits)?;
+        if let Some(h) = self.retention_horizon {
+            if e.at < h {
+                return Err(Error::invalid("at", e.at.to_rfc3339(), format!("older than the retention horizon {h}")));
+            }
+        }
+        // normalise identities
+        let rules = &self.config.identity_rules;
+        let mut idents: Vec<Identity> = Vec::with_capacity(e.identities.len());
+        for (k, ident) in e.identities.iter().enumerate() {
+            let norm = rules.normalize(ident).map_err(|err| rename_field(err, &format!("identities[{k}]")))?;
+            match norm {
+                Ok(n) => idents.push(n),
+                Err(why) => warnings.push(Rejection {
+                    index,
+                    field: format!("identities[{k}].value"),
+                    reason: format!("{why} {:?} dropped", crate::mask(&ident.value)),
+                }),
+            }
+        }
+        if idents.is_empty() {
+            return Err(Error::invalid("identities", "", "no usable identity (all missing or blocklisted)"));
+        }
+        let kind_code = |k: &IdentityKind| rules.kinds.iter().position(|r| &r.kind == k).unwrap_or(0);
+        idents.sort_by(|a, b| {
+            kind_code(&a.kind)
+                .cmp(&kind_code(&b.kind))
+                .then_with(|| a.namespace.cmp(&b.namespace))
+                .then_with(|| a.value.cmp(&b.value))
+        });
+        idents.dedup();
+        e.identities = idents;
+        if let Some(r) = e.referrer.take() {
+            match rules.normalize(&r).map_err(|err| rename_field(err, "referrer"))? {
+                Ok(n) => e.referrer = Some(n),
+                Err(why) => warnings.push(Rejection {
+                    index,
+                    field: "referrer.value".into(),
+                    reason: format!("{why} {:?} dropped", crate::mask(&r.value)),
+                }),
+            }
+        }
+        // duplicates
+        if let Some(slot) = self.event_ids.find(&e.id) {
+            let stored = self.event_at(slot);
+            return if stored == e {
+                Ok(None)
+            } else {
+                Err(Error::invalid("id", &e.id, "already stored with different content (conflicting duplicate)"))
+            };
+        }
+        if self.rows.len() >= MAX_EVENTS {
+            return Err(Error::limit("events in the pool", MAX_EVENTS, self.rows.len() + 1));
+        }
+        // codes first (may fail), then push
+        let kind = self.kinds.code(&e.kind, "event kind")? as u8;
+        let channel = match &e.channel {
+            Some(c) => self.channels.code(c, "channel")? as u8 + 1,
+            None => 0,
+        };
+        let (amount, currency) = match e.money {
+            Some(m) => (m.minor, self.currencies.code(&m.currency, "currency")? as u16 + 1),
+            None => (0, 0),
+        };
+        let mut ids = Vec::with_capacity(e.identities.len());
+        for ident in &e.identities {
+            ids.push(self.intern_identity(ident)?);
+        }
+        let referrer = match &e.referrer {
+            Some(r) => Some(self.intern_identity(r)?),
+            None => None,
+        };
+        let slot = self.rows.len() as u32;
+        let (eid, _) = self.event_ids.intern(&e.id, "event id")?;
+        debug_assert_eq!(eid, slot);
+        if let Some(o) = &e.order_id {
+            let oi = self.orders.arena.push(o, "order id")?;
+            self.orders.refs.push((slot, oi));
+        }
+        let has_extra = !e.items.is_empty()
+            || !e.properties.is_empty()
+            || referrer.is_some()
+            || e.group_id.is_some()
+            || e.consent.is_some()
+            || e.subscription.is_some();
+        let extra = if has_extra {
+            self.extras.push(Extra {
+                order_id: None,
+                items: e.items,
+                properties: e.properties,
+                referrer,
+                group_id: e.group_id.map(String::into_boxed_str),
+                consent: e.consent,
+                subscription: e.subscription,
+            });
+            (self.extras.len() - 1) as u32
+        } else {
+            NONE
+        };
+        let ident_start = self.idents.len() as u32;
+        self.idents.extend_from_slice(&ids);
+        self.rows.push(Row {
+            at: e.at.micros(),
+            amount,
+            ident_start,
+            extra,
+            kind,
+            channel,
+            currency,
+            ident_len: ids.len() as u8,
+            nolink: 0,
+        });
+        Ok(Some(slot))
+    }
+
+    fn intern_identity(&mut self, ident: &Identity) -> Result<u32> {
+        let kind = self
+            .config
+            .identity_rules
+            .kinds
+            .iter()
+            .position(|r| r.kind == ident.kind)
+            .ok_or_else(|| Error::invalid("identities.kind", ident.kind.to_string(), "kind not declared"))?
+            as u8;
+        let ns = match &ident.namespace {
+            Some(n) => self.namespaces.intern(n, "namespace")?.0 + 1,
+            None => 0,
+        };
+        self.table.intern(kind, ns, &ident.value)
+    }
+
+    fn identity(&self, i: u32) -> Identity {
+        let k = self.table.kind[i as usize] as usize;
+        let ns = self.table.ns[i as usize];
+        Identity {
+            kind: self.config.identity_rules.kinds[k].kind.clone(),
+            namespace: (ns != 0).then(|| self.namespaces.get(ns - 1).to_string()),
+            value: self.table.value(i).to_string(),
+        }
+    }
+
+    /// Reconstruct the stored event in slot `slot`.
+    fn event_at(&self, slot: u32) -> Event {
+        let r = &self.rows[slot as usize];
+        let ids = &self.idents[r.ident_start as usize..r.ident_start as usize + r.ident_len as usize];
+        let mut e = Event::new(
+            self.event_ids.get(slot),
+            Timestamp::from_micros(r.at).unwrap_or(Timestamp::from_micros(0).unwrap_or_else(|_| unreachable!())),
+            self.kinds.values[r.kind as usize].clone(),
+            ids.iter().map(|&i| self.identity(i)).collect(),
+        );
+        e.channel = (r.channel != 0).then(|| self.channels.values[r.channel as usize - 1].clone());
+        e.money = (r.currency != 0).then(|| Money::new(r.amount, self.currencies.values[r.currency as usize - 1]));
+        e.order_id = self.orders.get(slot).map(str::to_string);
+        if r.extra != NONE {
+            let x = &self.extras[r.extra as usize];
+            e.items = x.items.clone();
+            e.properties = x.properties.clone();
+            e.referrer = x.referrer.map(|i| self.identity(i));
+            e.group_id = x.group_id.as_deref().map(str::to_string);
+            e.consent = x.consent.clone();
+            e.subscription = x.subscription.clone();
+        }
+        e
+    }
+
+    // ------------------------------------------------------------------ graph
+
+    fn key_cmp(&self, a: u32, b: u32) -> Ordering {
+        let (ra, rb) = (&self.rows[a as usize], &self.rows[b as usize]);
+        ra.at.cmp(&rb.at).then_with(|| self.event_ids.get(a).cmp(self.event_ids.get(b)))
+    }
+
+    fn process_new(&mut self, mut slots: Vec<u32>) {
+        self.index = OnceLock::new();
+        slots.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
+        self.graph.grow(self.table.len());
+        self.anchor.resize(self.rows.len(), NONE);
+        let in_order = match self.order.last() {
+            Some(&last) => self.key_cmp(last, slots[0]) == Ordering::Less,
+            None => true,
+        };
+        if in_order {
+            let mut scratch = Scratch::default();
+            for s in slots {
+                let rank = self.order.len() as u32;
+                self.process(s, rank, true, &mut scratch);
+                self.order.push(s);
+            }
+        } else {
+            self.rebuild(MergeReason::Reorder);
+        }
+    }
+
+    /// Recompute the whole graph from the stored events, then log the ids that moved.
+    fn rebuild(&mut self, reason: MergeReason) {
+        let before: Vec<(u128, u32)> =
+            self.customer_roots().into_iter().map(|r| (self.id_bits(r), self.graph.label[r as usize])).collect();
+        self.index = OnceLock::new();
+        let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
+        self.order = order;
+        self.graph.reset(self.table.len());
+        self.anchor.clear();
+        self.anchor.resize(self.rows.len(), NONE);
+        self.conflicts.clear();
+        let mut scratch = Scratch::default();
+        let order = std::mem::take(&mut self.order);
+        for (rank, &s) in order.iter().enumerate() {
+            self.process(s, rank as u32, false, &mut scratch);
+        }
+        self.order = order;
+        let at = self.latest_at();
+        for (old, label) in before {
+            if (label as usize) >= self.table.len() {
+                continue;
+            }
+            let root = self.graph.find(label);
+            let now = self.graph.is_customer(root).then(|| self.id_bits(root));
+            if now != Some(old) {
+                self.log(at, None, now.map(id_string), id_string(old), reason);
+            }
+        }
+    }
+
+    fn latest_at(&self) -> Timestamp {
+        let micros = self.order.last().map_or(0, |&s| self.rows[s as usize].at);
+        Timestamp::from_micros(micros).unwrap_or_else(|_| unreachable!("stored times are in range"))
+    }
+
+    fn log(
+        &mut self,
+        at: Timestamp,
+        event_id: Option<String>,
+        survivor: Option<String>,
+        absorbed: String,
+        reason: MergeReason,
+    ) {
+        let seq = self.merge_log.last().map_or(0, |m| m.seq + 1);
+        self.merge_log.push(MergeEntry { seq, at, event_id, survivor, absorbed, reason });
+    }
+
+    /// Order of identities within an event: priority desc, first seen, then content.
+    fn ident_cmp(&self, a: u32, b: u32) -> Ordering {
+        let kinds = &self.config.identity_rules.kinds;
+        let (ka, kb) = (self.table.kind[a as usize] as usize, self.table.kind[b as usize] as usize);
+        kinds[kb]
+            .priority
+            .cmp(&kinds[ka].priority)
+            .then_with(|| self.graph.first_seen[a as usize].cmp(&self.graph.first_seen[b as usize]))
+            .then_with(|| self.content_cmp(a, b))
+    }
+
+    fn content_cmp(&self, a: u32, b: u32) -> Ordering {
+        let ns = |i: u32| {
+            let n = self.table.ns[i as usize];
+            if n == 0 {
+                ""
+            } else {
+                self.namespaces.get(n - 1)
+            }
+        };
+        self.table.kind[a as usize]
+            .cmp(&self.table.kind[b as usize])
+            .then_with(|| ns(a).cmp(ns(b)))
+            .then_with(|| self.table.value(a).cmp(self.table.value(b)))
+    }
+
+    fn process(&mut self, slot: u32, rank: u32, log: bool, sc: &mut Scratch) {
+        let r = self.rows[slot as usize];
+        let start = r.ident_start as usize;
+        sc.link.clear();
+        sc.nolink.clear();
+        for k in 0..r.ident_len as usize {
+            let i = self.idents[start + k];
+            if self.graph.first_seen[i as usize] == NONE {
+                self.graph.first_seen[i as usize] = rank;
+            }
+            if r.nolink & (1 << k) != 0 {
+                sc.nolink.push(i);
+            } else {
+                sc.link.push(i);
+            }
+        }
+        for idx in 0..sc.nolink.len() {
+            let i = sc.nolink[idx];
+            let root = self.graph.find(i);
+            if !self.graph.is_customer(root) {
+                self.graph.found[root as usize] = rank;
+                self.graph.label[root as usize] = i;
+            }
+        }
+        if sc.link.is_empty() {
+            let mut best = sc.nolink[0];
+            for &i in &sc.nolink[1..] {
+                if self.ident_cmp(i, best) == Ordering::Less {
+                    best = i;
+                }
+            }
+            self.anchor[slot as usize] = best;
+            return;
+        }
+        let mut link = std::mem::take(&mut sc.link);
+        if link.len() > 1 {
+            link.sort_by(|&a, &b| self.ident_cmp(a, b));
+        }
+        let anchor = link[0];
+        let mut ra = self.graph.find(anchor);
+        if !self.graph.is_customer(ra) {
+            self.graph.found[ra as usize] = rank;
+            self.graph.label[ra as usize] = anchor;
+        }
+        if link.len() > 1 {
+            let nk = self.config.identity_rules.kinds.len();
+            sc.counts.clear();
+            sc.counts.resize(nk, 0);
+            for m in self.graph.members(ra) {
+                sc.counts[self.table.kind[m as usize] as usize] += 1;
+            }
+            for &j in &link[1..] {
+                let rj = self.graph.find(j);
+                if rj == ra {
+                    continue;
+                }
+                sc.other.clear();
+                sc.other.resize(nk, 0);
+                for m in self.graph.members(rj) {
+                    sc.other[self.table.kind[m as usize] as usize] += 1;
+                }
+                let kinds = &self.config.identity_rules.kinds;
+                let over = (0..nk).find(|&k| sc.counts[k] + sc.other[k] > kinds[k].limit);
+                match over {
+                    None => {
+                        let bound_j = self.graph.is_customer(rj);
+                        let (fa, fj) = (self.graph.found[ra as usize], self.graph.found[rj as usize]);
+                        let a_survives = !bound_j
+                            || fa < fj
+                            || (fa == fj
+                                && self.content_cmp(self.graph.label[ra as usize], self.graph.label[rj as usize])
+                                    != Ordering::Greater);
+                        let absorbed_id = (bound_j && log).then(|| (self.id_bits(ra), self.id_bits(rj)));
+                        let (w, _l) = self.graph.union(ra, rj, a_survives);
+                        if let Some((ia, ij)) = absorbed_id {
+                            let (sv, ab) = if a_survives { (ia, ij) } else { (ij, ia) };
+                            let at = Timestamp::from_micros(r.at).unwrap_or_else(|_| unreachable!("stored"));
+                            let eid = self.event_ids.get(slot).to_string();
+                            self.log(at, Some(eid), Some(id_string(sv)), id_string(ab), MergeReason::Merge);
+                        }
+                        for k in 0..nk {
+                            sc.counts[k] += sc.other[k];
+                        }
+                        ra = w;
+                    }
+                    Some(k) => self.conflicts.push(ConflictRec { slot, ident: j, kind: k as u8 }),
+                }
+            }
+        }
+        self.anchor[slot as usize] = anchor;
+        sc.link = link;
+    }
+
+    fn id_bits(&self, root: u32) -> u128 {
+        let label = self.graph.label[root as usize];
+        let ident = self.identity(label);
+        let mut key = Vec::with_capacity(64);
+        key.extend_from_slice(ident.kind.as_str().as_bytes());
+        key.push(0x1f);
+        key.extend_from_slice(ident.namespace.as_deref().unwrap_or("").as_bytes());
+        key.push(0x1f);
+        key.extend_from_slice(ident.value.as_bytes());
+        siphash13_128(self.config.id_key, &key) & ((1u128 << 100) - 1)
+    }
+
+    fn customer_roots(&self) -> Vec<u32> {
+        match self.index.get() {
+            Some(ix) => ix.roots.clone(),
+            None => {
+                let mut roots: Vec<u32> = (0..self.graph.parent.len() as u32)
+                    .filter(|&i| self.graph.parent[i as usize] == i && self.graph.is_customer(i))
+                    .collect();
+                roots.sort_unstable_by_key(|&r| (self.graph.found[r as usize], r));
+                roots
+            }
+        }
+    }
+
+    fn index(&self) -> &Index {
+        self.index.get_or_init(|| {
+            let roots = self.customer_roots();
+            let n = self.graph.parent.len();
+            let mut pos = vec![NONE; n];
+            for (p, &r) in roots.iter().enumerate() {
+                pos[r as usize] = p as u32;
+            }
+            let mut counts = vec![0u32; roots.len() + 1];
+            let owner: Vec<u32> = self
+                .order
+                .iter()
+                .map(|&s| {
+                    let a = self.anchor[s as usize];
+                    if a == NONE {
+                        NONE
+                    } else {
+                        pos[self.graph.root(a) as usize]
+                    }
+                })
+                .collect();
+            for &o in &owner {
+                if o != NONE {
+                    counts[o as usize + 1] += 1;
+                }
+            }
+            for i in 1..counts.len() {
+                counts[i] += counts[i - 1];
+            }
+            let offsets = counts.clone();
+            let mut events = vec![0u32; *counts.last().unwrap_or(&0) as usize];
+            for (k, &o) in owner.iter().enumerate() {
+                if o != NONE {
+                    events[counts[o as usize] as usize] = self.order[k];
+                    counts[o as usize] += 1;
+                }
+            }
+            let ids: Vec<u128> = roots.iter().map(|&r| self.id_bits(r)).collect();
+            let mut by_id = HashTable::with_capacity(ids.len());
+            for (p, &id) in ids.iter().enumerate() {
+                by_id.insert_unique(id as u64, p as u32, |&q| ids[q as usize] as u64);
+            }
+            Index { roots, ids, offsets, events, by_id, pos }
+        })
+    }
+
+    // ------------------------------------------------------------------ queries
+
+    /// Counts of events, identities, customers, conflicts and merges.
+    pub fn stats(&self) -> PoolStats {
+        PoolStats {
+            events: self.rows.len(),
+            identities: self.table.len(),
+            customers: self.index().roots.len(),
+            conflicts: self.conflicts.len(),
+            merges: self.merge_log.len(),
+        }
+    }
+
+    /// Heap memory held by the pool, in bytes (capacities of its buffers; derived lookup
+    /// structures included once built).
+    pub fn memory_bytes(&self) -> usize {
+        let rows = self.rows.capacity() * std::mem::size_of::<Row>();
+        let extras = self.extras.capacity() * std::mem::size_of::<Extra>();
+        let ix = self.index.get().map_or(0, |ix| {
+            ix.roots.capacity() * 4
+                + ix.ids.capacity() * 16
+                + ix.offsets.capacity() * 4
+                + ix.events.capacity() * 4
+                + ix.by_id.capacity() * 5
+                + ix.pos.capacity() * 4
+        });
+        rows + extras
+            + self.event_ids.heap_bytes()
+            + self.idents.capacity() * 4
+            + self.orders.arena.heap_bytes()
+            + self.orders.refs.capacity() * 8
+            + self.namespaces.heap_bytes()
+            + self.table.heap_bytes()
+            + self.graph.heap_bytes()
+            + self.anchor.capacity() * 4
+            + self.order.capacity() * 4
+            + self.conflicts.capacity() * std::mem::size_of::<ConflictRec>()
+            + ix
+    }
+
+    /// The customer an identity belongs to (normalised as on ingestion), or `None`.
+    pub fn resolve(&self, identity: &Identity) -> Option<String> {
+        let n = self.config.identity_rules.normalize(identity).ok()?.ok()?;
+        let kind = self.config.identity_rules.kinds.iter().position(|r| r.kind == n.kind)? as u8;
+        let ns = match &n.namespace {
+            Some(x) => self.namespaces.find(x)? + 1,
+            None => 0,
+        };
+        let i = self.table.find(kind, ns, &n.value)?;
+        let root = self.graph.root(i);
+        self.graph.is_customer(root).then(|| id_string(self.id_bits(root)))
+    }
+
+    /// The current id of a customer id (itself, or the survivor it was merged into), or `None`.
+    pub fn canonical_id(&self, customer_id: &str) -> Option<String> {
+        self.position(customer_id).map(|p| id_string(self.index().ids[p]))
+    }
+
+    fn position(&self, customer_id: &str) -> Option<usize> {
+        let ix = self.index();
+        let find = |id: &str| {
+            let bits = parse_id(id)?;
+            ix.by_id.find(bits as u64, |&p| ix.ids[p as usize] == bits).map(|&p| p as usize)
+        };
+        if let Some(p) = find(customer_id) {
+            return Some(p);
+        }
+        // follow the merge log, newest entry first, at most log-length steps
+        let mut cur = customer_id.to_string();
+        for _ in 0..=self.merge_log.len() {
+            let next = self.merge_log.iter().rev().find(|m| m.absorbed == cur)?.survivor.clone()?;
+            if let Some(p) = find(&next) {
+                return Some(p);
+            }
+            cur = next;
+        }
+        None
+    }
+
+    fn require(&self, customer_id: &str) -> Result<usize> {
+        self.position(customer_id)
+            .ok_or_else(|| Error::NotFound { what: "customer".into(), id: customer_id.to_string() })
+    }
+
+    /// Every customer id, in founding order.
+    pub fn customer_ids(&self) -> Vec<String> {
+        self.index().ids.iter().map(|&b| id_string(b)).collect()
+    }
+
+    /// Event slots of the customer at `pos`, in (time, id) order.
+    fn slots_of(&self, pos: usize) -> &[u32] {
+        let ix = self.index();
+        &ix.events[ix.offsets[pos] as usize..ix.offsets[pos + 1] as usize]
+    }
+
+    /// A customer's events in (time, id) order.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown id (aliases of merged customers resolve).
+    pub fn timeline(&self, customer_id: &str) -> Result<Vec<Event>> {
+        let p = self.require(customer_id)?;
+        Ok(self.slots_of(p).iter().map(|&s| self.event_at(s)).collect())
+    }
+
+    /// A customer's identities, by priority then value.
+    pub fn identities(&self, customer_id: &str) -> Result<Vec<Identity>> {
+        let p = self.require(customer_id)?;
+        Ok(self.identities_at(p))
+    }
+
+    fn identities_at(&self, pos: usize) -> Vec<Identity> {
+        let root = self.index().roots[pos];
+        let mut m: Vec<u32> = self.graph.members(root).collect();
+        m.sort_by(|&a, &b| {
+            let kinds = &self.config.identity_rules.kinds;
+            let (ka, kb) = (self.table.kind[a as usize] as usize, self.table.kind[b as usize] as usize);
+            kinds[kb].priority.cmp(&kinds[ka].priority).then_with(|| self.content_cmp(a, b))
+        });
+        m.into_iter().map(|i| self.identity(i)).collect()
+    }
+
+    /// Profile facts of one customer.
+    pub fn profile(&self, customer_id: &str) -> Result<Profile> {
+        let p = self.require(customer_id)?;
+        Ok(self.profile_at(p))
+    }
+
+    fn profile_at(&self, pos: usize) -> Profile {
+        let mut pr = Profile::new(id_string(self.index().ids[pos]), self.identities_at(pos));
+        for &s in self.slots_of(pos) {
+            let r = &self.rows[s as usize];
+            let at = Timestamp::from_micros(r.at).unwrap_or_else(|_| unreachable!("stored"));
+            let ch = (r.channel != 0).then(|| &self.channels.values[r.channel as usize - 1]);
+            let money =
+                (r.currency != 0).then(|| Money::new(r.amount, self.currencies.values[r.currency as usize - 1]));
+            pr.add(at, &self.kinds.values[r.kind as usize], ch, money);
+        }
+        pr
+    }
+
+    /// Profile facts of every customer, in founding order (parallel with the `parallel`
+    /// feature).
+    pub fn profiles(&self) -> Vec<Profile> {
+        let n = self.index().roots.len();
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            (0..n).into_par_iter().map(|p| self.profile_at(p)).collect()
+        }
+        #[cfg(not(feature = "parallel"))]
+        {
+            (0..n).map(|p| self.profile_at(p)).collect()
+        }
+    }
+
+    /// Conflicts in processing order.
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        self.conflicts
+            .iter()
+            .map(|c| {
+                let r = &self.rows[c.slot as usize];
+                let anchor = self.anchor[c.slot as usize];
+                let ra = self.graph.root(anchor);
+                let rj = self.graph.root(c.ident);
+                Conflict {
+                    event_id: self.event_ids.get(c.slot).to_string(),
+                    at: Timestamp::from_micros(r.at).unwrap_or_else(|_| unreachable!("stored")),
+                    identity: self.identity(c.ident),
+                    limit_kind: self.config.identity_rules.kinds[c.kind as usize].kind.clone(),
+                    customer_id: id_string(self.id_bits(ra)),
+                    other_customer_id: self.graph.is_customer(rj).then(|| id_string(self.id_bits(rj))),
+                }
+            })
+            .collect()
+    }
+
+    /// The append-only merge log.
+    pub fn merge_log(&self) -> &[MergeEntry] {
+        &self.merge_log
+    }
+
+    /// Ids that now resolve to `customer_id` (merged into it), sorted.
+    pub fn aliases(&self, customer_id: &str) -> Result<Vec<String>> {
+        let p = self.require(customer_id)?;
+        let me = id_string(self.index().ids[p]);
+        let mut out: Vec<String> = self
+            .merge_log
+            .iter()
+            .map(|m| m.absorbed.clone())
+            .filter(|a| a != &me && self.position(a) == Some(p))
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Everything the pool holds about one customer.
+    pub fn export(&self, customer_id: &str) -> Result<CustomerExport> {
+        let p = self.require(customer_id)?;
+        let id = id_string(self.index().ids[p]);
+        let aliases = self.aliases(&id)?;
+        let mention = |s: &str| s == id || aliases.iter().any(|a| a == s);
+        Ok(CustomerExport {
+            profile: self.profile_at(p),
+            events: self.slots_of(p).iter().map(|&s| self.event_at(s)).collect(),
+            merge_log: self
+                .merge_log
+                .iter()
+                .filter(|m| mention(&m.absorbed) || m.survivor.as_deref().is_some_and(mention))
+                .cloned()
+                .collect(),
+            conflicts: self
+                .conflicts()
+                .into_iter()
+                .filter(|c| c.customer_id == id || c.other_customer_id.as_deref() == Some(id.as_str()))
+                .collect(),
+            aliases,
+            customer_id: id,
+        })
+    }
+
+    // ------------------------------------------------------------------ changes
+
+    /// Remove a customer: their events, their identities (also where they appear on other
+    /// customers' events, e.g. as an unlinked conflict or a referrer), merge-log entries and
+    /// conflicts that mention them. Nothing of theirs survives in a later snapshot. Re-ingesting
+    /// the same events would bring them back: stop sending them.
+    pub fn erase(&mut self, customer_id: &str) -> Result<EraseReport> {
+        let p = self.require(customer_id)?;
+        let id = id_string(self.index().ids[p]);
+        let aliases = self.aliases(&id)?;
+        let root = self.index().roots[p];
+        let gone_idents: std::collections::HashSet<u32> = self.graph.members(root).collect();
+        let gone_events: std::collections::HashSet<u32> = self.slots_of(p).iter().copied().collect();
+        let mut kept = Vec::with_capacity(self.rows.len() - gone_events.len());
+        for slot in 0..self.rows.len() as u32 {
+            if gone_events.contains(&slot) {
+                continue;
+            }
+            let (mut e, nolink) = self.stored_event(slot);
+            let mut mask = 0u16;
+            let mut idents = Vec::new();
+            let r = self.rows[slot as usize];
+            for k in 0..r.ident_len as usize {
+                let i = self.idents[r.ident_start as usize + k];
+                if !gone_idents.contains(&i) {
+                    if nolink & (1 << k) != 0 {
+                        mask |= 1 << idents.len();
+                    }
+                    idents.push(e.identities[k].clone());
+                }
+            }
+            if idents.is_empty() {
+                continue;
+            }
+            e.identities = idents;
+            if let Some(x) = self.extras.get(r.extra as usize) {
+                if x.referrer.is_some_and(|i| gone_idents.contains(&i)) {
+                    e.referrer = None;
+                }
+            }
+            kept.push((e, mask));
+        }
+        let mentions = |s: &str| s == id || aliases.iter().any(|a| a == s);
+        let log: Vec<MergeEntry> = self
+            .merge_log
+            .iter()
+            .filter(|m| !mentions(&m.absorbed) && !m.survivor.as_deref().is_some_and(mentions))
+            .cloned()
+            .collect();
+        let report = EraseReport { events: gone_events.len(), identities: gone_idents.len() };
+        self.reload(kept, log)?;
+        Ok(report)
+    }
+
+    /// Split an identity off its customer: on every stored event it no longer links to the
+    /// event's other identities, so it becomes a customer of its own (with the events that
+    /// carry only it). Later events can link it again. Returns the identity's customer id.
+    pub fn unbind(&mut self, identity: &Identity) -> Result<Option<String>> {
+        let n = match self.config.identity_rules.normalize(identity)? {
+            Ok(n) => n,
+            Err(why) => return Err(Error::invalid("identity.value", crate::mask(&identity.value), why)),
+        };
+        let kind = self.config.identity_rules.kinds.iter().position(|r| r.kind == n.kind).unwrap_or(0) as u8;
+        let ns = match &n.namespace {
+            Some(x) => self.namespaces.find(x).map(|c| c + 1),
+            None => Some(0),
+        };
+        let i = ns
+            .and_then(|ns| self.table.find(kind, ns, &n.value))
+            .ok_or_else(|| Error::NotFound { what: "identity".into(), id: crate::mask(&n.value) })?;
+        for r in self.rows.iter_mut() {
+            for k in 0..r.ident_len as usize {
+                if self.idents[r.ident_start as usize + k] == i {
+                    r.nolink |= 1 << k;
+                }
+            }
+        }
+        self.rebuild(MergeReason::Split);
+        let root = self.graph.find(i);
+        Ok(self.graph.is_customer(root).then(|| id_string(self.id_bits(root))))
+    }
+
+    /// Drop events older than `as_of − retention_days` (no-op without a retention setting) and
+    /// refuse such events from now on. Returns the number of events dropped.
+    pub fn apply_retention(&mut self, as_of: Timestamp) -> Result<usize> {
+        let Some(days) = self.config.retention_days else {
+            return Ok(0);
+        };
+        let horizon = as_of.plus_seconds(-(days as i64) * 86_400);
+        self.retention_horizon = Some(self.retention_horizon.map_or(horizon, |h| h.max(horizon)));
+        let keep: Vec<u32> =
+            (0..self.rows.len() as u32).filter(|&s| self.rows[s as usize].at >= horizon.micros()).collect();
+        let dropped = self.rows.len() - keep.len();
+        if dropped > 0 {
+            let kept = keep.into_iter().map(|s| self.stored_event(s)).collect();
+            let log = self.merge_log.clone();
+            self.reload(kept, log)?;
+        }
+        Ok(dropped)
+    }
+
+    /// The stored event and its no-link mask.
+    fn stored_event(&self, slot: u32) -> (Event, u16) {
+        (self.event_at(slot), self.rows[slot as usize].nolink)
+    }
+
+    /// Replace the contents with these events (already normalised) and merge log, then rebuild.
+    fn reload(&mut self, events: Vec<(Event, u16)>, log: Vec<MergeEntry>) -> Result<()> {
+        let mut fresh = Pool::new(self.config.clone())?;
+        fresh.retention_horizon = self.retention_horizon;
+        fresh.merge_log = log;
+        let mut warnings = Vec::new();
+        for (index, (e, mask)) in events.into_iter().enumerate() {
+            if let Some(slot) = fresh.store_event(e, index, &mut warnings)? {
+                fresh.rows[slot as usize].nolink = mask;
+            }
+        }
+        fresh.graph.grow(fresh.table.len());
+        let before = std::mem::replace(self, fresh);
+        // keep the ids the old graph had, so that the rebuild can log what moved
+        let _ = before;
+        self.rebuild(MergeReason::Split);
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Scratch {
+    link: Vec<u32>,
+    nolink: Vec<u32>,
+    counts: Vec<u32>,
+    other: Vec<u32>,
+}
+
+/// `c` + 20 base-32 characters.
+fn id_string(bits: u128) -> String {
+    format!("c{}", base32(bits, 100))
+}
+
+fn parse_id(s: &str) -> Option<u128> {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let body = s.strip_prefix('c')?;
+    if body.len() != 20 {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for b in body.bytes() {
+        let d = ALPHABET.iter().position(|&a| a == b)? as u128;
+        v = (v << 5) | d;
+    }
+    Some(v)
+}
+
+fn rename_field(e: Error, prefix: &str) -> Error {
+    match e {
+        Error::InvalidField { field, value, reason } => {
+            let tail = field.split_once('.').map_or(String::new(), |(_, t)| format!(".{t}"));
+            Error::InvalidField { field: format!("{prefix}{tail}"), value, reason }
+        }
+        other => other,
+    }
+}
+
+fn rejection(index: usize, e: &Error) -> Rejection {
+    let (field, reason) = match e {
+        Error::InvalidField { field, value, reason } => {
+            let shown = if field.starts_with("identities") || field.starts_with("referrer") {
+                crate::mask(value)
+            } else {
+                value.clone()
+            };
+            (field.clone(), if shown.is_empty() { reason.clone() } else { format!("{reason}: {shown:?}") })
+        }
+        Error::LimitExceeded { what, limit, got } => {
+            (what.clone(), format!("exceeds the limit of {limit} (got {got})"))
+        }
+        other => (String::new(), other.to_string()),
+    };
+    Rejection { index, field, reason }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+//! Columnar storage of events and identities: byte arenas, small interners, 32-byte rows.
+
+use crate::error::{Error, Result};
+use crate::hash::fast_hash;
+use hashbrown::HashTable;
+
+/// Strings back to back in one byte buffer; string `i` is `bytes[ends[i-1]..ends[i]]`.
+/// Total size is limited to 4 GiB (documented pool limit).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StrArena {
+    bytes: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl StrArena {
+    pub fn push(&mut self, s: &str, what: &'static str) -> Result<u32> {
+        let end = self.bytes.len() + s.len();
+        if end > u32::MAX as usize || self.ends.len() >= u32::MAX as usize {
+            return Err(Error::limit(format!("{what} bytes in the pool"), u32::MAX as usize, end));
+        }
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.ends.push(end as u32);
+        Ok((self.ends.len() - 1) as u32)
+    }
+
+    pub fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        // Only valid UTF-8 is ever pushed.
+        std::str::from_utf8(&self.bytes[start..self.ends[i] as usize]).unwrap_or("")
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.bytes.capacity() + self.ends.capacity() * 4
+    }
+}
+
+/// An arena plus a hash table: each distinct string stored once, looked up without allocating.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StrSet {
+    pub arena: StrArena,
+    table: HashTable<u32>,
+}
+
+impl StrSet {
+    pub fn find(&self, s: &str) -> Option<u32> {
+        let h = fast_hash(s.as_bytes());
+        self.table.find(h, |&i| self.arena.get(i) == s).copied()
+    }
+
+    /// Index of `s`, and whether it was new.
+    pub fn intern(&mut self, s: &str, what: &'static str) -> Result<(u32, bool)> {
+        let h = fast_hash(s.as_bytes());
+        if let Some(&i) = self.table.find(h, |&i| self.arena.get(i) == s) {
+            return Ok((i, false));
+        }
+        let i = self.arena.push(s, what)?;
+        let arena = &self.arena;
+        self.table.insert_unique(h, i, |&j| fast_hash(arena.get(j).as_bytes()));
+        Ok((i, true))
+    }
+
+    pub fn get(&self, i: u32) -> &str {
+        self.arena.get(i)
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.arena.heap_bytes() + self.table.capacity() * (4 + 1)
+    }
+}
+
+/// A small interner of values with a u8/u16 code (kinds, channels, namespaces …).
+#[derive(Debug, Clone)]
+pub(crate) struct Codes<T: PartialEq + Clone> {
+    pub values: Vec<T>,
+    max: usize,
+}
+
+impl<T: PartialEq + Clone + std::fmt::Display> Codes<T> {
+    pub fn new(initial: &[T], max: usize) -> Self {
+        Codes { values: initial.to_vec(), max }
+    }
+
+    pub fn code(&mut self, v: &T, what: &'static str) -> Result<usize> {
+        if let Some(i) = self.values.iter().position(|x| x == v) {
+            return Ok(i);
+        }
+        if self.values.len() >= self.max {
+            return Err(Error::limit(format!("distinct {what} values"), self.max, self.values.len() + 1));
+        }
+        self.values.push(v.clone());
+        Ok(self.values.len() - 1)
+    }
+}
+
+/// One stored event: 32 bytes. Variable-size parts live in arenas and side tables.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Row {
+    /// Microseconds since the epoch.
+    pub at: i64,
+    /// Minor units (0 when there is no money).
+    pub amount: i64,
+    /// Start of this event's identities in `Store::idents`.
+    pub ident_start: u32,
+    /// Index into `Store::extras`, or `NONE`.
+    pub extra: u32,
+    /// Event kind code.
+    pub kind: u8,
+    /// Channel code + 1 (0: none).
+    pub channel: u8,
+    /// Currency code + 1 (0: no money).
+    pub currency: u16,
+    /// Number of identities.
+    pub ident_len: u8,
+    /// Bit i set: identity i does not link (after `unbind`).
+    pub nolink: u16,
+}
+
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// The rarely-present parts of an event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Extra {
+    pub order_id: Option<Box<str>>,
+    pub items: Vec<crate::model::Item>,
+    pub properties: std::collections::BTreeMap<String, crate::model::PropValue>,
+    pub referrer: Option<u32>,
+    pub group_id: Option<Box<str>>,
+    pub consent: Option<crate::model::Consent>,
+    pub subscription: Option<crate::model::Subscription>,
+}
+
+/// Order ids get their own arena: most orders carry one and nothing else extra.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SideOrders {
+    pub arena: StrArena,
+    /// (event slot, order-id index), sorted by slot because slots only grow.
+    pub refs: Vec<(u32, u32)>,
+}
+
+impl SideOrders {
+    pub fn get(&self, slot: u32) -> Option<&str> {
+        self.refs.binary_search_by_key(&slot, |r| r.0).ok().map(|i| self.arena.get(self.refs[i].1))
+    }
+}

@@ -1,0 +1,146 @@
+use super::*;
+use crate::model::parse_time;
+
+fn t(s: &str) -> Timestamp {
+    parse_time(s, chrono_tz::Asia::Shanghai).unwrap()
+}
+
+fn ev(id: &str, at: &str, kind: EventKind, ids: &[(IdentityKind, &str)]) -> Event {
+    Event::new(id, t(at), kind, ids.iter().map(|(k, v)| Identity::new(k.clone(), *v)).collect())
+}
+
+use IdentityKind::{AppUser, Phone, WechatUnionid as Union};
+
+#[test]
+fn chain_merges_transitively() {
+    let mut p = Pool::default();
+    let r = p.ingest(vec![
+        ev("e1", "2024-01-01", EventKind::Register, &[(Phone, "13800138000")]),
+        ev("e2", "2024-01-02", EventKind::View, &[(Union, "u1")]),
+        ev("e3", "2024-01-03", EventKind::View, &[(Union, "u1"), (AppUser, "a1")]),
+        ev("e4", "2024-01-04", EventKind::View, &[(AppUser, "a1"), (Phone, "+86 138 0013 8000")]),
+    ]);
+    assert_eq!(r.accepted, 4);
+    assert_eq!(p.stats().customers, 1);
+    let c = p.resolve(&Identity::new(Phone, "13800138000")).unwrap();
+    assert_eq!(p.timeline(&c).unwrap().len(), 4);
+    // the phone customer was founded first and survives; the unionid customer is an alias
+    assert_eq!(p.merge_log().len(), 1);
+    let absorbed = p.merge_log()[0].absorbed.clone();
+    assert_eq!(p.canonical_id(&absorbed).unwrap(), c);
+    assert_eq!(p.aliases(&c).unwrap(), vec![absorbed]);
+}
+
+#[test]
+fn limit_conflict_is_recorded_not_merged() {
+    let mut p = Pool::default();
+    p.ingest(vec![
+        ev("e1", "2024-01-01", EventKind::Register, &[(Phone, "13800138000"), (Union, "u1")]),
+        ev("e2", "2024-01-02", EventKind::Register, &[(Phone, "13900139000")]),
+        // u1 (customer with phone 1) seen with phone 2: phone limit 1 => conflict
+        ev("e3", "2024-01-03", EventKind::View, &[(Phone, "13900139000"), (Union, "u1")]),
+    ]);
+    assert_eq!(p.stats().customers, 2);
+    let cf = p.conflicts();
+    assert_eq!(cf.len(), 1);
+    assert_eq!(cf[0].identity.value, "u1");
+    assert_eq!(cf[0].limit_kind, Phone);
+    let c2 = p.resolve(&Identity::new(Phone, "13900139000")).unwrap();
+    assert_eq!(cf[0].customer_id, c2);
+    assert_eq!(p.timeline(&c2).unwrap().len(), 2, "e3 goes to the highest-priority identity's customer");
+}
+
+#[test]
+fn duplicates_and_conflicting_ids() {
+    let mut p = Pool::default();
+    let a = ev("e1", "2024-01-01", EventKind::Register, &[(Phone, "13800138000")]);
+    let mut b = a.clone();
+    b.kind = EventKind::View;
+    let r = p.ingest(vec![a.clone(), a.clone(), b]);
+    assert_eq!((r.accepted, r.duplicates, r.rejected.len()), (1, 1, 1));
+    assert_eq!(r.rejected[0].field, "id");
+    let r = p.ingest(vec![a]);
+    assert_eq!(r.duplicates, 1);
+}
+
+#[test]
+fn junk_identities_are_dropped_with_warning() {
+    let mut p = Pool::default();
+    let r = p.ingest(vec![
+        ev("e1", "2024-01-01", EventKind::View, &[(Phone, "null"), (Union, "u1")]),
+        ev("e2", "2024-01-01", EventKind::View, &[(Phone, "undefined")]),
+    ]);
+    assert_eq!(r.accepted, 1);
+    assert_eq!(r.warnings.len(), 2);
+    assert_eq!(r.rejected.len(), 1);
+    assert_eq!(r.rejected[0].index, 1);
+    assert_eq!(r.rejected[0].field, "identities");
+    assert!(!r.warnings[0].reason.contains("null\""), "masked: {}", r.warnings[0].reason);
+}
+
+#[test]
+fn out_of_order_equals_sorted() {
+    let evs = vec![
+        ev("e1", "2024-01-01", EventKind::Register, &[(Phone, "13800138000")]),
+        ev("e2", "2024-01-02", EventKind::View, &[(Union, "u1")]),
+        ev("e3", "2024-01-03", EventKind::View, &[(Union, "u1"), (Phone, "13800138000")]),
+    ];
+    let mut a = Pool::default();
+    a.ingest(evs.clone());
+    let mut b = Pool::default();
+    b.ingest(vec![evs[2].clone()]);
+    b.ingest(vec![evs[1].clone()]);
+    b.ingest(vec![evs[0].clone()]);
+    assert_eq!(a.customer_ids(), b.customer_ids());
+    assert_eq!(a.profiles(), b.profiles());
+}
+
+#[test]
+fn unbind_splits_and_erase_removes_everything() {
+    let mut p = Pool::default();
+    p.ingest(vec![
+        ev("e1", "2024-01-01", EventKind::Register, &[(Phone, "13800138000"), (Union, "u1")]),
+        ev("e2", "2024-01-02", EventKind::View, &[(Union, "u1")]),
+        ev("e3", "2024-01-03", EventKind::View, &[(Phone, "13900139000")]),
+    ]);
+    assert_eq!(p.stats().customers, 2);
+    let c_u = p.unbind(&Identity::new(Union, "u1")).unwrap().unwrap();
+    assert_eq!(p.stats().customers, 3);
+    let c_p = p.resolve(&Identity::new(Phone, "13800138000")).unwrap();
+    assert_ne!(c_u, c_p);
+    assert_eq!(p.timeline(&c_u).unwrap().len(), 1);
+    assert_eq!(p.timeline(&c_p).unwrap().len(), 1);
+    let before = p.snapshot();
+    let rep = p.erase(&c_p).unwrap();
+    assert_eq!(rep.events, 1);
+    assert!(p.resolve(&Identity::new(Phone, "13800138000")).is_none());
+    let snap = p.snapshot();
+    assert!(before.windows(11).any(|w| w == b"13800138000"));
+    assert!(!snap.windows(11).any(|w| w == b"13800138000"), "erased phone must not survive in a snapshot");
+    let q = Pool::restore(&snap).unwrap();
+    assert_eq!(q.customer_ids(), p.customer_ids());
+}
+
+#[test]
+fn snapshot_round_trip_and_corruption() {
+    let mut p = Pool::default();
+    let mut e = ev("e1", "2024-01-01T10:00:00+08:00", EventKind::Order, &[(Phone, "13800138000")]);
+    e.money = Some(Money::parse("19.90", Currency::CNY).unwrap());
+    e.order_id = Some("o1".into());
+    e.properties.insert("coupon".into(), crate::model::PropValue::Str("X".into()));
+    p.ingest(vec![e]);
+    let s = p.snapshot();
+    let q = Pool::restore(&s).unwrap();
+    assert_eq!(q.snapshot(), s);
+    assert_eq!(q.profiles(), p.profiles());
+    let mut bad = s.clone();
+    let n = bad.len();
+    bad[n - 1] ^= 1;
+    assert!(matches!(Pool::restore(&bad), Err(Error::Snapshot { .. })));
+    let mut fut = s.clone();
+    fut[8] = 99;
+    let err = Pool::restore(&fut).unwrap_err().to_string();
+    assert!(err.contains("newer"), "{err}");
+    assert!(Pool::restore(b"nope").is_err());
+    assert!(Pool::restore(&s[..s.len() - 3]).is_err());
+}

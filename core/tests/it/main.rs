@@ -1,0 +1,4 @@
+//! The one integration-test binary (jiff's layout): one module per area.
+mod attribution;
+mod ltv;
+mod pool;
