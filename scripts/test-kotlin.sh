@@ -14,7 +14,7 @@ esac
 
 echo "== kotlin: building yutang-ffi ($PROFILE)"
 cargo build --quiet -p yutang-ffi --profile "$PROFILE"
-OUTDIR="$TARGET/$PROFILE"
+if [ "$PROFILE" = dev ]; then OUTDIR="$TARGET/debug"; else OUTDIR="$TARGET/$PROFILE"; fi
 GEN="$ROOT/bindings-kotlin/kotlin/generated"
 rm -rf "$GEN" && mkdir -p "$GEN"
 "$OUTDIR/uniffi-bindgen" generate --library "$OUTDIR/$LIB" --language kotlin --out-dir "$GEN" --no-format
