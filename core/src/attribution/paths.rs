@@ -101,10 +101,7 @@ impl Paths {
         let mut channels: Vec<String> = Vec::new();
         let mut offsets = Vec::with_capacity(n + 1);
         offsets.push(0usize);
-        let total_touches: usize = chunks
-            .iter()
-            .map(|c| c.as_ref().map(|c| c.touches.len()).unwrap_or(0))
-            .sum();
+        let total_touches: usize = chunks.iter().map(|c| c.as_ref().map(|c| c.touches.len()).unwrap_or(0)).sum();
         let mut touches = Vec::with_capacity(total_touches);
         for chunk in chunks {
             let chunk = chunk?;
@@ -156,10 +153,7 @@ impl Paths {
 
     /// The id of a channel name, if it appears.
     pub fn channel_id(&self, name: &str) -> Option<ChannelId> {
-        self.channels
-            .iter()
-            .position(|c| c == name)
-            .map(|i| i as ChannelId)
+        self.channels.iter().position(|c| c == name).map(|i| i as ChannelId)
     }
 
     /// The touches of path `i`. Panics if `i >= len()` (an index, not user data).
@@ -170,9 +164,7 @@ impl Paths {
     /// Per touch of path `i`, how many days before the end of the path it happened; `None`
     /// for parsed paths (they carry no times: models then count steps instead).
     pub fn ages(&self, i: usize) -> Option<&[f64]> {
-        self.ages
-            .as_ref()
-            .map(|a| &a[self.offsets[i]..self.offsets[i + 1]])
+        self.ages.as_ref().map(|a| &a[self.offsets[i]..self.offsets[i + 1]])
     }
 
     /// Conversions per path.
@@ -295,13 +287,7 @@ impl PathsBuilder {
     /// [`Error::InvalidField`] for an empty path (`paths[i]`), an empty channel name
     /// (`paths[i][j]`), or a negative / non-finite number (`conversions[i]`, `values[i]`,
     /// `nulls[i]`), where `i` is the row being pushed. Nothing is appended on error.
-    pub fn push<S: AsRef<str>>(
-        &mut self,
-        channels: &[S],
-        conversions: f64,
-        value: f64,
-        nulls: f64,
-    ) -> Result<()> {
+    pub fn push<S: AsRef<str>>(&mut self, channels: &[S], conversions: f64, value: f64, nulls: f64) -> Result<()> {
         self.push_inner(channels, None, conversions, value, nulls)
     }
 
@@ -333,19 +319,11 @@ impl PathsBuilder {
     ) -> Result<()> {
         let row = self.paths.len();
         if channels.is_empty() {
-            return Err(Error::invalid(
-                format!("paths[{row}]"),
-                "",
-                "a path needs at least one channel",
-            ));
+            return Err(Error::invalid(format!("paths[{row}]"), "", "a path needs at least one channel"));
         }
         for (j, c) in channels.iter().enumerate() {
             if c.as_ref().trim().is_empty() {
-                return Err(Error::invalid(
-                    format!("paths[{row}][{j}]"),
-                    c.as_ref(),
-                    "empty channel name",
-                ));
+                return Err(Error::invalid(format!("paths[{row}][{j}]"), c.as_ref(), "empty channel name"));
             }
         }
         check_number("conversions", row, conversions)?;
@@ -361,11 +339,7 @@ impl PathsBuilder {
             }
             for (j, &x) in a.iter().enumerate() {
                 if !x.is_finite() || x < 0.0 {
-                    return Err(Error::invalid(
-                        format!("ages[{row}][{j}]"),
-                        x.to_string(),
-                        "must be finite and >= 0",
-                    ));
+                    return Err(Error::invalid(format!("ages[{row}][{j}]"), x.to_string(), "must be finite and >= 0"));
                 }
             }
         }
@@ -423,83 +397,159 @@ struct Chunk<'a> {
     ends: Vec<usize>,
 }
 
-fn parse_chunk<S: AsRef<str>>(
-    paths: &[S],
-    range: std::ops::Range<usize>,
-    sep: char,
-) -> Result<Chunk<'_>> {
-    let mut local: HashMap<&str, ChannelId, FixedState> = HashMap::with_hasher(hasher());
-    let mut names: Vec<&str> = Vec::new();
-    let mut touches = Vec::with_capacity(range.len() * 4);
+/// A small open-addressing interner for the hot parsing loop: names hashed with FNV-1a
+/// while they are scanned, so each touch costs one pass over its bytes and one probe.
+struct Interner<'a> {
+    slots: Vec<(u64, u32)>,
+    names: Vec<&'a str>,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl<'a> Interner<'a> {
+    fn new() -> Self {
+        Interner { slots: vec![(0, EMPTY); 64], names: Vec::new() }
+    }
+
+    fn id(&mut self, name: &'a str, hash: u64) -> ChannelId {
+        let mask = self.slots.len() - 1;
+        let mut i = (hash as usize) & mask;
+        loop {
+            let (h, id) = self.slots[i];
+            if id == EMPTY {
+                break;
+            }
+            if h == hash && self.names[id as usize] == name {
+                return id;
+            }
+            i = (i + 1) & mask;
+        }
+        let id = self.names.len() as ChannelId;
+        self.slots[i] = (hash, id);
+        self.names.push(name);
+        if self.names.len() * 2 > self.slots.len() {
+            let mut bigger = vec![(0u64, EMPTY); self.slots.len() * 2];
+            let mask = bigger.len() - 1;
+            for &(h, id) in self.slots.iter().filter(|s| s.1 != EMPTY) {
+                let mut j = (h as usize) & mask;
+                while bigger[j].1 != EMPTY {
+                    j = (j + 1) & mask;
+                }
+                bigger[j] = (h, id);
+            }
+            self.slots = bigger;
+        }
+        id
+    }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// FNV-1a without the final mixing (the caller mixes: `h ^ (h >> 29)`).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h = FNV_OFFSET;
+    for &b in bytes {
+        h = (h ^ b as u64).wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+fn parse_chunk<S: AsRef<str>>(paths: &[S], range: std::ops::Range<usize>, sep: char) -> Result<Chunk<'_>> {
+    let mut interner = Interner::new();
+    let mut touches = Vec::with_capacity(range.len() * 8);
     let mut ends = Vec::with_capacity(range.len());
+    let ascii_sep = if sep.is_ascii() { Some(sep as u8) } else { None };
     for i in range {
         let s = paths[i].as_ref();
-        if s.trim().is_empty() {
-            return Err(Error::invalid(
-                format!("paths[{i}]"),
-                s,
-                "a path needs at least one channel",
-            ));
-        }
-        for (j, part) in s.split(sep).enumerate() {
-            let name = part.trim();
-            if name.is_empty() {
-                return Err(Error::invalid(
-                    format!("paths[{i}][{j}]"),
-                    s,
-                    "empty channel name",
-                ));
-            }
-            let id = match local.get(name) {
-                Some(&id) => id,
-                None => {
-                    let id = names.len() as ChannelId;
-                    local.insert(name, id);
-                    names.push(name);
-                    id
+        let before = touches.len();
+        match ascii_sep {
+            Some(b) => {
+                // One pass per row: find separators, trim ASCII whitespace and hash the name.
+                let bytes = s.as_bytes();
+                let (mut first, mut last) = (usize::MAX, 0usize);
+                let (mut h, mut h_last) = (FNV_OFFSET, FNV_OFFSET);
+                let mut seg_start = 0usize;
+                let mut j = 0usize;
+                for k in 0..=bytes.len() {
+                    let c = bytes.get(k).copied().unwrap_or(b);
+                    if c == b {
+                        let name = if first == usize::MAX {
+                            ""
+                        } else if bytes[first].is_ascii() && bytes[last].is_ascii() {
+                            &s[first..=last]
+                        } else {
+                            // Non-ASCII at an end: trim Unicode whitespace too, hash again.
+                            let t = s[seg_start..k].trim();
+                            h_last = fnv1a(t.as_bytes());
+                            t
+                        };
+                        if name.is_empty() {
+                            return Err(empty_error(s, i, j));
+                        }
+                        touches.push(interner.id(name, h_last ^ (h_last >> 29)));
+                        first = usize::MAX;
+                        h = FNV_OFFSET;
+                        h_last = FNV_OFFSET;
+                        seg_start = k + 1;
+                        j += 1;
+                    } else if c.is_ascii_whitespace() {
+                        if first != usize::MAX {
+                            h = (h ^ c as u64).wrapping_mul(FNV_PRIME);
+                        }
+                    } else {
+                        if first == usize::MAX {
+                            first = k;
+                        }
+                        h = (h ^ c as u64).wrapping_mul(FNV_PRIME);
+                        h_last = h;
+                        last = k;
+                    }
                 }
-            };
-            touches.push(id);
+            }
+            None => {
+                for (j, part) in s.split(sep).enumerate() {
+                    let name = part.trim();
+                    if name.is_empty() {
+                        return Err(empty_error(s, i, j));
+                    }
+                    let h = fnv1a(name.as_bytes());
+                    touches.push(interner.id(name, h ^ (h >> 29)));
+                }
+            }
         }
+        debug_assert!(touches.len() > before);
         ends.push(touches.len());
     }
-    Ok(Chunk {
-        names,
-        touches,
-        ends,
-    })
+    Ok(Chunk { names: interner.names, touches, ends })
+}
+
+fn empty_error(s: &str, i: usize, j: usize) -> Error {
+    if s.trim().is_empty() {
+        Error::invalid(format!("paths[{i}]"), s, "a path needs at least one channel")
+    } else {
+        Error::invalid(format!("paths[{i}][{j}]"), s, "empty channel name")
+    }
 }
 
 fn parse_sep(sep: &str) -> Result<char> {
     let mut it = sep.chars();
     match (it.next(), it.next()) {
         (Some(c), None) if !c.is_whitespace() => Ok(c),
-        _ => Err(Error::invalid(
-            "sep",
-            sep,
-            "the separator must be exactly one non-whitespace character",
-        )),
+        _ => Err(Error::invalid("sep", sep, "the separator must be exactly one non-whitespace character")),
     }
 }
 
 pub(crate) fn check_len(field: &str, got: usize, want: usize) -> Result<()> {
     if got != want {
-        return Err(Error::invalid(
-            field,
-            got.to_string(),
-            format!("length differs from the paths ({want})"),
-        ));
+        return Err(Error::invalid(field, got.to_string(), format!("length differs from the paths ({want})")));
     }
     Ok(())
 }
 
 pub(crate) fn check_number(field: &str, row: usize, x: f64) -> Result<()> {
     if !x.is_finite() || x < 0.0 {
-        return Err(Error::invalid(
-            format!("{field}[{row}]"),
-            x.to_string(),
-            "must be finite and >= 0",
-        ));
+        return Err(Error::invalid(format!("{field}[{row}]"), x.to_string(), "must be finite and >= 0"));
     }
     Ok(())
 }
@@ -542,15 +592,30 @@ mod tests {
     }
 
     #[test]
+    fn trims_ascii_and_unicode_whitespace_keeps_inner_spaces() {
+        let rows = ["\u{3000}抖音 >  staff chat\t> 抖音\u{3000}", "staff chat>\u{3000}微信", "a→ b →c"];
+        let p = Paths::parse(&rows[..2], &[1.0, 1.0], None, None, ">").unwrap();
+        assert_eq!(p.channels(), ["抖音", "staff chat", "微信"]);
+        assert_eq!(p.path(0), [0, 1, 0]);
+        assert_eq!(p.path(1), [1, 2]);
+        let q = Paths::parse(&rows[2..], &[1.0], None, None, "→").unwrap();
+        assert_eq!(q.channels(), ["a", "b", "c"]);
+        let e = Paths::parse(&["a>\u{3000}>b"], &[1.0], None, None, ">").unwrap_err();
+        assert_eq!(e.field(), Some("paths[0][1]"));
+    }
+
+    #[test]
+    fn many_channels_grow_the_interner() {
+        let rows: Vec<String> = (0..5000).map(|i| format!("c{i} > c{}", i / 2)).collect();
+        let p = Paths::parse(&rows, &vec![1.0; rows.len()], None, None, ">").unwrap();
+        assert_eq!(p.channels().len(), 5000);
+        assert_eq!(p.channel_id("c4999"), Some(4999));
+        assert_eq!(p.path(4999), [4999, 2499]);
+    }
+
+    #[test]
     fn builder_matches_parse() {
-        let p = Paths::parse(
-            &["x > y > x", "y"],
-            &[1.0, 0.0],
-            Some(&[2.0, 0.0]),
-            Some(&[0.0, 3.0]),
-            ">",
-        )
-        .unwrap();
+        let p = Paths::parse(&["x > y > x", "y"], &[1.0, 0.0], Some(&[2.0, 0.0]), Some(&[0.0, 3.0]), ">").unwrap();
         let mut b = PathsBuilder::new();
         b.push(&["x", "y", "x"], 1.0, 2.0, 0.0).unwrap();
         b.push(&[" y "], 0.0, 0.0, 3.0).unwrap();
@@ -562,9 +627,7 @@ mod tests {
         let mut b = PathsBuilder::new();
         b.push(&["a", "b", "c"], 1.0, 0.0, 0.0).unwrap();
         b.push_with_ages(&["a"], &[2.5], 1.0, 0.0, 0.0).unwrap();
-        assert!(b
-            .push_with_ages(&["a"], &[1.0, 2.0], 1.0, 0.0, 0.0)
-            .is_err());
+        assert!(b.push_with_ages(&["a"], &[1.0, 2.0], 1.0, 0.0, 0.0).is_err());
         let p = b.build();
         assert_eq!(p.ages(0), Some(&[2.0, 1.0, 0.0][..]));
         assert_eq!(p.ages(1), Some(&[2.5][..]));

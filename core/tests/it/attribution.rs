@@ -3,17 +3,14 @@
 
 use proptest::prelude::*;
 use yutang::attribution::{
-    heuristic_models, markov_model, paths_from_touchpoints, shapley_model, HeuristicOptions,
-    MarkovOptions, PathOptions, Paths, PathsBuilder, ShapleyOptions, ShapleyWorth,
+    heuristic_models, markov_model, paths_from_touchpoints, shapley_model, HeuristicOptions, MarkovOptions,
+    PathOptions, Paths, PathsBuilder, ShapleyOptions, ShapleyWorth,
 };
 
 fn assert_close(got: &[f64], want: &[f64], tol: f64) {
     assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
     for (g, w) in got.iter().zip(want) {
-        assert!(
-            (g - w).abs() <= tol * w.abs().max(1.0),
-            "{got:?} vs {want:?}"
-        );
+        assert!((g - w).abs() <= tol * w.abs().max(1.0), "{got:?} vs {want:?}");
     }
 }
 
@@ -36,50 +33,17 @@ fn hand_solved() -> Paths {
 #[test]
 fn markov_three_channels_matches_hand_solution_exactly() {
     for dense_limit in [300, 0] {
-        let m = markov_model(
-            &hand_solved(),
-            &MarkovOptions::new().dense_limit(dense_limit),
-        )
-        .unwrap();
+        let m = markov_model(&hand_solved(), &MarkovOptions::new().dense_limit(dense_limit)).unwrap();
         assert_eq!(m.channels, ["a", "b", "c"]);
         assert_close(&[m.conversion_probability], &[3.0 / 5.0], 1e-15);
         assert_close(&[m.expected_value], &[36.0 / 5.0], 1e-15);
-        assert_close(
-            &m.removal_effects,
-            &[5.0 / 8.0, 2.0 / 3.0, 2.0 / 3.0],
-            1e-15,
-        );
-        assert_close(
-            &m.conversions,
-            &[45.0 / 47.0, 48.0 / 47.0, 48.0 / 47.0],
-            1e-15,
-        );
-        assert_close(
-            &m.removal_effects_value,
-            &[17.0 / 32.0, 3.0 / 4.0, 5.0 / 6.0],
-            1e-15,
-        );
-        assert_close(
-            &m.value,
-            &[
-                51.0 / 203.0 * 36.0,
-                72.0 / 203.0 * 36.0,
-                80.0 / 203.0 * 36.0,
-            ],
-            1e-14,
-        );
+        assert_close(&m.removal_effects, &[5.0 / 8.0, 2.0 / 3.0, 2.0 / 3.0], 1e-15);
+        assert_close(&m.conversions, &[45.0 / 47.0, 48.0 / 47.0, 48.0 / 47.0], 1e-15);
+        assert_close(&m.removal_effects_value, &[17.0 / 32.0, 3.0 / 4.0, 5.0 / 6.0], 1e-15);
+        assert_close(&m.value, &[51.0 / 203.0 * 36.0, 72.0 / 203.0 * 36.0, 80.0 / 203.0 * 36.0], 1e-14);
         // The transition matrix, by name.
-        let t: Vec<(String, String, f64)> = m
-            .transitions
-            .iter()
-            .map(|t| {
-                (
-                    m.state_name(t.from, ">"),
-                    m.state_name(t.to, ">"),
-                    t.probability,
-                )
-            })
-            .collect();
+        let t: Vec<(String, String, f64)> =
+            m.transitions.iter().map(|t| (m.state_name(t.from, ">"), m.state_name(t.to, ">"), t.probability)).collect();
         let want = [
             ("(start)", "a", 2.0 / 5.0),
             ("(start)", "b", 3.0 / 5.0),
@@ -114,20 +78,8 @@ fn test_heuristics_match_channelattribution_2_2_5() {
     let h = heuristic_models(&p, &HeuristicOptions::new()).unwrap();
     assert_eq!(h.first_touch.conversions, [2.0, 2.0, 0.0]);
     assert_eq!(h.last_touch.conversions, [2.0, 1.0, 1.0]);
-    assert_close(
-        &h.linear.conversions,
-        &[2.0, 1.666_666_666_666_666_7, 0.333_333_333_333_333_3],
-        1e-15,
-    );
-    assert_close(
-        &h.linear.value,
-        &[
-            7.833_333_333_333_333,
-            6.833_333_333_333_333,
-            3.333_333_333_333_333_5,
-        ],
-        1e-15,
-    );
+    assert_close(&h.linear.conversions, &[2.0, 1.666_666_666_666_666_7, 0.333_333_333_333_333_3], 1e-15);
+    assert_close(&h.linear.value, &[7.833_333_333_333_333, 6.833_333_333_333_333, 3.333_333_333_333_333_5], 1e-15);
 }
 
 #[test]
@@ -156,11 +108,7 @@ fn touchpoints_feed_every_model() {
     assert_eq!(t.paths.len(), 3);
     let h = heuristic_models(&t.paths, &HeuristicOptions::new().half_life(1.0)).unwrap();
     // customer 1: douyin 2 days, wechat 1 day before: weights 1/4 and 1/2.
-    assert_close(
-        &h.time_decay.conversions,
-        &[1.0 / 3.0, 5.0 / 3.0, 0.0],
-        1e-15,
-    );
+    assert_close(&h.time_decay.conversions, &[1.0 / 3.0, 5.0 / 3.0, 0.0], 1e-15);
     let m = markov_model(&t.paths, &MarkovOptions::new()).unwrap();
     assert_close(&[m.value.iter().sum()], &[150.0], 1e-13);
 }
@@ -189,22 +137,14 @@ fn bad_rows_are_typed_errors_naming_the_row() {
 
 #[test]
 fn shapley_rate_game_beyond_exact_limit_is_sampled() {
-    let rows: Vec<String> = (0..40)
-        .map(|i| format!("c{} > c{}", i % 20, (i * 7) % 20))
-        .collect();
+    let rows: Vec<String> = (0..40).map(|i| format!("c{} > c{}", i % 20, (i * 7) % 20)).collect();
     let conv: Vec<f64> = (0..40).map(|i| (i % 3) as f64).collect();
     let nulls: Vec<f64> = (0..40).map(|i| (i % 4) as f64).collect();
     let p = Paths::parse(&rows, &conv, None, Some(&nulls), ">").unwrap();
-    let o = ShapleyOptions::new()
-        .worth(ShapleyWorth::ConversionRate)
-        .samples(500);
+    let o = ShapleyOptions::new().worth(ShapleyWorth::ConversionRate).samples(500);
     let s = shapley_model(&p, &o).unwrap();
     assert!(!s.exact);
-    assert_close(
-        &[s.conversions.iter().sum()],
-        &[p.total_conversions()],
-        1e-12,
-    );
+    assert_close(&[s.conversions.iter().sum()], &[p.total_conversions()], 1e-12);
 }
 
 #[derive(Debug, Clone)]
@@ -216,18 +156,8 @@ struct Row {
 }
 
 fn rows() -> impl Strategy<Value = Vec<Row>> {
-    let row = (
-        prop::collection::vec(0u8..6, 1..7),
-        0u8..4,
-        0.0f64..500.0,
-        0u8..4,
-    )
-        .prop_map(|(path, conv, value, nulls)| Row {
-            path,
-            conv,
-            value: if conv == 0 { 0.0 } else { value },
-            nulls,
-        });
+    let row = (prop::collection::vec(0u8..6, 1..7), 0u8..4, 0.0f64..500.0, 0u8..4)
+        .prop_map(|(path, conv, value, nulls)| Row { path, conv, value: if conv == 0 { 0.0 } else { value }, nulls });
     prop::collection::vec(row, 1..40)
 }
 
@@ -277,6 +207,32 @@ proptest! {
             .collect();
         let q = Paths::parse(&strings, p.conversions(), Some(p.values()), Some(p.nulls()), ">").unwrap();
         prop_assert_eq!(p, q);
+    }
+
+    /// The fast byte-level parser agrees with a plain `split` + `trim` reference, Unicode
+    /// whitespace and non-ASCII names included.
+    #[test]
+    fn prop_parse_matches_split_and_trim(rows in prop::collection::vec(
+        prop::collection::vec(prop::sample::select(vec!['a', 'b', ' ', '\t', '\u{3000}', '>', 'é', '微']), 0..12)
+            .prop_map(|cs| cs.into_iter().collect::<String>()),
+        1..8,
+    )) {
+        let conv = vec![1.0; rows.len()];
+        let got = Paths::parse(&rows, &conv, None, None, ">");
+        let mut b = PathsBuilder::new();
+        let mut want = Ok(());
+        for r in &rows {
+            let parts: Vec<&str> = r.split('>').map(str::trim).collect();
+            if let Err(e) = b.push(&parts, 1.0, 0.0, 0.0) {
+                want = Err(e);
+                break;
+            }
+        }
+        match (got, want) {
+            (Ok(p), Ok(())) => prop_assert_eq!(p, b.build()),
+            (Err(e), Err(_)) => prop_assert!(e.field().is_some_and(|f| f.starts_with("paths["))),
+            (g, w) => prop_assert!(false, "parse {:?} vs reference {:?}", g, w),
+        }
     }
 
     /// Gauss–Seidel and dense LU agree to machine precision.
