@@ -25,10 +25,13 @@ pub mod profile;
 pub use error::{Error, Result};
 pub use identity::{BlockRule, IdentityRules, KindRule, Normalizer};
 pub use model::{
-    mask, Channel, Consent, Currency, Event, EventInput, EventKind, Identity, IdentityKind, Item, Money, PropValue,
-    Subscription, Timestamp,
+    local_to_utc, mask, parse_time, parse_tz, Channel, Consent, Currency, Event, EventInput, EventKind, Identity,
+    IdentityInput, IdentityKind, Item, ItemInput, Limits, Money, PropValue, Subscription, Timestamp,
 };
-pub use pool::{IngestReport, Pool, PoolConfig, Rejection};
+pub use pool::{
+    Conflict, CustomerExport, EraseReport, IngestReport, MergeEntry, MergeReason, Pool, PoolConfig, PoolStats,
+    Rejection,
+};
 pub use profile::Profile;
 
 /// The crate version.

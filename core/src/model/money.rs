@@ -4,7 +4,10 @@ use super::Currency;
 use crate::error::{Error, Result};
 
 /// An amount of money in integer minor units (fen for CNY) of one currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+///
+/// In JSON it reads `{"minor": 1990, "currency": "CNY", "amount": "19.90"}` (`amount`, the
+/// exact decimal in major units, is written for readers and ignored when reading).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
 pub struct Money {
     /// Amount in minor units (1990 = ¥19.90).
     pub minor: i64,
@@ -64,6 +67,20 @@ impl Money {
         } else {
             s
         }
+    }
+}
+
+impl serde::Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let human = s.is_human_readable();
+        let mut st = s.serialize_struct("Money", if human { 3 } else { 2 })?;
+        st.serialize_field("minor", &self.minor)?;
+        st.serialize_field("currency", &self.currency)?;
+        if human {
+            st.serialize_field("amount", &self.to_decimal_string())?;
+        }
+        st.end()
     }
 }
 
@@ -165,6 +182,14 @@ mod tests {
         assert_eq!(Money::new(1990, Currency::CNY).to_decimal_string(), "19.90");
         assert_eq!(Money::new(5, Currency::CNY).to_decimal_string(), "0.05");
         assert_eq!(Money::new(5, Currency::parse("JPY").unwrap()).to_decimal_string(), "5");
+    }
+
+    #[test]
+    fn json_form() {
+        let m = Money::new(1990, Currency::CNY);
+        let j = serde_json::to_string(&m).unwrap();
+        assert_eq!(j, r#"{"minor":1990,"currency":"CNY","amount":"19.90"}"#);
+        assert_eq!(serde_json::from_str::<Money>(&j).unwrap(), m);
     }
 
     proptest::proptest! {

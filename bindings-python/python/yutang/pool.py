@@ -1,0 +1,296 @@
+"""The customer pool: events in, one customer per person (ONE_ID), profile facts out."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import pyarrow as pa
+
+from . import frame as _frame
+from ._yutang import _Pool
+
+__all__ = ["Pool", "IngestReport", "IDENTITY_KINDS"]
+
+#: Built-in identity kinds; each may be a column (or dict key) of its own in ``Pool.ingest``.
+IDENTITY_KINDS = (
+    "phone", "email", "wechat_unionid", "wechat_openid", "wecom_external_userid", "taobao", "jd",
+    "douyin", "kuaishou", "dewu", "app_user", "device",
+)
+
+_TIMELINE_COLUMNS = ("id", "at", "kind", "channel", "amount", "currency", "order_id", "group_id", "identities")
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did: ``accepted + duplicates + len(rejected)`` equals the input count.
+
+    ``rejected`` and ``warnings`` are lists of ``(index, field, reason)`` tuples; personal values
+    in reasons are masked.
+    """
+
+    accepted: int
+    duplicates: int
+    rejected: List[Tuple[int, str, str]] = field(default_factory=list)
+    warnings: List[Tuple[int, str, str]] = field(default_factory=list)
+
+
+def _clean(v: Any) -> Any:
+    """JSON-ready value: NaN/NaT -> None, datetimes -> ISO, numpy scalars -> Python."""
+    if v is None:
+        return None
+    if isinstance(v, float):
+        return None if math.isnan(v) else v
+    if isinstance(v, (np.floating,)):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if type(v).__name__ in ("NaTType",):
+        return None
+    if hasattr(v, "isoformat") and not isinstance(v, str):
+        return v.isoformat()
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_clean(x) for x in v]
+    try:
+        import decimal
+
+        if isinstance(v, decimal.Decimal):
+            return str(v)
+    except Exception:  # pragma: no cover
+        pass
+    return v
+
+
+def _dict_event(d: Mapping[str, Any]) -> Dict[str, Any]:
+    """Accept flat identity keys (``phone``, ``wechat_openid`` + ``wechat_openid_namespace``)."""
+    out: Dict[str, Any] = {}
+    idents = list(d.get("identities") or [])
+    for k, v in d.items():
+        if k in IDENTITY_KINDS or (k.startswith("custom:") and not k.endswith("_namespace")):
+            v = _clean(v)
+            if v is not None:
+                idents.append({"kind": k, "value": str(v), "namespace": d.get(f"{k}_namespace")})
+        elif k.endswith("_namespace") and k[: -len("_namespace")] in IDENTITY_KINDS:
+            continue
+        elif k == "identities":
+            continue
+        elif k == "referrer" and not isinstance(v, dict) and v is not None:
+            out["referrer"] = {"kind": d.get("referrer_kind", "phone"), "value": str(v),
+                               "namespace": d.get("referrer_namespace")}
+        elif k in ("referrer_kind", "referrer_namespace"):
+            continue
+        else:
+            out[k] = _clean(v)
+    out["identities"] = [_clean(i) for i in idents]
+    return out
+
+
+class Pool:
+    """The customer pool.
+
+    Parameters
+    ----------
+    time_zone : str
+        Business time zone (IANA); zone-less times are read in it and it decides day and month
+        boundaries. Default ``"Asia/Shanghai"``.
+    currency : str
+        Reporting currency, also used for amounts without one. Default ``"CNY"``.
+    identity_rules : dict, optional
+        ``{"kinds": [{"kind", "normalizer", "priority", "limit", "namespaced"}], "blocklist":
+        [{"kind", "pattern"}]}`` replacing the defaults (see docs/identity.md).
+    retention_days : int, optional
+        Keep events this many days (applied by :meth:`apply_retention`).
+
+    A pool is safe to use from several threads: reads run in parallel, writes are exclusive.
+
+    Examples
+    --------
+    >>> import yutang
+    >>> pool = yutang.Pool()
+    >>> r = pool.ingest([
+    ...     {"id": "e1", "at": "2024-05-01 10:00", "kind": "register", "phone": "+86 138-0013-8000",
+    ...      "wechat_unionid": "u1"},
+    ...     {"id": "e2", "at": "2024-05-02T10:00:00+08:00", "kind": "order", "wechat_unionid": "u1",
+    ...      "channel": "douyin", "amount": "19.90"},
+    ... ])
+    >>> r.accepted
+    2
+    >>> pool.resolve("phone", "13800138000") == pool.resolve("wechat_unionid", "u1")
+    True
+    """
+
+    def __init__(self, time_zone: str = "Asia/Shanghai", currency: str = "CNY",
+                 identity_rules: Optional[Mapping[str, Any]] = None, retention_days: Optional[int] = None,
+                 id_key: Optional[Sequence[int]] = None, _native: Optional[_Pool] = None) -> None:
+        if _native is not None:
+            self._pool = _native
+            return
+        base = json.loads(_Pool().config_json())
+        base["time_zone"] = time_zone
+        base["currency"] = currency
+        if identity_rules is not None:
+            base["identity_rules"] = {"kinds": identity_rules.get("kinds", base["identity_rules"]["kinds"]),
+                                      "blocklist": identity_rules.get("blocklist", [])}
+        if retention_days is not None:
+            base["retention_days"] = int(retention_days)
+        if id_key is not None:
+            base["id_key"] = [int(x) for x in id_key]
+        self._pool = _Pool(json.dumps(base))
+
+    # ---------------------------------------------------------------- state
+    @classmethod
+    def restore(cls, blob: bytes) -> "Pool":
+        """Restore a pool from :meth:`snapshot` bytes (any earlier format version too).
+
+        Raises :class:`yutang.SnapshotError` for a corrupted or future-version blob.
+        """
+        return cls(_native=_Pool.restore(bytes(blob)))
+
+    def snapshot(self) -> bytes:
+        """Serialise the pool: a versioned, checksummed blob."""
+        return self._pool.snapshot()
+
+    @property
+    def config(self) -> Dict[str, Any]:
+        """The configuration (time zone, currency, identity rules, limits)."""
+        return json.loads(self._pool.config_json())
+
+    # ---------------------------------------------------------------- ingest
+    def ingest(self, events: Any, properties: Sequence[str] = ()) -> IngestReport:
+        """Ingest events: a list of dicts, or a pandas / polars DataFrame or pyarrow Table.
+
+        Columns (and dict keys): ``id``, ``at`` (ISO-8601 strings or a timestamp column; naive
+        = business zone), ``kind``, ``channel``, ``amount`` (numbers or decimal strings, in
+        major units), ``currency``, ``order_id``, ``group_id``, ``referrer`` (+ ``referrer_kind``,
+        default ``phone``), ``consent_channel`` / ``granted`` / ``source``, ``subscription_id`` /
+        ``expires_at``, and one column per identity kind (``phone``, ``wechat_unionid``,
+        ``wechat_openid`` with ``wechat_openid_namespace`` …). Columns named in ``properties``
+        become event properties; any other column is an error. ``None`` and NaN both mean
+        missing. Bad events are reported, never raised.
+        """
+        if isinstance(events, (list, tuple)):
+            payload = json.dumps([_dict_event(e) for e in events], allow_nan=False)
+            r = self._pool.ingest_json(payload)
+        else:
+            table = _frame.to_arrow(events)
+            r = self._pool.ingest_columns(table.num_rows, _frame.column_arrays(table), list(properties))
+        return IngestReport(r["accepted"], r["duplicates"], list(r["rejected"]), list(r["warnings"]))
+
+    # ---------------------------------------------------------------- lookups
+    def resolve(self, kind: str, value: str, namespace: Optional[str] = None) -> Optional[str]:
+        """The customer id of an identity (normalised as on ingestion), or ``None``."""
+        return self._pool.resolve(kind, str(value), namespace)
+
+    def canonical_id(self, customer_id: str) -> Optional[str]:
+        """The current id of a customer id (itself, or the customer it was merged into)."""
+        return self._pool.canonical_id(customer_id)
+
+    def customer_ids(self) -> List[str]:
+        """Every customer id, in founding order."""
+        return self._pool.customer_ids()
+
+    def stats(self) -> Dict[str, int]:
+        """Counts: events, identities, customers, conflicts, merges."""
+        return dict(self._pool.stats())
+
+    def memory_bytes(self) -> int:
+        """Heap memory held by the native pool."""
+        return self._pool.memory_bytes()
+
+    def profiles(self, frame: str = "pandas") -> Any:
+        """Profile facts, one row per customer (founding order).
+
+        Columns: ``customer_id``, ``identity_count``, ``event_count``, ``first_seen``,
+        ``last_seen``, ``order_count``, ``refund_count``, ``first_order_at``, ``last_order_at``,
+        ``spend`` (net of refunds, reporting currency, major units), ``spend_minor`` (exact
+        minor units), ``refunds``; for other currencies ``spend_<CUR>`` / ``spend_minor_<CUR>``;
+        per channel ``events_<channel>`` and ``last_touch_<channel>``. Times are UTC.
+        """
+        c = self._pool.profiles_columns()
+        cols: Dict[str, Any] = {
+            "customer_id": pa.array(c["customer_id"], type=pa.string()),
+            "identity_count": c["identity_count"],
+            "event_count": c["event_count"],
+            "first_seen": _frame.ts_array(*c["first_seen"]),
+            "last_seen": _frame.ts_array(*c["last_seen"]),
+            "order_count": c["order_count"],
+            "refund_count": c["refund_count"],
+            "first_order_at": _frame.ts_array(*c["first_order_at"]),
+            "last_order_at": _frame.ts_array(*c["last_order_at"]),
+        }
+        for i, (code, exp, spend, refunds) in enumerate(c["money"]):
+            suffix = "" if i == 0 else f"_{code}"
+            cols[f"spend{suffix}"] = spend / (10 ** exp)
+            cols[f"spend_minor{suffix}"] = spend
+            cols[f"refunds{suffix}"] = refunds / (10 ** exp)
+        for name, events, last in c["channels"]:
+            cols[f"events_{name}"] = events
+            cols[f"last_touch_{name}"] = _frame.ts_array(*last)
+        return _frame.from_arrow(_frame.columns_to_table(cols), frame)
+
+    def profile(self, customer_id: str) -> Dict[str, Any]:
+        """Profile facts of one customer as a dict (money in exact minor units)."""
+        return json.loads(self._pool.profile_json(customer_id))
+
+    def timeline(self, customer_id: str, frame: str = "pandas") -> Any:
+        """A customer's events in time order: ``id, at, kind, channel, amount, currency,
+        order_id, group_id, identities`` (``amount`` in major units as a decimal string)."""
+        events = json.loads(self._pool.timeline_json(customer_id))
+        rows = []
+        for e in events:
+            m = e.get("money")
+            rows.append({
+                "id": e["id"], "at": e["at"], "kind": e["kind"], "channel": e.get("channel"),
+                "amount": None if m is None else m["amount"],
+                "currency": None if m is None else m["currency"], "order_id": e.get("order_id"),
+                "group_id": e.get("group_id"),
+                "identities": ",".join(f"{i['kind']}:{i['value']}" for i in e["identities"]),
+            })
+        return _frame.records_to_frame(rows, _TIMELINE_COLUMNS, frame, time_columns=("at",))
+
+    def export(self, customer_id: str) -> Dict[str, Any]:
+        """Everything the pool holds about one customer (for a personal-information access
+        request): profile, identities, events, aliases, merge-log entries and conflicts."""
+        return json.loads(self._pool.export_json(customer_id))
+
+    def conflicts(self, frame: str = "pandas") -> Any:
+        """Links refused because a kind's per-customer limit would be exceeded:
+        ``event_id, at, kind, namespace, value, limit_kind, customer_id, other_customer_id``."""
+        rows = [{"event_id": c["event_id"], "at": c["at"], "kind": c["identity"]["kind"],
+                 "namespace": c["identity"].get("namespace"), "value": c["identity"]["value"],
+                 "limit_kind": c["limit_kind"], "customer_id": c["customer_id"],
+                 "other_customer_id": c.get("other_customer_id")}
+                for c in json.loads(self._pool.conflicts_json())]
+        cols = ("event_id", "at", "kind", "namespace", "value", "limit_kind", "customer_id", "other_customer_id")
+        return _frame.records_to_frame(rows, cols, frame, time_columns=("at",))
+
+    def merge_log(self, frame: str = "pandas") -> Any:
+        """The append-only merge log: ``seq, at, event_id, survivor, absorbed, reason``."""
+        rows = json.loads(self._pool.merge_log_json())
+        cols = ("seq", "at", "event_id", "survivor", "absorbed", "reason")
+        return _frame.records_to_frame(rows, cols, frame, time_columns=("at",))
+
+    # ---------------------------------------------------------------- changes
+    def erase(self, customer_id: str) -> Dict[str, int]:
+        """Remove a customer and everything of theirs (events, identities, merge-log entries);
+        nothing of theirs survives in a later snapshot. Returns counts removed."""
+        return dict(self._pool.erase(customer_id))
+
+    def unbind(self, kind: str, value: str, namespace: Optional[str] = None) -> Optional[str]:
+        """Split an identity off its customer; returns the identity's (new) customer id."""
+        return self._pool.unbind(kind, str(value), namespace)
+
+    def apply_retention(self, as_of: Any) -> int:
+        """Drop events older than ``as_of - retention_days``; returns how many were dropped."""
+        return self._pool.apply_retention(_frame.to_iso(as_of))
+
+    def __repr__(self) -> str:
+        s = self.stats()
+        return f"<yutang.Pool customers={s['customers']} events={s['events']} identities={s['identities']}>"
+
