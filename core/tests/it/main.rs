@@ -2,3 +2,5 @@
 mod attribution;
 mod ltv;
 mod pool;
+mod properties;
+mod vectors;
