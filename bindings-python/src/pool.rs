@@ -3,7 +3,6 @@
 use crate::convert::{Cell, Col, ColumnArrays, Held};
 use crate::errors::to_py_err;
 use numpy::{IntoPyArray, PyArray1};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use std::sync::RwLock;
@@ -279,10 +278,12 @@ impl PyPool {
                     } else if let Ok(k) = IdentityKind::parse(other) {
                         f.identities.push((k, col, None));
                     } else {
-                        return Err(PyValueError::new_err(format!(
-                            "unknown column {other:?}: expected id, at, kind, channel, amount, currency, order_id, group_id, referrer, referrer_kind, \
-                             consent_channel, granted, source, subscription_id, expires_at, an identity kind (phone, wechat_unionid, …) with an optional \
-                             <kind>_namespace column, or a name listed in properties="
+                        return Err(to_py_err(Error::invalid(
+                            "columns",
+                            other,
+                            "unknown column: expected id, at, kind, channel, amount, currency, order_id, group_id, referrer, \
+                             referrer_kind, consent_channel, granted, source, subscription_id, expires_at, an identity kind \
+                             (phone, wechat_unionid, …) with an optional <kind>_namespace column, or a name listed in properties=",
                         )));
                     }
                     continue;
@@ -294,7 +295,11 @@ impl PyPool {
             match f.identities.iter_mut().find(|(kind, _, _)| kind.to_string() == k) {
                 Some(entry) => entry.2 = Some(col),
                 None => {
-                    return Err(PyValueError::new_err(format!("column {k:?}_namespace has no identity column {k:?}")))
+                    return Err(to_py_err(Error::invalid(
+                        "columns",
+                        format!("{k}_namespace"),
+                        "namespace column without its identity column",
+                    )))
                 }
             }
         }

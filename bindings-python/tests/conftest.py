@@ -1,0 +1,6 @@
+import os
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+VECTORS = ROOT / "tests" / "vectors"
+DATA = ROOT / "data"
