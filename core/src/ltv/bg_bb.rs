@@ -90,8 +90,7 @@ pub(crate) fn row_ll(al: f64, be: f64, ga: f64, de: f64, x: f64, tx: f64, n: f64
     let mi = m as u64;
     for i in 0..mi.saturating_sub(1) {
         let fi = i as f64;
-        term *=
-            (be + tx - x + fi) / (al + be + tx + fi) * (de + tx + fi) / (ga + de + 1.0 + tx + fi);
+        term *= (be + tx - x + fi) / (al + be + tx + fi) * (de + tx + fi) / (ga + de + 1.0 + tx + fi);
         sum += term;
         if term < 1e-18 * sum {
             break;
@@ -133,13 +132,7 @@ impl BgBb {
     /// [`Error::InvalidField`] naming the first invalid parameter.
     pub fn new(alpha: f64, beta: f64, gamma: f64, delta: f64) -> Result<Self> {
         check_params(&Self::PARAM_NAMES, &[alpha, beta, gamma, delta])?;
-        Ok(BgBb {
-            alpha,
-            beta,
-            gamma,
-            delta,
-            report: None,
-        })
+        Ok(BgBb { alpha, beta, gamma, delta, report: None })
     }
 
     /// Fit by maximum likelihood to (frequency, recency, n_periods) with optional weights
@@ -170,30 +163,16 @@ impl BgBb {
         let w = rows::weights_or_ones(weights, frequency.len())?;
         let (cols, w) = rows::compress_rows(&[frequency, recency, n_periods], Some(&w));
         let total: f64 = w.iter().sum();
-        let obj = Obj {
-            x: &cols[0],
-            tx: &cols[1],
-            n: &cols[2],
-            w: &w,
-            pen: options.penalizer_coef * total,
-        };
+        let obj = Obj { x: &cols[0], tx: &cols[1], n: &cols[2], w: &w, pen: options.penalizer_coef * total };
         let start: Vec<f64> = match &options.initial_params {
             Some(p) => p.iter().map(|v| v.ln()).collect(),
             None => vec![0.1; 4],
         };
         let opt = fit::minimize(&obj, &start, options.tolerance, options.max_iterations)?;
         let v: Vec<f64> = opt.lp.iter().map(|v| v.exp()).collect();
-        let ll = (0..w.len())
-            .map(|i| w[i] * row_ll(v[0], v[1], v[2], v[3], cols[0][i], cols[1][i], cols[2][i]))
-            .sum();
+        let ll = (0..w.len()).map(|i| w[i] * row_ll(v[0], v[1], v[2], v[3], cols[0][i], cols[1][i], cols[2][i])).sum();
         let report = fit::report(&Self::PARAM_NAMES, &v, &opt, ll, w.len(), total, options);
-        Ok(BgBb {
-            alpha: v[0],
-            beta: v[1],
-            gamma: v[2],
-            delta: v[3],
-            report: Some(report),
-        })
+        Ok(BgBb { alpha: v[0], beta: v[1], gamma: v[2], delta: v[3], report: Some(report) })
     }
 
     /// Total log-likelihood of (weighted) data under these parameters.
@@ -211,15 +190,7 @@ impl BgBb {
         let w = rows::weights_or_ones(weights, frequency.len())?;
         Ok((0..w.len())
             .map(|i| {
-                w[i] * row_ll(
-                    self.alpha,
-                    self.beta,
-                    self.gamma,
-                    self.delta,
-                    frequency[i],
-                    recency[i],
-                    n_periods[i],
-                )
+                w[i] * row_ll(self.alpha, self.beta, self.gamma, self.delta, frequency[i], recency[i], n_periods[i])
             })
             .sum())
     }
@@ -256,11 +227,7 @@ impl BgBb {
         let p4 = ln_gamma(1.0 + de + n) - ln_gamma(ga + de + n);
         let p5 = ln_gamma(1.0 + de + n + m) - ln_gamma(ga + de + n + m);
         let c = ln_gamma(ga + de) - ln_gamma(1.0 + de);
-        let (diff, sign) = if p4 >= p5 {
-            (log_sub_exp(p4, p5), 1.0)
-        } else {
-            (log_sub_exp(p5, p4), -1.0)
-        };
+        let (diff, sign) = if p4 >= p5 { (log_sub_exp(p4, p5), 1.0) } else { (log_sub_exp(p5, p4), -1.0) };
         let k = de / (ga - 1.0);
         sign * k * (p2 + c + diff - ll).exp()
     }
@@ -301,9 +268,7 @@ impl BgBb {
     ) -> Result<Vec<f64>> {
         check_cols(frequency, recency, n_periods)?;
         let m = m_periods_in_future as f64;
-        Ok(rows::par_map3(frequency, recency, n_periods, |x, tx, n| {
-            self.cond_expected_unchecked(m, x, tx, n)
-        }))
+        Ok(rows::par_map3(frequency, recency, n_periods, |x, tx, n| self.cond_expected_unchecked(m, x, tx, n)))
     }
 
     /// Batch [`BgBb::conditional_probability_alive`].
@@ -319,9 +284,7 @@ impl BgBb {
     ) -> Result<Vec<f64>> {
         check_cols(frequency, recency, n_periods)?;
         let m = m_periods_in_future as f64;
-        Ok(rows::par_map3(frequency, recency, n_periods, |x, tx, n| {
-            self.p_alive_unchecked(m, x, tx, n)
-        }))
+        Ok(rows::par_map3(frequency, recency, n_periods, |x, tx, n| self.p_alive_unchecked(m, x, tx, n)))
     }
 
     /// P(X(n) = x): probability that a new customer makes `x` purchases in the first `n`
@@ -337,20 +300,15 @@ impl BgBb {
         check_t(n as f64, "n")?;
         let (al, be, ga, de) = (self.alpha, self.beta, self.gamma, self.delta);
         let (nf, xf) = (n as f64, x as f64);
-        let ln_choose =
-            |a: f64, b: f64| ln_gamma(a + 1.0) - ln_gamma(b + 1.0) - ln_gamma(a - b + 1.0);
+        let ln_choose = |a: f64, b: f64| ln_gamma(a + 1.0) - ln_gamma(b + 1.0) - ln_gamma(a - b + 1.0);
         let lb_ab = ln_beta(al, be);
         let lb_gd = ln_beta(ga, de);
-        let mut l = ln_choose(nf, xf) + ln_beta(al + xf, be + nf - xf) - lb_ab
-            + ln_beta(ga, de + nf)
-            - lb_gd;
+        let mut l = ln_choose(nf, xf) + ln_beta(al + xf, be + nf - xf) - lb_ab + ln_beta(ga, de + nf) - lb_gd;
         for i in x..n {
             let fi = i as f64;
             l = log_add_exp(
                 l,
-                ln_choose(fi, xf) + ln_beta(al + xf, be + fi - xf) - lb_ab
-                    + ln_beta(ga + 1.0, de + fi)
-                    - lb_gd,
+                ln_choose(fi, xf) + ln_beta(al + xf, be + fi - xf) - lb_ab + ln_beta(ga + 1.0, de + fi) - lb_gd,
             );
         }
         Ok(l.exp())
@@ -364,12 +322,7 @@ mod tests {
     #[test]
     fn first_n_probabilities_sum_to_one() {
         let m = BgBb::new(1.204, 0.750, 0.657, 2.783).unwrap();
-        let s: f64 = (0..=6)
-            .map(|x| {
-                m.probability_of_n_purchases_in_first_n_periods(6, x)
-                    .unwrap()
-            })
-            .sum();
+        let s: f64 = (0..=6).map(|x| m.probability_of_n_purchases_in_first_n_periods(6, x).unwrap()).sum();
         assert!((s - 1.0).abs() < 1e-12, "{s}");
     }
 

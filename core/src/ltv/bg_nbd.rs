@@ -53,6 +53,21 @@ pub(crate) struct Prepared {
     pub w: Vec<f64>,
     pub scale: f64,
     pub total_weight: f64,
+    /// Distinct values of `tx` and `t` (sorted) and each row's index into them, so that the
+    /// objectives take logarithms once per distinct value instead of once per row.
+    pub tx_vals: Vec<f64>,
+    pub tx_idx: Vec<u32>,
+    pub t_vals: Vec<f64>,
+    pub t_idx: Vec<u32>,
+}
+
+/// Distinct sorted values of a column and each row's index into them.
+fn distinct(col: &[f64]) -> (Vec<f64>, Vec<u32>) {
+    let mut vals = col.to_vec();
+    vals.sort_by(|a, b| a.total_cmp(b));
+    vals.dedup_by(|a, b| a.to_bits() == b.to_bits());
+    let idx = col.iter().map(|v| vals.partition_point(|u| u.total_cmp(v).is_lt()) as u32).collect();
+    (vals, idx)
 }
 
 pub(crate) fn prepare(
@@ -70,19 +85,12 @@ pub(crate) fn prepare(
     let scale = if max_t > 0.0 { 1.0 / max_t } else { 1.0 };
     let total_weight = w.iter().sum();
     let mut it = cols.into_iter();
-    let (cx, ctx, ct) = (
-        it.next().unwrap_or_default(),
-        it.next().unwrap_or_default(),
-        it.next().unwrap_or_default(),
-    );
-    Ok(Prepared {
-        tx: ctx.iter().map(|v| v * scale).collect(),
-        t: ct.iter().map(|v| v * scale).collect(),
-        x: cx,
-        w,
-        scale,
-        total_weight,
-    })
+    let (cx, ctx, ct) = (it.next().unwrap_or_default(), it.next().unwrap_or_default(), it.next().unwrap_or_default());
+    let tx: Vec<f64> = ctx.iter().map(|v| v * scale).collect();
+    let t: Vec<f64> = ct.iter().map(|v| v * scale).collect();
+    let (tx_vals, tx_idx) = distinct(&tx);
+    let (t_vals, t_idx) = distinct(&t);
+    Ok(Prepared { tx, t, x: cx, w, scale, total_weight, tx_vals, tx_idx, t_vals, t_idx })
 }
 
 /// A per-row log-likelihood of a 4-parameter continuous-time model.
@@ -111,26 +119,10 @@ pub(crate) fn fit_continuous(
         Some(p) => (0..4).map(|k| (p[k] * unit(k)).ln()).collect(),
         None => vec![start; 4],
     };
-    let opt = fit::minimize(
-        obj.as_ref(),
-        &lp0,
-        options.tolerance,
-        options.max_iterations,
-    )?;
+    let opt = fit::minimize(obj.as_ref(), &lp0, options.tolerance, options.max_iterations)?;
     let v: [f64; 4] = std::array::from_fn(|k| opt.lp[k].exp() / unit(k));
     let ll = (0..d.x.len())
-        .map(|i| {
-            d.w[i]
-                * row_ll(
-                    v[0],
-                    v[1],
-                    v[2],
-                    v[3],
-                    d.x[i],
-                    d.tx[i] / d.scale,
-                    d.t[i] / d.scale,
-                )
-        })
+        .map(|i| d.w[i] * row_ll(v[0], v[1], v[2], v[3], d.x[i], d.tx[i] / d.scale, d.t[i] / d.scale))
         .sum();
     let report = fit::report(names, &v, &opt, ll, d.x.len(), d.total_weight, options);
     Ok((v, report))
@@ -162,6 +154,9 @@ impl Objective for Obj<'_> {
         let mut g = [0.0; 4];
         self.value_grad(lp, &mut g)
     }
+    fn analytic_gradient(&self) -> bool {
+        true
+    }
     fn value_grad(&self, lp: &[f64], g: &mut [f64]) -> f64 {
         let (r, alpha, a, b) = (lp[0].exp(), lp[1].exp(), lp[2].exp(), lp[3].exp());
         let d = self.d;
@@ -172,51 +167,41 @@ impl Objective for Obj<'_> {
         let (lb_ab, psi_ab, psi_b) = (ln_beta(a, b), digamma(a + b), digamma(b));
         // Terms that depend on x only: recomputed when x changes (rows are sorted by x).
         let mut cur_x = f64::NAN;
-        let (mut c_a12, mut c_psi_rx, mut c_psi_bx, mut c_psi_abx, mut c_lnab) =
-            (0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut c_a12, mut c_psi_rx, mut c_psi_bx, mut c_psi_abx, mut c_lnab) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        let lat_t: Vec<f64> = d.t_vals.iter().map(|v| (alpha + v).ln()).collect();
+        let inv_t: Vec<f64> = d.t_vals.iter().map(|v| 1.0 / (alpha + v)).collect();
+        let lat_tx: Vec<f64> = d.tx_vals.iter().map(|v| (alpha + v).ln()).collect();
+        let inv_tx: Vec<f64> = d.tx_vals.iter().map(|v| 1.0 / (alpha + v)).collect();
         for i in 0..d.x.len() {
-            let (x, tx, t, w) = (d.x[i], d.tx[i], d.t[i], d.w[i]);
+            let (x, w) = (d.x[i], d.w[i]);
+            let (ti, txi) = (d.t_idx[i] as usize, d.tx_idx[i] as usize);
             if x != cur_x {
                 cur_x = x;
                 c_a12 = ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x) - lb_ab;
                 c_psi_rx = digamma(r + x);
                 c_psi_bx = digamma(b + x);
                 c_psi_abx = digamma(a + b + x);
-                c_lnab = if x > 0.0 {
-                    (a / (b + x - 1.0)).ln()
-                } else {
-                    0.0
-                };
+                c_lnab = if x > 0.0 { (a / (b + x - 1.0)).ln() } else { 0.0 };
             }
-            let lat = (alpha + t).ln();
+            let lat = lat_t[ti];
             let a3 = -(r + x) * lat;
-            let (l3, w3, w4, latx) = if x > 0.0 {
-                let latx = (alpha + tx).ln();
-                let a4 = c_lnab - (r + x) * latx;
-                let l = log_add_exp(a3, a4);
-                (l, (a3 - l).exp(), (a4 - l).exp(), latx)
+            // l3 = ln(e^a3 + e^a4) = a3 + softplus(a4 - a3), w4 = sigmoid(a4 - a3), one exp.
+            let (l3, w3, w4, latx, itx) = if x > 0.0 {
+                let latx = lat_tx[txi];
+                let dd = c_lnab - (r + x) * latx - a3;
+                let e = (-dd.abs()).exp();
+                let sp = dd.max(0.0) + e.ln_1p();
+                let w4 = if dd >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+                (a3 + sp, 1.0 - w4, w4, latx, inv_tx[txi])
             } else {
-                (a3, 1.0, 0.0, 0.0)
+                (a3, 1.0, 0.0, 0.0, 0.0)
             };
             ll += w * (c_a12 + l3);
-            // d/dr, d/dalpha, d/da, d/db of the row log-likelihood
-            let dr = c_psi_rx - psi_r + ln_alpha - w3 * lat - w4 * latx;
-            let dal = r / alpha
-                - w3 * (r + x) / (alpha + t)
-                - if x > 0.0 {
-                    w4 * (r + x) / (alpha + tx)
-                } else {
-                    0.0
-                };
-            let da = psi_ab - c_psi_abx + if x > 0.0 { w4 / a } else { 0.0 };
-            let db = psi_ab + c_psi_bx
-                - psi_b
-                - c_psi_abx
-                - if x > 0.0 { w4 / (b + x - 1.0) } else { 0.0 };
-            gr[0] += w * dr;
-            gr[1] += w * dal;
-            gr[2] += w * da;
-            gr[3] += w * db;
+            let rx = r + x;
+            gr[0] += w * (c_psi_rx - psi_r + ln_alpha - w3 * lat - w4 * latx);
+            gr[1] += w * (r / alpha - w3 * rx * inv_t[ti] - w4 * rx * itx);
+            gr[2] += w * (psi_ab - c_psi_abx + w4 / a);
+            gr[3] += w * (psi_ab + c_psi_bx - psi_b - c_psi_abx - if x > 0.0 { w4 / (b + x - 1.0) } else { 0.0 });
         }
         let p = [r, alpha, a, b];
         let mut pen = 0.0;
@@ -238,13 +223,7 @@ impl BgNbd {
     /// [`Error::InvalidField`] naming the first invalid parameter.
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
         check_params(&Self::PARAM_NAMES, &[r, alpha, a, b])?;
-        Ok(BgNbd {
-            r,
-            alpha,
-            a,
-            b,
-            report: None,
-        })
+        Ok(BgNbd { r, alpha, a, b, report: None })
     }
 
     /// Fit by maximum likelihood to per-customer (frequency, recency, T) columns, with optional
@@ -285,13 +264,7 @@ impl BgNbd {
             |d, pen| Box::new(Obj { d, pen }),
             row_ll,
         )?;
-        Ok(BgNbd {
-            r: v[0],
-            alpha: v[1],
-            a: v[2],
-            b: v[3],
-            report: Some(report),
-        })
+        Ok(BgNbd { r: v[0], alpha: v[1], a: v[2], b: v[3], report: Some(report) })
     }
 
     /// Total log-likelihood of (weighted) data under these parameters, in the data's time unit.
@@ -308,17 +281,7 @@ impl BgNbd {
         rows::check_rfm(frequency, recency, age, true)?;
         let w = rows::weights_or_ones(weights, frequency.len())?;
         Ok((0..frequency.len())
-            .map(|i| {
-                w[i] * row_ll(
-                    self.r,
-                    self.alpha,
-                    self.a,
-                    self.b,
-                    frequency[i],
-                    recency[i],
-                    age[i],
-                )
-            })
+            .map(|i| w[i] * row_ll(self.r, self.alpha, self.a, self.b, frequency[i], recency[i], age[i]))
             .sum())
     }
 
@@ -361,9 +324,7 @@ impl TransactionModel for BgNbd {
         }
         let lz = (t / (alpha + t)).ln();
         let l1z = (alpha / (alpha + t)).ln();
-        let first = (ln_beta(a, b + nf) - ln_beta(a, b) + ln_gamma(r + nf)
-            - ln_gamma(r)
-            - ln_gamma(nf + 1.0)
+        let first = (ln_beta(a, b + nf) - ln_beta(a, b) + ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0)
             + r * l1z
             + nf * lz)
             .exp();
@@ -375,14 +336,13 @@ impl TransactionModel for BgNbd {
         Ok(first + second)
     }
 
-    fn cond_expected_unchecked(&self, t: f64, x: f64, tx: f64, age: f64) -> f64 {
+    fn horizon_factor(&self, t: f64, x: f64, age: f64) -> f64 {
         let (alpha, a, b) = (self.alpha, self.a, self.b);
         if t == 0.0 {
             return 0.0;
         }
         let z = t / (alpha + age + t);
-        let num = (a + b + x - 1.0) / (a - 1.0) * self.bracket(a + b + x - 1.0, z);
-        num * self.p_alive_unchecked(x, tx, age)
+        (a + b + x - 1.0) / (a - 1.0) * self.bracket(a + b + x - 1.0, z)
     }
 
     fn p_alive_unchecked(&self, x: f64, tx: f64, age: f64) -> f64 {
@@ -445,14 +405,7 @@ mod tests {
 
     #[test]
     fn gradient_matches_numeric() {
-        let d = prepare(
-            &[0.0, 2.0, 5.0, 1.0],
-            &[0.0, 10.0, 30.0, 2.0],
-            &[39.0, 35.0, 38.0, 20.0],
-            None,
-            true,
-        )
-        .unwrap();
+        let d = prepare(&[0.0, 2.0, 5.0, 1.0], &[0.0, 10.0, 30.0, 2.0], &[39.0, 35.0, 38.0, 20.0], None, true).unwrap();
         let obj = Obj { d: &d, pen: 0.1 };
         let lp = [-0.5, -1.0, 0.2, 0.7];
         let mut ga = [0.0; 4];
@@ -460,21 +413,14 @@ mod tests {
         obj.value_grad(&lp, &mut ga);
         fit::numeric_grad(|x| obj.value(x), &lp, &mut gn);
         for k in 0..4 {
-            assert!(
-                (ga[k] - gn[k]).abs() < 1e-7 * (1.0 + ga[k].abs()),
-                "{k}: {} vs {}",
-                ga[k],
-                gn[k]
-            );
+            assert!((ga[k] - gn[k]).abs() < 1e-7 * (1.0 + ga[k].abs()), "{k}: {} vs {}", ga[k], gn[k]);
         }
     }
 
     #[test]
     fn n_purchase_probabilities_sum_to_one() {
         let m = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
-        let s: f64 = (0..2000)
-            .map(|n| m.probability_of_n_purchases_up_to_time(39.0, n).unwrap())
-            .sum();
+        let s: f64 = (0..2000).map(|n| m.probability_of_n_purchases_up_to_time(39.0, n).unwrap()).sum();
         assert!((s - 1.0).abs() < 1e-10, "{s}");
     }
 }

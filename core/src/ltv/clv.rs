@@ -84,18 +84,10 @@ pub fn customer_lifetime_value<M: TransactionModel + Sync>(
     periods_per_month: f64,
 ) -> Result<Vec<f64>> {
     if !discount_rate.is_finite() || discount_rate <= -1.0 {
-        return Err(Error::invalid(
-            "discount_rate",
-            format!("{discount_rate}"),
-            "must be finite and > -1",
-        ));
+        return Err(Error::invalid("discount_rate", format!("{discount_rate}"), "must be finite and > -1"));
     }
     if !periods_per_month.is_finite() || periods_per_month <= 0.0 {
-        return Err(Error::invalid(
-            "periods_per_month",
-            format!("{periods_per_month}"),
-            "must be finite and > 0",
-        ));
+        return Err(Error::invalid("periods_per_month", format!("{periods_per_month}"), "must be finite and > 0"));
     }
     rows::check_rfm(frequency, recency, age, model.requires_recency_for_repeat())?;
     let profit = spend.conditional_expected_average_profit_batch(frequency, monetary_value)?;

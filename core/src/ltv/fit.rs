@@ -35,13 +35,7 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions {
-            penalizer_coef: 0.0,
-            tolerance: 1e-6,
-            max_iterations: 200,
-            initial_params: None,
-            confidence: 0.95,
-        }
+        FitOptions { penalizer_coef: 0.0, tolerance: 1e-6, max_iterations: 200, initial_params: None, confidence: 0.95 }
     }
 }
 
@@ -85,18 +79,10 @@ impl FitOptions {
             ));
         }
         if !self.tolerance.is_finite() || self.tolerance <= 0.0 {
-            return Err(Error::invalid(
-                "tolerance",
-                format!("{}", self.tolerance),
-                "must be finite and > 0",
-            ));
+            return Err(Error::invalid("tolerance", format!("{}", self.tolerance), "must be finite and > 0"));
         }
         if !(self.confidence > 0.0 && self.confidence < 1.0) {
-            return Err(Error::invalid(
-                "confidence",
-                format!("{}", self.confidence),
-                "must be in (0, 1)",
-            ));
+            return Err(Error::invalid("confidence", format!("{}", self.confidence), "must be in (0, 1)"));
         }
         if let Some(p) = &self.initial_params {
             if p.len() != n_params {
@@ -174,6 +160,11 @@ pub(crate) trait Objective {
     fn value_grad(&self, lp: &[f64], g: &mut [f64]) -> f64 {
         numeric_grad(|x| self.value(x), lp, g)
     }
+    /// Whether `value_grad` is analytic (then the Hessian differentiates the gradient;
+    /// otherwise it is taken from function values, which is cheaper).
+    fn analytic_gradient(&self) -> bool {
+        false
+    }
 }
 
 pub(crate) fn numeric_grad(f: impl Fn(&[f64]) -> f64, lp: &[f64], g: &mut [f64]) -> f64 {
@@ -196,10 +187,20 @@ pub(crate) fn numeric_grad(f: impl Fn(&[f64]) -> f64, lp: &[f64], g: &mut [f64])
     f0
 }
 
-/// Hessian by central differences of the gradient.
+/// Hessian by central differences: of the gradient when it is analytic, else of values.
 fn hessian(obj: &dyn Objective, lp: &[f64]) -> Vec<Vec<f64>> {
+    if obj.analytic_gradient() {
+        hessian_from_gradient(obj, lp, None)
+    } else {
+        hessian_from_values(obj, lp)
+    }
+}
+
+/// Central differences of the gradient, or forward differences from the known gradient `g0`
+/// (half the evaluations; used for the Newton steps, not for the reported Hessian).
+fn hessian_from_gradient(obj: &dyn Objective, lp: &[f64], g0: Option<&[f64]>) -> Vec<Vec<f64>> {
     let k = lp.len();
-    let h = 1e-4;
+    let h = if g0.is_some() { 1e-6 } else { 1e-4 };
     let mut hm = vec![vec![0.0; k]; k];
     let mut x = lp.to_vec();
     let mut gp = vec![0.0; k];
@@ -207,11 +208,21 @@ fn hessian(obj: &dyn Objective, lp: &[f64]) -> Vec<Vec<f64>> {
     for i in 0..k {
         x[i] = lp[i] + h;
         obj.value_grad(&x, &mut gp);
-        x[i] = lp[i] - h;
-        obj.value_grad(&x, &mut gm);
-        x[i] = lp[i];
-        for j in 0..k {
-            hm[i][j] = (gp[j] - gm[j]) / (2.0 * h);
+        match g0 {
+            Some(g0) => {
+                x[i] = lp[i];
+                for j in 0..k {
+                    hm[i][j] = (gp[j] - g0[j]) / h;
+                }
+            }
+            None => {
+                x[i] = lp[i] - h;
+                obj.value_grad(&x, &mut gm);
+                x[i] = lp[i];
+                for j in 0..k {
+                    hm[i][j] = (gp[j] - gm[j]) / (2.0 * h);
+                }
+            }
         }
     }
     for i in 0..k {
@@ -219,6 +230,36 @@ fn hessian(obj: &dyn Objective, lp: &[f64]) -> Vec<Vec<f64>> {
             let m = 0.5 * (hm[i][j] + hm[j][i]);
             hm[i][j] = m;
             hm[j][i] = m;
+        }
+    }
+    hm
+}
+
+fn hessian_from_values(obj: &dyn Objective, lp: &[f64]) -> Vec<Vec<f64>> {
+    let k = lp.len();
+    let h = 2e-4;
+    let f0 = obj.value(lp);
+    let mut hm = vec![vec![0.0; k]; k];
+    let mut x = lp.to_vec();
+    let f = |x: &[f64]| obj.value(x);
+    for i in 0..k {
+        x[i] = lp[i] + h;
+        let fp = f(&x);
+        x[i] = lp[i] - h;
+        let fm = f(&x);
+        x[i] = lp[i];
+        hm[i][i] = (fp - 2.0 * f0 + fm) / (h * h);
+        for j in 0..i {
+            let mut v = 0.0;
+            for (si, sj, sign) in [(1.0, 1.0, 1.0), (1.0, -1.0, -1.0), (-1.0, 1.0, -1.0), (-1.0, -1.0, 1.0)] {
+                x[i] = lp[i] + si * h;
+                x[j] = lp[j] + sj * h;
+                v += sign * f(&x);
+            }
+            x[i] = lp[i];
+            x[j] = lp[j];
+            hm[i][j] = v / (4.0 * h * h);
+            hm[j][i] = hm[i][j];
         }
     }
     hm
@@ -291,12 +332,7 @@ pub(crate) struct Optimum {
 }
 
 /// Minimise `obj` from `lp0` to `‖∇‖∞ ≤ tol`.
-pub(crate) fn minimize(
-    obj: &dyn Objective,
-    lp0: &[f64],
-    tol: f64,
-    max_iter: u32,
-) -> Result<Optimum> {
+pub(crate) fn minimize(obj: &dyn Objective, lp0: &[f64], tol: f64, max_iter: u32) -> Result<Optimum> {
     let k = obj.dim();
     let mut x = lp0.to_vec();
     let mut g = vec![0.0; k];
@@ -313,14 +349,9 @@ pub(crate) fn minimize(
         let gnorm = max_abs(&g);
         if gnorm <= tol {
             let h = hessian(obj, &x);
-            return Ok(Optimum {
-                lp: x,
-                hessian: h,
-                iterations: it,
-                gradient_norm: gnorm,
-            });
+            return Ok(Optimum { lp: x, hessian: h, iterations: it, gradient_norm: gnorm });
         }
-        let h = hessian(obj, &x);
+        let h = if obj.analytic_gradient() { hessian_from_gradient(obj, &x, Some(&g)) } else { hessian(obj, &x) };
         let mut accepted = false;
         for _ in 0..40 {
             let mut a = h.clone();
@@ -340,6 +371,15 @@ pub(crate) fn minimize(
                 }
             }
             let xn: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + b).collect();
+            // Cheap value first; the gradient only for a step that may be taken.
+            let fv = obj.value(&xn);
+            if !(fv.is_finite() && fv <= f + 1e-13 * f.abs().max(1.0)) {
+                lambda *= 10.0;
+                if lambda > 1e20 {
+                    break;
+                }
+                continue;
+            }
             let fnew = obj.value_grad(&xn, &mut gn);
             let finite = fnew.is_finite() && gn.iter().all(|v| v.is_finite());
             let better = fnew < f || (fnew <= f + 1e-13 * f.abs().max(1.0) && max_abs(&gn) < gnorm);
@@ -362,12 +402,7 @@ pub(crate) fn minimize(
             let floor = 1e-10 * f.abs().max(1.0);
             if gnorm <= floor.max(tol) {
                 let h = hessian(obj, &x);
-                return Ok(Optimum {
-                    lp: x,
-                    hessian: h,
-                    iterations: it,
-                    gradient_norm: gnorm,
-                });
+                return Ok(Optimum { lp: x, hessian: h, iterations: it, gradient_norm: gnorm });
             }
             return Err(Error::NotConverged {
                 iterations: it,
@@ -378,12 +413,7 @@ pub(crate) fn minimize(
     let gnorm = max_abs(&g);
     if gnorm <= tol {
         let h = hessian(obj, &x);
-        return Ok(Optimum {
-            lp: x,
-            hessian: h,
-            iterations: max_iter,
-            gradient_norm: gnorm,
-        });
+        return Ok(Optimum { lp: x, hessian: h, iterations: max_iter, gradient_norm: gnorm });
     }
     Err(Error::NotConverged {
         iterations: max_iter,
@@ -422,12 +452,7 @@ pub(crate) fn z_for(level: f64) -> f64 {
         4.374664141464968e+00,
         2.938163982698783e+00,
     ];
-    let d = [
-        7.784695709041462e-03,
-        3.224671290700398e-01,
-        2.445134137142996e+00,
-        3.754408661907416e+00,
-    ];
+    let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00];
     let plow = 0.02425;
     if p > 1.0 - plow {
         let q = (-2.0 * (1.0 - p).ln()).sqrt();
@@ -497,10 +522,7 @@ mod tests {
             2
         }
         fn value(&self, x: &[f64]) -> f64 {
-            (x[0] - 1.0).powi(2) * 3.0
-                + (x[1] + 2.0).powi(2)
-                + 0.5 * (x[0] - 1.0) * (x[1] + 2.0)
-                + 10.0
+            (x[0] - 1.0).powi(2) * 3.0 + (x[1] + 2.0).powi(2) + 0.5 * (x[0] - 1.0) * (x[1] + 2.0) + 10.0
         }
     }
 

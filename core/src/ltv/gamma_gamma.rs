@@ -48,11 +48,7 @@ fn check_rows(frequency: &[f64], monetary: &[f64]) -> Result<()> {
         }
         let m = monetary[i];
         if !m.is_finite() || m <= 0.0 {
-            return Err(Error::invalid(
-                format!("monetary_value[{i}]"),
-                format!("{m}"),
-                "must be finite and > 0",
-            ));
+            return Err(Error::invalid(format!("monetary_value[{i}]"), format!("{m}"), "must be finite and > 0"));
         }
     }
     Ok(())
@@ -81,6 +77,9 @@ impl Objective for Obj<'_> {
         let mut g = [0.0; 3];
         self.value_grad(lp, &mut g)
     }
+    fn analytic_gradient(&self) -> bool {
+        true
+    }
     fn value_grad(&self, lp: &[f64], g: &mut [f64]) -> f64 {
         let (p, q, v) = (lp[0].exp(), lp[1].exp(), lp[2].exp());
         let (lg_q, psi_q, ln_v) = (ln_gamma(q), digamma(q), v.ln());
@@ -91,9 +90,7 @@ impl Objective for Obj<'_> {
             let px = p * x;
             let (lm, lx, lxmv) = (m.ln(), x.ln(), (x * m + v).ln());
             let (psi_pxq, psi_px) = (digamma(px + q), digamma(px));
-            ll += w
-                * (ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_v + (px - 1.0) * lm + px * lx
-                    - (px + q) * lxmv);
+            ll += w * (ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_v + (px - 1.0) * lm + px * lx - (px + q) * lxmv);
             gr[0] += w * x * (psi_pxq - psi_px + lm + lx - lxmv);
             gr[1] += w * (psi_pxq - psi_q + ln_v - lxmv);
             gr[2] += w * (q / v - (px + q) / (x * m + v));
@@ -120,12 +117,7 @@ impl GammaGamma {
     /// [`Error::InvalidField`] naming the first invalid parameter.
     pub fn new(p: f64, q: f64, v: f64) -> Result<Self> {
         check_params(&Self::PARAM_NAMES, &[p, q, v])?;
-        Ok(GammaGamma {
-            p,
-            q,
-            v,
-            report: None,
-        })
+        Ok(GammaGamma { p, q, v, report: None })
     }
 
     /// Fit by maximum likelihood to repeat buyers' (frequency, average monetary value) with
@@ -158,13 +150,7 @@ impl GammaGamma {
         let mean_m = cols[1].iter().zip(&w).map(|(m, w)| m * w).sum::<f64>() / total;
         let scale = 1.0 / mean_m;
         let ms: Vec<f64> = cols[1].iter().map(|m| m * scale).collect();
-        let obj = Obj {
-            x: &cols[0],
-            m: &ms,
-            w: &w,
-            pen: options.penalizer_coef * total,
-            scale,
-        };
+        let obj = Obj { x: &cols[0], m: &ms, w: &w, pen: options.penalizer_coef * total, scale };
         let start: Vec<f64> = match &options.initial_params {
             Some(p) => vec![p[0].ln(), p[1].ln(), (p[2] * scale).ln()],
             None => vec![0.1; 3],
@@ -172,33 +158,19 @@ impl GammaGamma {
         let opt = fit::minimize(&obj, &start, options.tolerance, options.max_iterations)?;
         let p: Vec<f64> = opt.lp.iter().map(|v| v.exp()).collect();
         let v = [p[0], p[1], p[2] / scale];
-        let ll = (0..w.len())
-            .map(|i| w[i] * row_ll(v[0], v[1], v[2], cols[0][i], cols[1][i]))
-            .sum();
+        let ll = (0..w.len()).map(|i| w[i] * row_ll(v[0], v[1], v[2], cols[0][i], cols[1][i])).sum();
         let report = fit::report(&Self::PARAM_NAMES, &v, &opt, ll, w.len(), total, options);
-        Ok(GammaGamma {
-            p: v[0],
-            q: v[1],
-            v: v[2],
-            report: Some(report),
-        })
+        Ok(GammaGamma { p: v[0], q: v[1], v: v[2], report: Some(report) })
     }
 
     /// Total log-likelihood of (weighted) data under these parameters.
     ///
     /// # Errors
     /// As [`GammaGamma::fit`] for invalid data.
-    pub fn log_likelihood(
-        &self,
-        frequency: &[f64],
-        monetary_value: &[f64],
-        weights: Option<&[f64]>,
-    ) -> Result<f64> {
+    pub fn log_likelihood(&self, frequency: &[f64], monetary_value: &[f64], weights: Option<&[f64]>) -> Result<f64> {
         check_rows(frequency, monetary_value)?;
         let w = rows::weights_or_ones(weights, frequency.len())?;
-        Ok((0..w.len())
-            .map(|i| w[i] * row_ll(self.p, self.q, self.v, frequency[i], monetary_value[i]))
-            .sum())
+        Ok((0..w.len()).map(|i| w[i] * row_ll(self.p, self.q, self.v, frequency[i], monetary_value[i])).sum())
     }
 
     /// Parameter values in order (p, q, v).
@@ -212,11 +184,7 @@ impl GammaGamma {
     ///
     /// # Errors
     /// [`Error::InvalidField`] for a negative or non-whole frequency or a non-finite value.
-    pub fn conditional_expected_average_profit(
-        &self,
-        frequency: f64,
-        monetary_value: f64,
-    ) -> Result<f64> {
+    pub fn conditional_expected_average_profit(&self, frequency: f64, monetary_value: f64) -> Result<f64> {
         check_profit_row(0, frequency, monetary_value)?;
         Ok(self.profit_unchecked(frequency, monetary_value))
     }
@@ -241,26 +209,16 @@ impl GammaGamma {
         for i in 0..frequency.len() {
             check_profit_row(i, frequency[i], monetary_value[i])?;
         }
-        Ok(rows::par_map2(frequency, monetary_value, |x, m| {
-            self.profit_unchecked(x, m)
-        }))
+        Ok(rows::par_map2(frequency, monetary_value, |x, m| self.profit_unchecked(x, m)))
     }
 }
 
 fn check_profit_row(i: usize, x: f64, m: f64) -> Result<()> {
     if !x.is_finite() || x < 0.0 || x.fract() != 0.0 {
-        return Err(Error::invalid(
-            format!("frequency[{i}]"),
-            format!("{x}"),
-            "must be a whole number >= 0",
-        ));
+        return Err(Error::invalid(format!("frequency[{i}]"), format!("{x}"), "must be a whole number >= 0"));
     }
     if !m.is_finite() {
-        return Err(Error::invalid(
-            format!("monetary_value[{i}]"),
-            format!("{m}"),
-            "must be finite",
-        ));
+        return Err(Error::invalid(format!("monetary_value[{i}]"), format!("{m}"), "must be finite"));
     }
     Ok(())
 }
@@ -272,24 +230,13 @@ mod tests {
     #[test]
     fn gradient_matches_numeric() {
         let (x, m, w) = ([1.0, 2.0, 5.0], [0.5, 1.3, 0.9], [1.0, 2.0, 1.0]);
-        let obj = Obj {
-            x: &x,
-            m: &m,
-            w: &w,
-            pen: 0.3,
-            scale: 0.1,
-        };
+        let obj = Obj { x: &x, m: &m, w: &w, pen: 0.3, scale: 0.1 };
         let lp = [1.2, 0.9, 0.3];
         let (mut ga, mut gn) = ([0.0; 3], [0.0; 3]);
         obj.value_grad(&lp, &mut ga);
         fit::numeric_grad(|v| obj.value(v), &lp, &mut gn);
         for k in 0..3 {
-            assert!(
-                (ga[k] - gn[k]).abs() < 1e-7 * (1.0 + ga[k].abs()),
-                "{k}: {} vs {}",
-                ga[k],
-                gn[k]
-            );
+            assert!((ga[k] - gn[k]).abs() < 1e-7 * (1.0 + ga[k].abs()), "{k}: {} vs {}", ga[k], gn[k]);
         }
     }
 }

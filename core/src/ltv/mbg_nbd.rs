@@ -65,6 +65,9 @@ impl Objective for Obj<'_> {
         let mut g = [0.0; 4];
         self.value_grad(lp, &mut g)
     }
+    fn analytic_gradient(&self) -> bool {
+        true
+    }
     fn value_grad(&self, lp: &[f64], g: &mut [f64]) -> f64 {
         let (r, alpha, a, b) = (lp[0].exp(), lp[1].exp(), lp[2].exp(), lp[3].exp());
         let d = self.d;
@@ -74,10 +77,14 @@ impl Objective for Obj<'_> {
         let mut ll = 0.0;
         let mut gr = [0.0f64; 4];
         let mut cur_x = f64::NAN;
-        let (mut c12, mut c_psi_rx, mut c_psi_bx1, mut c_psi_abx1, mut c_lnab) =
-            (0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut c12, mut c_psi_rx, mut c_psi_bx1, mut c_psi_abx1, mut c_lnab) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        let lat_t: Vec<f64> = d.t_vals.iter().map(|v| (alpha + v).ln()).collect();
+        let inv_t: Vec<f64> = d.t_vals.iter().map(|v| 1.0 / (alpha + v)).collect();
+        let lat_tx: Vec<f64> = d.tx_vals.iter().map(|v| (alpha + v).ln()).collect();
+        let inv_tx: Vec<f64> = d.tx_vals.iter().map(|v| 1.0 / (alpha + v)).collect();
         for i in 0..d.x.len() {
-            let (x, tx, t, w) = (d.x[i], d.tx[i], d.t[i], d.w[i]);
+            let (x, w) = (d.x[i], d.w[i]);
+            let (ti, txi) = (d.t_idx[i] as usize, d.tx_idx[i] as usize);
             if x != cur_x {
                 cur_x = x;
                 c12 = ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x + 1.0) - lb_ab;
@@ -86,15 +93,15 @@ impl Objective for Obj<'_> {
                 c_psi_abx1 = digamma(a + b + x + 1.0);
                 c_lnab = (a / (b + x)).ln();
             }
-            let lat = (alpha + t).ln();
-            let latx = (alpha + tx).ln();
-            let a4 = c_lnab + (r + x) * ((t - tx) / (alpha + tx)).ln_1p();
-            let sig = sigmoid(a4);
-            ll += w * (c12 - (r + x) * lat + softplus(a4));
+            let (lat, latx) = (lat_t[ti], lat_tx[txi]);
+            let a4 = c_lnab + (r + x) * (lat - latx);
+            // softplus and sigmoid from one exp
+            let e = (-a4.abs()).exp();
+            let sp = a4.max(0.0) + e.ln_1p();
+            let sig = if a4 >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+            ll += w * (c12 - (r + x) * lat + sp);
             gr[0] += w * (c_psi_rx - psi_r + ln_alpha - lat + sig * (lat - latx));
-            gr[1] += w
-                * (r / alpha - (r + x) / (alpha + t)
-                    + sig * (r + x) * (1.0 / (alpha + t) - 1.0 / (alpha + tx)));
+            gr[1] += w * (r / alpha - (r + x) * inv_t[ti] + sig * (r + x) * (inv_t[ti] - inv_tx[txi]));
             gr[2] += w * (psi_ab - c_psi_abx1 + sig / a);
             gr[3] += w * (psi_ab + c_psi_bx1 - psi_b - c_psi_abx1 - sig / (b + x));
         }
@@ -118,13 +125,7 @@ impl MbgNbd {
     /// [`crate::Error::InvalidField`] naming the first invalid parameter.
     pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self> {
         check_params(&Self::PARAM_NAMES, &[r, alpha, a, b])?;
-        Ok(MbgNbd {
-            r,
-            alpha,
-            a,
-            b,
-            report: None,
-        })
+        Ok(MbgNbd { r, alpha, a, b, report: None })
     }
 
     /// Fit by maximum likelihood (see [`super::BgNbd::fit`] for the conventions).
@@ -158,13 +159,7 @@ impl MbgNbd {
             |d, pen| Box::new(Obj { d, pen }),
             row_ll,
         )?;
-        Ok(MbgNbd {
-            r: v[0],
-            alpha: v[1],
-            a: v[2],
-            b: v[3],
-            report: Some(report),
-        })
+        Ok(MbgNbd { r: v[0], alpha: v[1], a: v[2], b: v[3], report: Some(report) })
     }
 
     /// Total log-likelihood of (weighted) data under these parameters.
@@ -181,17 +176,7 @@ impl MbgNbd {
         rows::check_rfm(frequency, recency, age, true)?;
         let w = rows::weights_or_ones(weights, frequency.len())?;
         Ok((0..frequency.len())
-            .map(|i| {
-                w[i] * row_ll(
-                    self.r,
-                    self.alpha,
-                    self.a,
-                    self.b,
-                    frequency[i],
-                    recency[i],
-                    age[i],
-                )
-            })
+            .map(|i| w[i] * row_ll(self.r, self.alpha, self.a, self.b, frequency[i], recency[i], age[i]))
             .sum())
     }
 
@@ -220,9 +205,7 @@ impl TransactionModel for MbgNbd {
         }
         let lz = (t / (alpha + t)).ln();
         let l1z = (alpha / (alpha + t)).ln();
-        let first = (ln_beta(a, b + nf + 1.0) - ln_beta(a, b) + ln_gamma(r + nf)
-            - ln_gamma(r)
-            - ln_gamma(nf + 1.0)
+        let first = (ln_beta(a, b + nf + 1.0) - ln_beta(a, b) + ln_gamma(r + nf) - ln_gamma(r) - ln_gamma(nf + 1.0)
             + r * l1z
             + nf * lz)
             .exp();
@@ -230,15 +213,13 @@ impl TransactionModel for MbgNbd {
         Ok(first + second_coef * tail)
     }
 
-    fn cond_expected_unchecked(&self, t: f64, x: f64, tx: f64, age: f64) -> f64 {
-        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
-        let _ = r;
+    fn horizon_factor(&self, t: f64, x: f64, age: f64) -> f64 {
+        let (alpha, a, b) = (self.alpha, self.a, self.b);
         if t == 0.0 {
             return 0.0;
         }
         let z = t / (alpha + age + t);
-        let num = (a + b + x) / (a - 1.0) * euler_bracket(a + b - self.r, a - 1.0, a + b + x, z);
-        num * self.p_alive_unchecked(x, tx, age)
+        (a + b + x) / (a - 1.0) * euler_bracket(a + b - self.r, a - 1.0, a + b + x, z)
     }
 
     fn p_alive_unchecked(&self, x: f64, tx: f64, age: f64) -> f64 {
@@ -268,21 +249,14 @@ mod tests {
         obj.value_grad(&lp, &mut ga);
         super::super::fit::numeric_grad(|x| obj.value(x), &lp, &mut gn);
         for k in 0..4 {
-            assert!(
-                (ga[k] - gn[k]).abs() < 1e-7 * (1.0 + ga[k].abs()),
-                "{k}: {} vs {}",
-                ga[k],
-                gn[k]
-            );
+            assert!((ga[k] - gn[k]).abs() < 1e-7 * (1.0 + ga[k].abs()), "{k}: {} vs {}", ga[k], gn[k]);
         }
     }
 
     #[test]
     fn n_purchase_probabilities_sum_to_one() {
         let m = MbgNbd::new(0.525, 6.183, 0.891, 1.614).unwrap();
-        let s: f64 = (0..3000)
-            .map(|n| m.probability_of_n_purchases_up_to_time(39.0, n).unwrap())
-            .sum();
+        let s: f64 = (0..3000).map(|n| m.probability_of_n_purchases_up_to_time(39.0, n).unwrap()).sum();
         assert!((s - 1.0).abs() < 1e-9, "{s}");
     }
 }

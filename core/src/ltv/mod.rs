@@ -44,8 +44,7 @@ pub use mbg_nbd::MbgNbd;
 pub use pareto_nbd::ParetoNbd;
 pub use rows::compress_rows;
 pub use summary::{
-    calibration_and_holdout, rfm_summary, CalibrationHoldout, CustomerKeys, Freq, RfmSummary,
-    SummaryOptions, Zone,
+    calibration_and_holdout, rfm_summary, CalibrationHoldout, CustomerKeys, Freq, RfmSummary, SummaryOptions, Zone,
 };
 
 use crate::Result;
@@ -72,13 +71,7 @@ pub trait TransactionModel {
         age: f64,
     ) -> Result<f64> {
         check_t(t, "t")?;
-        rows::check_one(
-            0,
-            frequency,
-            recency,
-            age,
-            self.requires_recency_for_repeat(),
-        )?;
+        rows::check_one(0, frequency, recency, age, self.requires_recency_for_repeat())?;
         Ok(self.cond_expected_unchecked(t, frequency, recency, age))
     }
 
@@ -87,13 +80,7 @@ pub trait TransactionModel {
     /// # Errors
     /// [`crate::Error::InvalidField`] for an invalid history.
     fn conditional_probability_alive(&self, frequency: f64, recency: f64, age: f64) -> Result<f64> {
-        rows::check_one(
-            0,
-            frequency,
-            recency,
-            age,
-            self.requires_recency_for_repeat(),
-        )?;
+        rows::check_one(0, frequency, recency, age, self.requires_recency_for_repeat())?;
         Ok(self.p_alive_unchecked(frequency, recency, age))
     }
 
@@ -121,17 +108,26 @@ pub trait TransactionModel {
     {
         check_t(t, "t")?;
         rows::check_rfm(frequency, recency, age, self.requires_recency_for_repeat())?;
+        // The horizon factor depends on (frequency, T) only: compute it once per distinct pair.
+        let factor = rows::memo2(frequency, age, |x, tt| self.horizon_factor(t, x, tt));
         Ok(rows::par_map3(frequency, recency, age, |x, tx, tt| {
-            self.cond_expected_unchecked(t, x, tx, tt)
+            let f = factor(x, tt);
+            if f == 0.0 {
+                0.0
+            } else {
+                f * self.p_alive_unchecked(x, tx, tt)
+            }
         }))
     }
 
-    /// Batch [`TransactionModel::conditional_probability_alive`] over columns.
+    /// Batch conditional expectation with one horizon per row (`t[i]` for row i).
     ///
     /// # Errors
-    /// As [`TransactionModel::conditional_expected_number_of_purchases_up_to_time_batch`].
-    fn conditional_probability_alive_batch(
+    /// As [`TransactionModel::conditional_expected_number_of_purchases_up_to_time_batch`];
+    /// `t[i]` is named for an invalid horizon.
+    fn conditional_expected_number_of_purchases_up_to_times(
         &self,
+        t: &[f64],
         frequency: &[f64],
         recency: &[f64],
         age: &[f64],
@@ -139,15 +135,46 @@ pub trait TransactionModel {
     where
         Self: Sync,
     {
+        rows::check_len("t", t.len(), frequency.len())?;
+        for (i, &h) in t.iter().enumerate() {
+            check_t(h, &format!("t[{i}]"))?;
+        }
         rows::check_rfm(frequency, recency, age, self.requires_recency_for_repeat())?;
-        Ok(rows::par_map3(frequency, recency, age, |x, tx, tt| {
-            self.p_alive_unchecked(x, tx, tt)
+        let idx: Vec<f64> = (0..t.len()).map(|i| i as f64).collect();
+        Ok(rows::par_map2(&idx, t, |i, h| {
+            let i = i as usize;
+            self.cond_expected_unchecked(h, frequency[i], recency[i], age[i])
         }))
     }
 
-    /// Conditional expectation without input checks (inputs already validated).
+    /// Batch [`TransactionModel::conditional_probability_alive`] over columns.
+    ///
+    /// # Errors
+    /// As [`TransactionModel::conditional_expected_number_of_purchases_up_to_time_batch`].
+    fn conditional_probability_alive_batch(&self, frequency: &[f64], recency: &[f64], age: &[f64]) -> Result<Vec<f64>>
+    where
+        Self: Sync,
+    {
+        rows::check_rfm(frequency, recency, age, self.requires_recency_for_repeat())?;
+        Ok(rows::par_map3(frequency, recency, age, |x, tx, tt| self.p_alive_unchecked(x, tx, tt)))
+    }
+
+    /// Conditional expectation without input checks (inputs already validated):
+    /// P(alive | history) × E[purchases in t | alive, frequency, T].
     #[doc(hidden)]
-    fn cond_expected_unchecked(&self, t: f64, frequency: f64, recency: f64, age: f64) -> f64;
+    fn cond_expected_unchecked(&self, t: f64, frequency: f64, recency: f64, age: f64) -> f64 {
+        let f = self.horizon_factor(t, frequency, age);
+        if f == 0.0 {
+            return 0.0;
+        }
+        f * self.p_alive_unchecked(frequency, recency, age)
+    }
+
+    /// E[purchases in the next t | alive now, frequency, T]: the part of the conditional
+    /// expectation that does not depend on recency (batch functions compute it once per
+    /// distinct (frequency, T)).
+    #[doc(hidden)]
+    fn horizon_factor(&self, t: f64, frequency: f64, age: f64) -> f64;
 
     /// Probability alive without input checks (inputs already validated).
     #[doc(hidden)]
@@ -162,11 +189,7 @@ pub trait TransactionModel {
 
 pub(crate) fn check_t(t: f64, field: &str) -> Result<()> {
     if !t.is_finite() || t < 0.0 {
-        return Err(crate::Error::invalid(
-            field,
-            format!("{t}"),
-            "must be finite and >= 0",
-        ));
+        return Err(crate::Error::invalid(field, format!("{t}"), "must be finite and >= 0"));
     }
     Ok(())
 }

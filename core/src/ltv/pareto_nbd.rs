@@ -42,11 +42,7 @@ pub struct ParetoNbd {
 fn log_a0(r: f64, alpha: f64, s: f64, beta: f64, x: f64, tx: f64, t: f64) -> f64 {
     let big = r + s + x;
     let term = |y: f64| -> f64 {
-        let (mx, mn) = if alpha >= beta {
-            (alpha, beta)
-        } else {
-            (beta, alpha)
-        };
+        let (mx, mn) = if alpha >= beta { (alpha, beta) } else { (beta, alpha) };
         let z = (mx - mn) / (mx + y);
         let l1z = ((mn + y) / (mx + y)).ln();
         // F(big, p; big+1; z) = (1-z)^{big+1-big-p} F(1, big+1-p; big+1; z)
@@ -110,13 +106,7 @@ impl ParetoNbd {
     /// [`crate::Error::InvalidField`] naming the first invalid parameter.
     pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<Self> {
         check_params(&Self::PARAM_NAMES, &[r, alpha, s, beta])?;
-        Ok(ParetoNbd {
-            r,
-            alpha,
-            s,
-            beta,
-            report: None,
-        })
+        Ok(ParetoNbd { r, alpha, s, beta, report: None })
     }
 
     /// Fit by maximum likelihood (see [`super::BgNbd::fit`] for the conventions). The gradient is
@@ -151,13 +141,7 @@ impl ParetoNbd {
             |d, pen| Box::new(Obj { d, pen }),
             row_ll,
         )?;
-        Ok(ParetoNbd {
-            r: v[0],
-            alpha: v[1],
-            s: v[2],
-            beta: v[3],
-            report: Some(report),
-        })
+        Ok(ParetoNbd { r: v[0], alpha: v[1], s: v[2], beta: v[3], report: Some(report) })
     }
 
     /// Total log-likelihood of (weighted) data under these parameters.
@@ -174,17 +158,7 @@ impl ParetoNbd {
         rows::check_rfm(frequency, recency, age, true)?;
         let w = rows::weights_or_ones(weights, frequency.len())?;
         Ok((0..frequency.len())
-            .map(|i| {
-                w[i] * row_ll(
-                    self.r,
-                    self.alpha,
-                    self.s,
-                    self.beta,
-                    frequency[i],
-                    recency[i],
-                    age[i],
-                )
-            })
+            .map(|i| w[i] * row_ll(self.r, self.alpha, self.s, self.beta, frequency[i], recency[i], age[i]))
             .sum())
     }
 
@@ -214,22 +188,16 @@ impl ParetoNbd {
         }
         let (r, alpha, s, beta) = (self.r, self.alpha, self.s, self.beta);
         let (x, nf) = (frequency, n as f64);
-        let (mx, mn, p) = if alpha < beta {
-            (beta, alpha, r + x + nf)
-        } else {
-            (alpha, beta, s + 1.0)
-        };
+        let (mx, mn, p) = if alpha < beta { (beta, alpha, r + x + nf) } else { (alpha, beta, s + 1.0) };
         let ab = mx - mn;
         let log_l = row_ll(r, alpha, s, beta, x, recency, age);
         let ra_sb = r * alpha.ln() + s * beta.ln();
-        let log_p_zero = ln_gamma(r + x) + ra_sb
-            - (ln_gamma(r) + (r + x) * (alpha + age).ln() + s * (beta + age).ln() + log_l);
+        let log_p_zero =
+            ln_gamma(r + x) + ra_sb - (ln_gamma(r) + (r + x) * (alpha + age).ln() + s * (beta + age).ln() + log_l);
         let log_b_one = ln_gamma(r + x + nf) + ra_sb
             - (ln_gamma(r) + (r + x + nf) * (alpha + age + t).ln() + s * (beta + age + t).ln());
         let common = ra_sb + ln_beta(r + x + nf, s + 1.0) - ln_gamma(r) - ln_gamma(s);
-        let log_b_two = common
-            + ln_gamma(r + s + x)
-            + hyp2f1(r + s + x, p, r + s + x + nf + 1.0, ab / (mx + age)).ln()
+        let log_b_two = common + ln_gamma(r + s + x) + hyp2f1(r + s + x, p, r + s + x + nf + 1.0, ab / (mx + age)).ln()
             - (r + s + x) * (mx + age).ln();
         let zeroth = if n == 0 { 1.0 - log_p_zero.exp() } else { 0.0 };
         let first = nf * t.ln() - ln_gamma(nf + 1.0) + log_b_one - log_l;
@@ -260,10 +228,9 @@ impl TransactionModel for ParetoNbd {
         self.conditional_probability_of_n_purchases_up_to_time(n, t, 0.0, 0.0, 0.0)
     }
 
-    fn cond_expected_unchecked(&self, t: f64, x: f64, tx: f64, age: f64) -> f64 {
+    fn horizon_factor(&self, t: f64, x: f64, age: f64) -> f64 {
         let (r, alpha, s, beta) = (self.r, self.alpha, self.s, self.beta);
-        let pa = self.p_alive_unchecked(x, tx, age);
-        pa * (r + x) * (beta + age) / (alpha + age) * one_minus_pow_over(s, t / (beta + age))
+        (r + x) * (beta + age) / (alpha + age) * one_minus_pow_over(s, t / (beta + age))
     }
 
     fn p_alive_unchecked(&self, x: f64, tx: f64, age: f64) -> f64 {
@@ -286,9 +253,7 @@ mod tests {
     #[test]
     fn n_purchase_probabilities_sum_to_one() {
         let m = ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap();
-        let s: f64 = (0..60)
-            .map(|n| m.probability_of_n_purchases_up_to_time(10.0, n).unwrap())
-            .sum();
+        let s: f64 = (0..60).map(|n| m.probability_of_n_purchases_up_to_time(10.0, n).unwrap()).sum();
         assert!((s - 1.0).abs() < 1e-6, "{s}");
     }
 }

@@ -21,13 +21,7 @@ pub(crate) fn check_len(name: &str, len: usize, expected: usize) -> Result<()> {
 }
 
 /// Validate one (frequency, recency, T) history in continuous time.
-pub(crate) fn check_one(
-    i: usize,
-    x: f64,
-    tx: f64,
-    t: f64,
-    repeat_needs_recency: bool,
-) -> Result<()> {
+pub(crate) fn check_one(i: usize, x: f64, tx: f64, t: f64, repeat_needs_recency: bool) -> Result<()> {
     if !x.is_finite() || x < 0.0 || x.fract() != 0.0 {
         return Err(bad("frequency", i, x, "must be a whole number >= 0"));
     }
@@ -47,23 +41,13 @@ pub(crate) fn check_one(
         return Err(bad("recency", i, tx, "must be 0 when frequency is 0"));
     }
     if repeat_needs_recency && x > 0.0 && tx == 0.0 {
-        return Err(bad(
-            "recency",
-            i,
-            tx,
-            "must be > 0 when frequency > 0 (repeat purchases happen after the first)",
-        ));
+        return Err(bad("recency", i, tx, "must be > 0 when frequency > 0 (repeat purchases happen after the first)"));
     }
     Ok(())
 }
 
 /// Validate RFM columns: equal lengths, non-empty, each row valid.
-pub(crate) fn check_rfm(
-    x: &[f64],
-    tx: &[f64],
-    t: &[f64],
-    repeat_needs_recency: bool,
-) -> Result<()> {
+pub(crate) fn check_rfm(x: &[f64], tx: &[f64], t: &[f64], repeat_needs_recency: bool) -> Result<()> {
     check_len("recency", tx.len(), x.len())?;
     check_len("T", t.len(), x.len())?;
     for i in 0..x.len() {
@@ -74,11 +58,7 @@ pub(crate) fn check_rfm(
 
 pub(crate) fn check_nonempty(n: usize) -> Result<()> {
     if n == 0 {
-        return Err(Error::invalid(
-            "frequency",
-            "[]",
-            "empty data: at least one row is needed",
-        ));
+        return Err(Error::invalid("frequency", "[]", "empty data: at least one row is needed"));
     }
     Ok(())
 }
@@ -120,9 +100,8 @@ pub(crate) fn weights_or_ones(w: Option<&[f64]>, n: usize) -> Result<Vec<f64>> {
 pub fn compress_rows(columns: &[&[f64]], weights: Option<&[f64]>) -> (Vec<Vec<f64>>, Vec<f64>) {
     let n = columns.first().map_or(0, |c| c.len());
     let k = columns.len();
-    let mut idx: Vec<usize> = (0..n)
-        .filter(|&i| weights.map_or(true, |w| w.get(i).copied().unwrap_or(0.0) > 0.0))
-        .collect();
+    let mut idx: Vec<usize> =
+        (0..n).filter(|&i| weights.map_or(true, |w| w.get(i).copied().unwrap_or(0.0) > 0.0)).collect();
     let key = |i: usize, j: usize| -> f64 { columns[j].get(i).copied().unwrap_or(0.0) };
     idx.sort_by(|&p, &q| {
         for j in 0..k {
@@ -163,18 +142,10 @@ where
     {
         use rayon::prelude::*;
         if a.len() >= 4096 {
-            return (0..a.len())
-                .into_par_iter()
-                .with_min_len(1024)
-                .map(|i| f(a[i], b[i], c[i]))
-                .collect();
+            return (0..a.len()).into_par_iter().with_min_len(1024).map(|i| f(a[i], b[i], c[i])).collect();
         }
     }
-    a.iter()
-        .zip(b)
-        .zip(c)
-        .map(|((&x, &y), &z)| f(x, y, z))
-        .collect()
+    a.iter().zip(b).zip(c).map(|((&x, &y), &z)| f(x, y, z)).collect()
 }
 
 /// Map over two equal-length columns, in parallel with the `parallel` feature.
@@ -186,12 +157,22 @@ where
     {
         use rayon::prelude::*;
         if a.len() >= 4096 {
-            return (0..a.len())
-                .into_par_iter()
-                .with_min_len(1024)
-                .map(|i| f(a[i], b[i]))
-                .collect();
+            return (0..a.len()).into_par_iter().with_min_len(1024).map(|i| f(a[i], b[i])).collect();
         }
     }
     a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
+}
+
+/// Evaluate `f` once per distinct `(a[i], b[i])` pair (bitwise) and return a lookup closure.
+pub(crate) fn memo2<F>(a: &[f64], b: &[f64], f: F) -> impl Fn(f64, f64) -> f64 + Sync + Send
+where
+    F: Fn(f64, f64) -> f64,
+{
+    use hashbrown::HashMap;
+    let mut map: HashMap<(u64, u64), f64, foldhash::fast::FixedState> =
+        HashMap::with_hasher(foldhash::fast::FixedState::default());
+    for (&x, &y) in a.iter().zip(b) {
+        map.entry((x.to_bits(), y.to_bits())).or_insert_with(|| f(x, y));
+    }
+    move |x: f64, y: f64| map.get(&(x.to_bits(), y.to_bits())).copied().unwrap_or(f64::NAN)
 }

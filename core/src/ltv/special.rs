@@ -57,9 +57,7 @@ fn stirling(y: f64) -> f64 {
                         * (1.0 / 1260.0
                             + inv2
                                 * (-1.0 / 1680.0
-                                    + inv2
-                                        * (1.0 / 1188.0
-                                            + inv2 * (-691.0 / 360360.0 + inv2 / 156.0))))));
+                                    + inv2 * (1.0 / 1188.0 + inv2 * (-691.0 / 360360.0 + inv2 / 156.0))))));
     (y - 0.5) * y.ln() - y + LN_SQRT_2PI + series
 }
 
@@ -165,11 +163,7 @@ pub fn digamma(x: f64) -> f64 {
                 * (1.0 / 120.0
                     - inv2
                         * (1.0 / 252.0
-                            - inv2
-                                * (1.0 / 240.0
-                                    - inv2
-                                        * (1.0 / 132.0
-                                            - inv2 * (691.0 / 32760.0 - inv2 / 12.0))))));
+                            - inv2 * (1.0 / 240.0 - inv2 * (1.0 / 132.0 - inv2 * (691.0 / 32760.0 - inv2 / 12.0))))));
     acc + y.ln() - 0.5 * inv - series
 }
 
@@ -293,8 +287,7 @@ fn hyp2f1_unit(a: f64, b: f64, c: f64, z: f64) -> f64 {
 
 fn hyp2f1_unit_direct(a: f64, b: f64, c: f64, z: f64) -> f64 {
     // Quick direct series where it converges fast: small z, or c large compared with a·b·z.
-    let fast =
-        z <= 0.75 || (c > 0.0 && (a * b).abs() * z / c < 0.1 && c > (a.abs() + b.abs()) * 4.0);
+    let fast = z <= 0.75 || (c > 0.0 && (a * b).abs() * z / c < 0.1 && c > (a.abs() + b.abs()) * 4.0);
     if fast {
         if let Some(v) = series(a, b, c, z, 20_000) {
             return v;
@@ -339,10 +332,7 @@ fn gamma_ratio(num: &[f64], den: &[f64]) -> f64 {
         let mut best: Option<usize> = None;
         if p >= 10.0 {
             for (j, &q) in den.iter().enumerate() {
-                if j < used.len()
-                    && !used[j]
-                    && q >= 10.0
-                    && best.map_or(true, |b| (q - p).abs() < (den[b] - p).abs())
+                if j < used.len() && !used[j] && q >= 10.0 && best.map_or(true, |b| (q - p).abs() < (den[b] - p).abs())
                 {
                     best = Some(j);
                 }
@@ -526,10 +516,7 @@ mod tests {
     fn ln_gamma_small_integers() {
         let mut f = 1.0f64;
         for n in 1..30 {
-            assert!(
-                (ln_gamma(n as f64) - f.ln()).abs() < 4e-15 * f.ln().abs().max(1.0),
-                "n={n}"
-            );
+            assert!((ln_gamma(n as f64) - f.ln()).abs() < 4e-15 * f.ln().abs().max(1.0), "n={n}");
             f *= n as f64;
         }
     }

@@ -82,10 +82,7 @@ impl Zone {
                 let nanos = (utc_us.rem_euclid(1_000_000) * 1000) as u32;
                 match chrono::DateTime::from_timestamp(secs, nanos) {
                     Some(dt) => {
-                        let off = tz
-                            .offset_from_utc_datetime(&dt.naive_utc())
-                            .fix()
-                            .local_minus_utc();
+                        let off = tz.offset_from_utc_datetime(&dt.naive_utc()).fix().local_minus_utc();
                         utc_us.saturating_add(off as i64 * 1_000_000)
                     }
                     None => utc_us,
@@ -267,10 +264,7 @@ fn rank_keys(keys: CustomerKeys<'_>) -> (Vec<u32>, usize) {
         for (r, &s) in order.iter().enumerate() {
             rank[s as usize] = r as u32;
         }
-        (
-            slot.into_iter().map(|s| rank[s as usize]).collect(),
-            uniq.len(),
-        )
+        (slot.into_iter().map(|s| rank[s as usize]).collect(), uniq.len())
     }
     let n = keys.len();
     match keys {
@@ -281,12 +275,7 @@ fn rank_keys(keys: CustomerKeys<'_>) -> (Vec<u32>, usize) {
     }
 }
 
-fn check_inputs(
-    keys: &CustomerKeys<'_>,
-    ts: &[i64],
-    monetary: Option<&[f64]>,
-    mult: f64,
-) -> Result<()> {
+fn check_inputs(keys: &CustomerKeys<'_>, ts: &[i64], monetary: Option<&[f64]>, mult: f64) -> Result<()> {
     let n = keys.len();
     if ts.len() != n {
         return Err(Error::invalid(
@@ -304,22 +293,14 @@ fn check_inputs(
             ));
         }
         if let Some(i) = m.iter().position(|v| !v.is_finite()) {
-            return Err(Error::invalid(
-                format!("monetary_value[{i}]"),
-                format!("{}", m[i]),
-                "must be finite",
-            ));
+            return Err(Error::invalid(format!("monetary_value[{i}]"), format!("{}", m[i]), "must be finite"));
         }
     }
     if n == 0 {
         return Err(Error::invalid("customer_id", "[]", "empty transaction log"));
     }
     if !mult.is_finite() || mult <= 0.0 {
-        return Err(Error::invalid(
-            "freq_multiplier",
-            format!("{mult}"),
-            "must be finite and > 0",
-        ));
+        return Err(Error::invalid("freq_multiplier", format!("{mult}"), "must be finite and > 0"));
     }
     Ok(())
 }
@@ -342,9 +323,7 @@ fn group(
     keep: impl Fn(usize) -> bool,
     monetary: Option<&[f64]>,
 ) -> Grouped {
-    let mut idx: Vec<u32> = (0..rank.len() as u32)
-        .filter(|&i| keep(i as usize))
-        .collect();
+    let mut idx: Vec<u32> = (0..rank.len() as u32).filter(|&i| keep(i as usize)).collect();
     idx.sort_unstable_by_key(|&i| (rank[i as usize], period[i as usize], i));
     let mut g = Grouped {
         first_row: vec![usize::MAX; n_cust],
@@ -381,12 +360,7 @@ fn group(
 }
 
 /// Build the summary of the customers present in `g`, observed to period `end_period`.
-fn finish(
-    g: &Grouped,
-    end_period: i64,
-    with_money: bool,
-    opts: &SummaryOptions,
-) -> (RfmSummary, Vec<usize>) {
+fn finish(g: &Grouped, end_period: i64, with_money: bool, opts: &SummaryOptions) -> (RfmSummary, Vec<usize>) {
     let mut s = RfmSummary {
         first_row: vec![],
         frequency: vec![],
@@ -402,14 +376,9 @@ fn finish(
         ranks.push(c);
         s.first_row.push(g.first_row[c]);
         let k = g.periods[c] as f64;
-        let freq = if opts.include_first_transaction {
-            k
-        } else {
-            k - 1.0
-        };
+        let freq = if opts.include_first_transaction { k } else { k - 1.0 };
         s.frequency.push(freq);
-        s.recency
-            .push((g.last_period[c] - g.first_period[c]) as f64 / opts.freq_multiplier);
+        s.recency.push((g.last_period[c] - g.first_period[c]) as f64 / opts.freq_multiplier);
         s.t.push((end_period - g.first_period[c]) as f64 / opts.freq_multiplier);
         if let Some(mv) = s.monetary_value.as_mut() {
             let (num, den) = if opts.include_first_transaction {
@@ -452,21 +421,12 @@ pub fn rfm_summary(
 ) -> Result<RfmSummary> {
     check_inputs(&customers, timestamps, monetary, options.freq_multiplier)?;
     let (rank, n_cust) = rank_keys(customers);
-    let period: Vec<i64> = timestamps
-        .iter()
-        .map(|&t| period_of(options.freq, options.zone.local_micros(t)))
-        .collect();
+    let period: Vec<i64> = timestamps.iter().map(|&t| period_of(options.freq, options.zone.local_micros(t))).collect();
     let end_period = match options.observation_period_end {
         Some(e) => period_of(options.freq, options.zone.local_micros(e)),
         None => period.iter().copied().max().unwrap_or(0),
     };
-    let g = group(
-        &rank,
-        n_cust,
-        &period,
-        |i| period[i] <= end_period,
-        monetary,
-    );
+    let g = group(&rank, n_cust, &period, |i| period[i] <= end_period, monetary);
     Ok(finish(&g, end_period, monetary.is_some(), options).0)
 }
 
@@ -503,14 +463,10 @@ pub fn calibration_and_holdout(
     options: &SummaryOptions,
 ) -> Result<CalibrationHoldout> {
     check_inputs(&customers, timestamps, monetary, options.freq_multiplier)?;
-    let obs_end =
-        observation_period_end.unwrap_or_else(|| timestamps.iter().copied().max().unwrap_or(0));
+    let obs_end = observation_period_end.unwrap_or_else(|| timestamps.iter().copied().max().unwrap_or(0));
     let (rank, n_cust) = rank_keys(customers);
     let z = options.zone;
-    let period: Vec<i64> = timestamps
-        .iter()
-        .map(|&t| period_of(options.freq, z.local_micros(t)))
-        .collect();
+    let period: Vec<i64> = timestamps.iter().map(|&t| period_of(options.freq, z.local_micros(t))).collect();
     let cal_period = period_of(options.freq, z.local_micros(calibration_period_end));
     let obs_period = period_of(options.freq, z.local_micros(obs_end));
     let in_cal = |i: usize| timestamps[i] <= calibration_period_end && period[i] <= cal_period;
@@ -534,16 +490,7 @@ pub fn calibration_and_holdout(
     }
     let frequency_holdout = ranks.iter().map(|&c| gh.periods[c] as f64).collect();
     let monetary_value_holdout = monetary.map(|_| {
-        ranks
-            .iter()
-            .map(|&c| {
-                if count_raw[c] > 0 {
-                    gh.sum_all[c] / count_raw[c] as f64
-                } else {
-                    0.0
-                }
-            })
-            .collect()
+        ranks.iter().map(|&c| if count_raw[c] > 0 { gh.sum_all[c] / count_raw[c] as f64 } else { 0.0 }).collect()
     });
     Ok(CalibrationHoldout {
         calibration,
@@ -574,10 +521,7 @@ mod tests {
         // 2024-01-01 is a Monday; 2023-12-31 a Sunday.
         let d = |days: i64| days * US_DAY;
         let mon = d(19723); // 2024-01-01
-        assert_eq!(
-            period_of(Freq::Week, mon),
-            period_of(Freq::Week, mon + d(6))
-        );
+        assert_eq!(period_of(Freq::Week, mon), period_of(Freq::Week, mon + d(6)));
         assert_ne!(period_of(Freq::Week, mon), period_of(Freq::Week, mon - 1));
     }
 
@@ -596,13 +540,8 @@ mod tests {
         let ts = [US_DAY - 1_800_000_000, US_DAY + 1_800_000_000];
         let utc = rfm_summary(CustomerKeys::Str(&ids), &ts, None, &SummaryOptions::new()).unwrap();
         assert_eq!(utc.frequency, vec![1.0]);
-        let west = rfm_summary(
-            CustomerKeys::Str(&ids),
-            &ts,
-            None,
-            &SummaryOptions::new().zone(Zone::Fixed(-2 * 3600)),
-        )
-        .unwrap();
+        let west = rfm_summary(CustomerKeys::Str(&ids), &ts, None, &SummaryOptions::new().zone(Zone::Fixed(-2 * 3600)))
+            .unwrap();
         assert_eq!(west.frequency, vec![0.0]);
     }
 }

@@ -4,8 +4,8 @@
 
 use yutang::ltv::special::{digamma, hyp2f1, ln_gamma};
 use yutang::ltv::{
-    calibration_and_holdout, customer_lifetime_value, rfm_summary, BgBb, BgNbd, CustomerKeys,
-    FitOptions, Freq, GammaGamma, MbgNbd, ParetoNbd, SummaryOptions, TimeUnit, TransactionModel,
+    calibration_and_holdout, customer_lifetime_value, rfm_summary, BgBb, BgNbd, CustomerKeys, FitOptions, Freq,
+    GammaGamma, MbgNbd, ParetoNbd, SummaryOptions, TimeUnit, TransactionModel,
 };
 use yutang::Error;
 
@@ -153,10 +153,7 @@ const DIGAMMA_MPMATH: &[(f64, f64)] = &[
 fn test_hyp2f1_matches_mpmath_table() {
     for &(a, b, c, z, want) in HYP2F1_MPMATH {
         let got = hyp2f1(a, b, c, z);
-        assert!(
-            close(got, want, 5e-12),
-            "2F1({a}, {b}; {c}; {z}) = {got}, mpmath {want}"
-        );
+        assert!(close(got, want, 5e-12), "2F1({a}, {b}; {c}; {z}) = {got}, mpmath {want}");
     }
 }
 
@@ -164,10 +161,7 @@ fn test_hyp2f1_matches_mpmath_table() {
 fn test_ln_gamma_matches_mpmath_table() {
     for &(x, want) in LN_GAMMA_MPMATH {
         let got = ln_gamma(x);
-        assert!(
-            (got - want).abs() <= 4e-15 * want.abs().max(1.0),
-            "lnΓ({x}) = {got}, mpmath {want}"
-        );
+        assert!((got - want).abs() <= 4e-15 * want.abs().max(1.0), "lnΓ({x}) = {got}, mpmath {want}");
     }
 }
 
@@ -188,12 +182,7 @@ fn test_bg_nbd_params_match_fader_hardie_lee_2005() {
     assert_eq!(s.frequency.len(), 2357);
     let m = BgNbd::fit(&s.frequency, &s.recency, &s.t, None, &FitOptions::new()).unwrap();
     assert_eq!(
-        [
-            round_to(m.r, 3),
-            round_to(m.alpha, 3),
-            round_to(m.a, 3),
-            round_to(m.b, 3)
-        ],
+        [round_to(m.r, 3), round_to(m.alpha, 3), round_to(m.a, 3), round_to(m.b, 3)],
         [0.243, 4.414, 0.793, 2.426]
     );
     let rep = m.report.as_ref().unwrap();
@@ -206,9 +195,7 @@ fn test_bg_nbd_conditional_expectation_matches_fader_hardie_lee_2005() {
     // Section 5 of the paper: customer 1516 (x = 2, t_x = 30.43, T = 38.86) expects 1.226
     // purchases in the next 39 weeks.
     let m = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
-    let e = m
-        .conditional_expected_number_of_purchases_up_to_time(39.0, 2.0, 30.43, 38.86)
-        .unwrap();
+    let e = m.conditional_expected_number_of_purchases_up_to_time(39.0, 2.0, 30.43, 38.86).unwrap();
     assert_eq!(round_to(e, 3), 1.226);
 }
 
@@ -218,12 +205,7 @@ fn test_pareto_nbd_params_match_fader_hardie_2005() {
     let s = &c.calibration;
     let m = ParetoNbd::fit(&s.frequency, &s.recency, &s.t, None, &FitOptions::new()).unwrap();
     assert_eq!(
-        [
-            round_to(m.r, 3),
-            round_to(m.alpha, 3),
-            round_to(m.s, 3),
-            round_to(m.beta, 3)
-        ],
+        [round_to(m.r, 3), round_to(m.alpha, 3), round_to(m.s, 3), round_to(m.beta, 3)],
         [0.553, 10.578, 0.606, 11.669]
     );
 }
@@ -233,19 +215,11 @@ fn test_gamma_gamma_params_match_fader_hardie_lee_2005_rfm_clv() {
     let c = cdnow_sample_calibration();
     let s = &c.calibration;
     let mv = s.monetary_value.as_ref().unwrap();
-    let (x, m): (Vec<f64>, Vec<f64>) = s
-        .frequency
-        .iter()
-        .zip(mv)
-        .filter(|(x, _)| **x > 0.0)
-        .map(|(a, b)| (*a, *b))
-        .unzip();
+    let (x, m): (Vec<f64>, Vec<f64>) =
+        s.frequency.iter().zip(mv).filter(|(x, _)| **x > 0.0).map(|(a, b)| (*a, *b)).unzip();
     assert_eq!(x.len(), 946);
     let g = GammaGamma::fit(&x, &m, None, &FitOptions::new()).unwrap();
-    assert_eq!(
-        [round_to(g.p, 2), round_to(g.q, 2), round_to(g.v, 2)],
-        [6.25, 3.74, 15.44]
-    );
+    assert_eq!([round_to(g.p, 2), round_to(g.q, 2), round_to(g.v, 2)], [6.25, 3.74, 15.44]);
 }
 
 #[test]
@@ -253,12 +227,7 @@ fn test_bg_bb_params_match_fader_hardie_shang_2010() {
     let (x, r, n, w) = donations();
     let m = BgBb::fit(&x, &r, &n, Some(&w), &FitOptions::new()).unwrap();
     assert_eq!(
-        [
-            round_to(m.alpha, 3),
-            round_to(m.beta, 3),
-            round_to(m.gamma, 3),
-            round_to(m.delta, 3)
-        ],
+        [round_to(m.alpha, 3), round_to(m.beta, 3), round_to(m.gamma, 3), round_to(m.delta, 3)],
         [1.204, 0.750, 0.657, 2.783]
     );
     assert_eq!(m.report.as_ref().unwrap().total_weight, 11104.0);
@@ -271,12 +240,7 @@ fn test_mbg_nbd_params_match_btydplus_on_cdnow() {
     let (x, r, t) = cdnow_summary_csv();
     let m = MbgNbd::fit(&x, &r, &t, None, &FitOptions::new()).unwrap();
     assert_eq!(
-        [
-            round_to(m.r, 3),
-            round_to(m.alpha, 3),
-            round_to(m.a, 3),
-            round_to(m.b, 3)
-        ],
+        [round_to(m.r, 3), round_to(m.alpha, 3), round_to(m.a, 3), round_to(m.b, 3)],
         [0.525, 6.183, 0.891, 1.614]
     );
 }
@@ -291,18 +255,12 @@ fn test_unique_rows_with_counts_equal_raw_rows() {
     assert!(cols[0].len() < x.len());
     let uniq = BgNbd::fit(&cols[0], &cols[1], &cols[2], Some(&w), &FitOptions::new()).unwrap();
     assert_eq!(raw.params(), uniq.params());
-    assert_eq!(
-        raw.report.as_ref().unwrap().log_likelihood,
-        uniq.report.as_ref().unwrap().log_likelihood
-    );
+    assert_eq!(raw.report.as_ref().unwrap().log_likelihood, uniq.report.as_ref().unwrap().log_likelihood);
     // and in another row order
     let mut idx: Vec<usize> = (0..x.len()).collect();
     idx.reverse();
-    let (xr, rr, tr): (Vec<f64>, Vec<f64>, Vec<f64>) = (
-        idx.iter().map(|&i| x[i]).collect(),
-        idx.iter().map(|&i| r[i]).collect(),
-        idx.iter().map(|&i| t[i]).collect(),
-    );
+    let (xr, rr, tr): (Vec<f64>, Vec<f64>, Vec<f64>) =
+        (idx.iter().map(|&i| x[i]).collect(), idx.iter().map(|&i| r[i]).collect(), idx.iter().map(|&i| t[i]).collect());
     let rev = BgNbd::fit(&xr, &rr, &tr, None, &FitOptions::new()).unwrap();
     assert_eq!(raw.params(), rev.params());
 }
@@ -345,10 +303,7 @@ fn test_standard_errors_are_positive_and_intervals_contain_estimate() {
 fn test_not_converged_is_reported() {
     let (x, r, t) = cdnow_summary_csv();
     let err = BgNbd::fit(&x, &r, &t, None, &FitOptions::new().max_iterations(2)).unwrap_err();
-    assert!(
-        matches!(err, Error::NotConverged { iterations: 2, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::NotConverged { iterations: 2, .. }), "{err:?}");
 }
 
 #[test]
@@ -383,18 +338,10 @@ fn extreme_rows() -> Vec<(f64, f64, f64)> {
 fn assert_sane<M: TransactionModel + Sync>(name: &str, m: &M) {
     for (x, tx, t) in extreme_rows() {
         let p = m.conditional_probability_alive(x, tx, t).unwrap();
-        assert!(
-            p.is_finite() && (0.0..=1.0).contains(&p),
-            "{name} p_alive({x},{tx},{t}) = {p}"
-        );
+        assert!(p.is_finite() && (0.0..=1.0).contains(&p), "{name} p_alive({x},{tx},{t}) = {p}");
         for h in [0.0, 1.0, 39.0, 1e5] {
-            let e = m
-                .conditional_expected_number_of_purchases_up_to_time(h, x, tx, t)
-                .unwrap();
-            assert!(
-                e.is_finite() && e >= 0.0,
-                "{name} E({h}|{x},{tx},{t}) = {e}"
-            );
+            let e = m.conditional_expected_number_of_purchases_up_to_time(h, x, tx, t).unwrap();
+            assert!(e.is_finite() && e >= 0.0, "{name} E({h}|{x},{tx},{t}) = {e}");
         }
     }
     for h in [0.0, 1e-3, 39.0, 1e5] {
@@ -407,34 +354,16 @@ fn assert_sane<M: TransactionModel + Sync>(name: &str, m: &M) {
 fn test_no_nan_or_inf_for_extreme_valid_inputs() {
     assert_sane("bgnbd", &BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap());
     assert_sane("mbgnbd", &MbgNbd::new(0.525, 6.183, 0.891, 1.614).unwrap());
-    assert_sane(
-        "pareto",
-        &ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap(),
-    );
-    assert_sane(
-        "pareto_a<b",
-        &ParetoNbd::new(0.553, 5.0, 0.606, 11.669).unwrap(),
-    );
+    assert_sane("pareto", &ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap());
+    assert_sane("pareto_a<b", &ParetoNbd::new(0.553, 5.0, 0.606, 11.669).unwrap());
     // the log-likelihoods too
     let rows = extreme_rows();
-    let (x, r, t): (Vec<f64>, Vec<f64>, Vec<f64>) = (
-        rows.iter().map(|v| v.0).collect(),
-        rows.iter().map(|v| v.1).collect(),
-        rows.iter().map(|v| v.2).collect(),
-    );
+    let (x, r, t): (Vec<f64>, Vec<f64>, Vec<f64>) =
+        (rows.iter().map(|v| v.0).collect(), rows.iter().map(|v| v.1).collect(), rows.iter().map(|v| v.2).collect());
     for ll in [
-        BgNbd::new(0.243, 4.414, 0.793, 2.426)
-            .unwrap()
-            .log_likelihood(&x, &r, &t, None)
-            .unwrap(),
-        MbgNbd::new(0.525, 6.183, 0.891, 1.614)
-            .unwrap()
-            .log_likelihood(&x, &r, &t, None)
-            .unwrap(),
-        ParetoNbd::new(0.553, 10.578, 0.606, 11.669)
-            .unwrap()
-            .log_likelihood(&x, &r, &t, None)
-            .unwrap(),
+        BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap().log_likelihood(&x, &r, &t, None).unwrap(),
+        MbgNbd::new(0.525, 6.183, 0.891, 1.614).unwrap().log_likelihood(&x, &r, &t, None).unwrap(),
+        ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap().log_likelihood(&x, &r, &t, None).unwrap(),
     ] {
         assert!(ll.is_finite(), "{ll}");
     }
@@ -443,11 +372,9 @@ fn test_no_nan_or_inf_for_extreme_valid_inputs() {
 #[test]
 fn test_fits_on_extreme_and_single_customer_data() {
     let opts = FitOptions::new().penalizer(0.01);
-    for (x, r, t) in [
-        (vec![0.0], vec![0.0], vec![10.0]),
-        (vec![1e5], vec![1e5], vec![1e5]),
-        (vec![3.0], vec![2.0], vec![5.0]),
-    ] {
+    for (x, r, t) in
+        [(vec![0.0], vec![0.0], vec![10.0]), (vec![1e5], vec![1e5], vec![1e5]), (vec![3.0], vec![2.0], vec![5.0])]
+    {
         let m = BgNbd::fit(&x, &r, &t, None, &opts).unwrap();
         assert!(m.params().iter().all(|v| v.is_finite()), "{:?}", m.params());
         let p = ParetoNbd::fit(&x, &r, &t, None, &opts).unwrap();
@@ -476,9 +403,7 @@ fn test_heavy_buyer_expectation_matches_series_for_large_frequency() {
     let bracket = 1.0 - (1.0 - z).powf(a - 1.0) * f;
     let p_alive = 1.0 / (1.0 + a / (b + x - 1.0) * ((alpha + t) / (alpha + tx)).powf(r + x));
     let want = (a + b + x - 1.0) / (a - 1.0) * bracket * p_alive;
-    let got = m
-        .conditional_expected_number_of_purchases_up_to_time(h, x, tx, t)
-        .unwrap();
+    let got = m.conditional_expected_number_of_purchases_up_to_time(h, x, tx, t).unwrap();
     assert!(close(got, want, 1e-10), "{got} vs {want}");
 }
 
@@ -488,84 +413,30 @@ fn test_heavy_buyer_expectation_matches_series_for_large_frequency() {
 fn test_invalid_inputs_name_field_and_row() {
     let opts = FitOptions::new();
     let field = |e: Error| e.field().unwrap().to_string();
+    assert_eq!(field(BgNbd::fit(&[0.0, -1.0], &[0.0, 0.0], &[1.0, 1.0], None, &opts).unwrap_err()), "frequency[1]");
+    assert_eq!(field(BgNbd::fit(&[1.0, 1.0], &[1.0, 3.0], &[2.0, 2.0], None, &opts).unwrap_err()), "recency[1]");
+    assert_eq!(field(BgNbd::fit(&[0.0], &[0.0], &[f64::NAN], None, &opts).unwrap_err()), "T[0]");
+    assert_eq!(field(BgNbd::fit(&[2.0], &[0.0], &[5.0], None, &opts).unwrap_err()), "recency[0]");
+    assert_eq!(field(BgNbd::fit(&[0.0], &[1.0], &[5.0], None, &opts).unwrap_err()), "recency[0]");
+    assert_eq!(field(BgNbd::fit(&[0.5], &[1.0], &[5.0], None, &opts).unwrap_err()), "frequency[0]");
+    assert_eq!(field(BgNbd::fit(&[0.0, 0.0], &[0.0], &[5.0, 5.0], None, &opts).unwrap_err()), "recency.len");
+    assert_eq!(field(BgNbd::fit(&[], &[], &[], None, &opts).unwrap_err()), "frequency");
+    assert_eq!(field(BgNbd::fit(&[0.0], &[0.0], &[5.0], Some(&[-1.0]), &opts).unwrap_err()), "weights[0]");
     assert_eq!(
-        field(BgNbd::fit(&[0.0, -1.0], &[0.0, 0.0], &[1.0, 1.0], None, &opts).unwrap_err()),
-        "frequency[1]"
-    );
-    assert_eq!(
-        field(BgNbd::fit(&[1.0, 1.0], &[1.0, 3.0], &[2.0, 2.0], None, &opts).unwrap_err()),
-        "recency[1]"
-    );
-    assert_eq!(
-        field(BgNbd::fit(&[0.0], &[0.0], &[f64::NAN], None, &opts).unwrap_err()),
-        "T[0]"
-    );
-    assert_eq!(
-        field(BgNbd::fit(&[2.0], &[0.0], &[5.0], None, &opts).unwrap_err()),
-        "recency[0]"
-    );
-    assert_eq!(
-        field(BgNbd::fit(&[0.0], &[1.0], &[5.0], None, &opts).unwrap_err()),
-        "recency[0]"
-    );
-    assert_eq!(
-        field(BgNbd::fit(&[0.5], &[1.0], &[5.0], None, &opts).unwrap_err()),
-        "frequency[0]"
-    );
-    assert_eq!(
-        field(BgNbd::fit(&[0.0, 0.0], &[0.0], &[5.0, 5.0], None, &opts).unwrap_err()),
-        "recency.len"
-    );
-    assert_eq!(
-        field(BgNbd::fit(&[], &[], &[], None, &opts).unwrap_err()),
-        "frequency"
-    );
-    assert_eq!(
-        field(BgNbd::fit(&[0.0], &[0.0], &[5.0], Some(&[-1.0]), &opts).unwrap_err()),
-        "weights[0]"
-    );
-    assert_eq!(
-        field(
-            ParetoNbd::fit(
-                &[0.0],
-                &[0.0],
-                &[5.0],
-                None,
-                &FitOptions::new().penalizer(-1.0)
-            )
-            .unwrap_err()
-        ),
+        field(ParetoNbd::fit(&[0.0], &[0.0], &[5.0], None, &FitOptions::new().penalizer(-1.0)).unwrap_err()),
         "penalizer_coef"
     );
-    assert_eq!(
-        field(GammaGamma::fit(&[1.0, 0.0], &[3.0, 4.0], None, &opts).unwrap_err()),
-        "frequency[1]"
-    );
-    assert_eq!(
-        field(GammaGamma::fit(&[1.0, 2.0], &[3.0, -4.0], None, &opts).unwrap_err()),
-        "monetary_value[1]"
-    );
-    assert_eq!(
-        field(BgBb::fit(&[3.0], &[2.0], &[6.0], None, &opts).unwrap_err()),
-        "frequency[0]"
-    );
-    assert_eq!(
-        field(BgBb::fit(&[1.0], &[7.0], &[6.0], None, &opts).unwrap_err()),
-        "recency[0]"
-    );
+    assert_eq!(field(GammaGamma::fit(&[1.0, 0.0], &[3.0, 4.0], None, &opts).unwrap_err()), "frequency[1]");
+    assert_eq!(field(GammaGamma::fit(&[1.0, 2.0], &[3.0, -4.0], None, &opts).unwrap_err()), "monetary_value[1]");
+    assert_eq!(field(BgBb::fit(&[3.0], &[2.0], &[6.0], None, &opts).unwrap_err()), "frequency[0]");
+    assert_eq!(field(BgBb::fit(&[1.0], &[7.0], &[6.0], None, &opts).unwrap_err()), "recency[0]");
     assert_eq!(field(BgNbd::new(0.2, -1.0, 1.0, 1.0).unwrap_err()), "alpha");
     let m = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
     assert_eq!(
-        field(
-            m.conditional_probability_alive_batch(&[0.0, 1.0], &[0.0, 2.0], &[1.0, 1.0])
-                .unwrap_err()
-        ),
+        field(m.conditional_probability_alive_batch(&[0.0, 1.0], &[0.0, 2.0], &[1.0, 1.0]).unwrap_err()),
         "recency[1]"
     );
-    assert_eq!(
-        field(m.expected_number_of_purchases_up_to_time(-1.0).unwrap_err()),
-        "t"
-    );
+    assert_eq!(field(m.expected_number_of_purchases_up_to_time(-1.0).unwrap_err()), "t");
 }
 
 // ---------------------------------------------------------------- batch = scalar
@@ -574,20 +445,11 @@ fn test_invalid_inputs_name_field_and_row() {
 fn test_batch_predictions_equal_scalar_predictions() {
     let (x, r, t) = cdnow_summary_csv();
     let m = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
-    let e = m
-        .conditional_expected_number_of_purchases_up_to_time_batch(39.0, &x, &r, &t)
-        .unwrap();
+    let e = m.conditional_expected_number_of_purchases_up_to_time_batch(39.0, &x, &r, &t).unwrap();
     let p = m.conditional_probability_alive_batch(&x, &r, &t).unwrap();
     for i in 0..x.len() {
-        assert_eq!(
-            e[i],
-            m.conditional_expected_number_of_purchases_up_to_time(39.0, x[i], r[i], t[i])
-                .unwrap()
-        );
-        assert_eq!(
-            p[i],
-            m.conditional_probability_alive(x[i], r[i], t[i]).unwrap()
-        );
+        assert_eq!(e[i], m.conditional_expected_number_of_purchases_up_to_time(39.0, x[i], r[i], t[i]).unwrap());
+        assert_eq!(p[i], m.conditional_probability_alive(x[i], r[i], t[i]).unwrap());
     }
 }
 
@@ -596,27 +458,13 @@ fn test_clv_follows_lifetimes_definition() {
     let bg = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
     let gg = GammaGamma::new(6.25, 3.74, 15.44).unwrap();
     let (x, tx, t, m) = (2.0, 30.43, 38.86, 25.0);
-    let clv = customer_lifetime_value(
-        &bg,
-        &gg,
-        &[x],
-        &[tx],
-        &[t],
-        &[m],
-        12,
-        0.01,
-        TimeUnit::Weeks.periods_per_month(),
-    )
-    .unwrap();
+    let clv = customer_lifetime_value(&bg, &gg, &[x], &[tx], &[t], &[m], 12, 0.01, TimeUnit::Weeks.periods_per_month())
+        .unwrap();
     let spend = gg.conditional_expected_average_profit(x, m).unwrap();
     let mut want = 0.0;
     for i in 1..=12 {
-        let hi = bg
-            .conditional_expected_number_of_purchases_up_to_time(i as f64 * 4.345, x, tx, t)
-            .unwrap();
-        let lo = bg
-            .conditional_expected_number_of_purchases_up_to_time((i - 1) as f64 * 4.345, x, tx, t)
-            .unwrap();
+        let hi = bg.conditional_expected_number_of_purchases_up_to_time(i as f64 * 4.345, x, tx, t).unwrap();
+        let lo = bg.conditional_expected_number_of_purchases_up_to_time((i - 1) as f64 * 4.345, x, tx, t).unwrap();
         want += spend * (hi - lo) / 1.01f64.powi(i);
     }
     assert!(close(clv[0], want, 1e-12));
@@ -638,22 +486,12 @@ fn test_rfm_summary_matches_lifetimes_on_a_small_log() {
         "2024-05-30T00:00",
     ]
     .iter()
-    .map(|s| {
-        chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
-            .unwrap()
-            .and_utc()
-            .timestamp_micros()
-    })
+    .map(|s| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").unwrap().and_utc().timestamp_micros())
     .collect();
     let m = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
     let end = day_micros("20240601");
-    let d = rfm_summary(
-        CustomerKeys::Str(&ids),
-        &ts,
-        Some(&m),
-        &SummaryOptions::new().observation_period_end(end),
-    )
-    .unwrap();
+    let d = rfm_summary(CustomerKeys::Str(&ids), &ts, Some(&m), &SummaryOptions::new().observation_period_end(end))
+        .unwrap();
     assert_eq!(d.frequency, vec![1.0, 1.0, 0.0]);
     assert_eq!(d.recency, vec![88.0, 82.0, 0.0]);
     assert_eq!(d.t, vec![150.0, 112.0, 2.0]);
@@ -662,9 +500,7 @@ fn test_rfm_summary_matches_lifetimes_on_a_small_log() {
         CustomerKeys::Str(&ids),
         &ts,
         Some(&m),
-        &SummaryOptions::new()
-            .freq(Freq::Week)
-            .observation_period_end(end),
+        &SummaryOptions::new().freq(Freq::Week).observation_period_end(end),
     )
     .unwrap();
     assert_eq!(w.recency, vec![12.0, 12.0, 0.0]);
@@ -673,9 +509,7 @@ fn test_rfm_summary_matches_lifetimes_on_a_small_log() {
         CustomerKeys::Str(&ids),
         &ts,
         Some(&m),
-        &SummaryOptions::new()
-            .include_first_transaction(true)
-            .observation_period_end(end),
+        &SummaryOptions::new().include_first_transaction(true).observation_period_end(end),
     )
     .unwrap();
     assert_eq!(first.frequency, vec![2.0, 2.0, 1.0]);
@@ -700,23 +534,10 @@ fn test_summary_errors_name_the_field() {
     let ids = [1u64, 2];
     let e = rfm_summary(CustomerKeys::U64(&ids), &[0], None, &SummaryOptions::new()).unwrap_err();
     assert_eq!(e.field(), Some("datetime.len"));
-    let e = rfm_summary(
-        CustomerKeys::U64(&ids),
-        &[0, 1],
-        Some(&[1.0, f64::NAN]),
-        &SummaryOptions::new(),
-    )
-    .unwrap_err();
+    let e = rfm_summary(CustomerKeys::U64(&ids), &[0, 1], Some(&[1.0, f64::NAN]), &SummaryOptions::new()).unwrap_err();
     assert_eq!(e.field(), Some("monetary_value[1]"));
-    let e = calibration_and_holdout(
-        CustomerKeys::U64(&ids),
-        &[0, 1],
-        None,
-        5,
-        None,
-        &SummaryOptions::new(),
-    )
-    .unwrap_err();
+    let e =
+        calibration_and_holdout(CustomerKeys::U64(&ids), &[0, 1], None, 5, None, &SummaryOptions::new()).unwrap_err();
     assert_eq!(e.field(), Some("observation_period_end"));
 }
 
@@ -729,11 +550,7 @@ mod laws {
     fn history() -> impl Strategy<Value = (f64, f64, f64)> {
         (0u32..2000, 0.0f64..1.0, 0.01f64..2000.0).prop_map(|(x, frac, t)| {
             let x = x as f64;
-            let tx = if x == 0.0 {
-                0.0
-            } else {
-                (frac * t).max(t * 1e-3)
-            };
+            let tx = if x == 0.0 { 0.0 } else { (frac * t).max(t * 1e-3) };
             (x, tx, t)
         })
     }
@@ -754,20 +571,10 @@ mod laws {
         }
     }
 
-    fn check_model<M: TransactionModel>(
-        m: &M,
-        x: f64,
-        tx: f64,
-        t: f64,
-        h: f64,
-    ) -> Result<(), TestCaseError> {
+    fn check_model<M: TransactionModel>(m: &M, x: f64, tx: f64, t: f64, h: f64) -> Result<(), TestCaseError> {
         let p = m.conditional_probability_alive(x, tx, t).unwrap();
-        let e1 = m
-            .conditional_expected_number_of_purchases_up_to_time(h, x, tx, t)
-            .unwrap();
-        let e2 = m
-            .conditional_expected_number_of_purchases_up_to_time(h + 1.0, x, tx, t)
-            .unwrap();
+        let e1 = m.conditional_expected_number_of_purchases_up_to_time(h, x, tx, t).unwrap();
+        let e2 = m.conditional_expected_number_of_purchases_up_to_time(h + 1.0, x, tx, t).unwrap();
         prop_assert!((0.0..=1.0).contains(&p), "p_alive {}", p);
         prop_assert!(e1.is_finite() && e1 >= 0.0, "E {}", e1);
         prop_assert!(e2 >= e1 * (1.0 - 1e-12), "{} < {}", e2, e1);
@@ -781,12 +588,7 @@ mod laws {
 /// log-parameters with `mp.diff` derivatives until the step was < 1e-15; gradient 2.7e-23 for
 /// BG/NBD and 1.8e-15 for Pareto/NBD at the end). Script: docs/clv.md, "Reproducing the
 /// reference values".
-const BG_NBD_EXACT_MLE: [f64; 4] = [
-    0.242592907204466,
-    4.41353156120543,
-    0.792886148098769,
-    2.42575343649362,
-];
+const BG_NBD_EXACT_MLE: [f64; 4] = [0.242592907204466, 4.41353156120543, 0.792886148098769, 2.42575343649362];
 const BG_NBD_EXACT_LOGLIK: f64 = -9582.42556056736;
 const PARETO_NBD_EXACT_LOGLIK: f64 = -9594.97392982686;
 
@@ -805,10 +607,6 @@ fn test_pareto_nbd_loglik_matches_exact_mle_mpmath() {
     let (x, r, t) = cdnow_summary_csv();
     let m = ParetoNbd::fit(&x, &r, &t, None, &FitOptions::new()).unwrap();
     let rep = m.report.unwrap();
-    assert!(
-        (rep.log_likelihood - PARETO_NBD_EXACT_LOGLIK).abs() < 1e-6,
-        "{}",
-        rep.log_likelihood
-    );
+    assert!((rep.log_likelihood - PARETO_NBD_EXACT_LOGLIK).abs() < 1e-6, "{}", rep.log_likelihood);
     assert!(rep.gradient_norm <= 1e-6);
 }
