@@ -458,3 +458,10 @@ impl Pool {
         self.read().snapshot()
     }
 }
+
+/// The default pool configuration as JSON (time zone, currency, identity rules, limits); edit
+/// it and pass it as `PoolOptions.configJson`.
+#[uniffi::export]
+pub fn default_config_json() -> String {
+    serde_json::to_string(&yutang::PoolConfig::default()).unwrap_or_default()
+}
