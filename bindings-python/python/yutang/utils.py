@@ -1,0 +1,193 @@
+"""RFM summaries with the semantics of ``lifetimes.utils`` 0.11.3, computed in Rust.
+
+``summary_data_from_transaction_data`` and ``calibration_and_holdout_data`` keep lifetimes'
+names, arguments and output (a pandas DataFrame indexed by customer id). ``rfm_summary`` is
+the yutang convenience: it accepts pandas, polars or pyarrow tables and returns the same kind,
+with the customer id as a column.
+
+Deliberate differences from lifetimes: ``freq="M"`` counts whole calendar months (lifetimes
+fails on pandas 2); ``freq="H"`` and ``"h"`` both mean hours; NaN monetary values are an error.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+
+from . import _yutang
+from ._yutang import ConvergenceError  # noqa: F401  (lifetimes.utils.ConvergenceError)
+
+__all__ = [
+    "summary_data_from_transaction_data",
+    "calibration_and_holdout_data",
+    "rfm_summary",
+    "ConvergenceError",
+]
+
+_FREQS = ("D", "W", "M", "H", "h")
+
+
+def _to_pandas(transactions: Any) -> pd.DataFrame:
+    if isinstance(transactions, pd.DataFrame):
+        return transactions
+    mod = type(transactions).__module__
+    if mod.startswith("polars") or mod.startswith("pyarrow"):
+        return transactions.to_pandas()
+    return pd.DataFrame(transactions)
+
+
+def _kind(obj: Any) -> str:
+    mod = type(obj).__module__
+    if mod.startswith("polars"):
+        return "polars"
+    if mod.startswith("pyarrow"):
+        return "pyarrow"
+    return "pandas"
+
+
+def _micros(values: Any, datetime_format: Optional[str]) -> np.ndarray:
+    """A datetime-like column -> int64 µs of local wall time (tz-aware columns keep their zone)."""
+    s = pd.to_datetime(pd.Series(values), format=datetime_format)
+    if getattr(s.dt, "tz", None) is not None:
+        s = s.dt.tz_localize(None)
+    return np.ascontiguousarray(s.to_numpy().astype("datetime64[us]").astype(np.int64))
+
+
+def _micros_scalar(value: Any, datetime_format: Optional[str], like_tz: Any = None) -> int:
+    ts = pd.to_datetime(value, format=datetime_format)
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return int(np.datetime64(ts.to_datetime64(), "us").astype(np.int64))
+
+
+def _codes(ids: Any) -> "tuple[np.ndarray, np.ndarray]":
+    """Customer ids -> (uint64 codes in sorted-id order, the sorted unique ids)."""
+    codes, uniques = pd.factorize(pd.Series(ids), sort=True)
+    if (codes < 0).any():
+        raise _yutang.InvalidFieldError(f"invalid customer_id[{int(np.argmax(codes < 0))}]: missing value")
+    return np.ascontiguousarray(codes.astype(np.uint64)), np.asarray(uniques)
+
+
+def _check_freq(freq: str) -> None:
+    if freq not in _FREQS:
+        raise ValueError(f"freq must be one of D, W, M, H (got {freq!r})")
+
+
+def _prepare(transactions: Any, customer_id_col: str, datetime_col: str, monetary_value_col: Optional[str], datetime_format: Optional[str]):
+    df = _to_pandas(transactions)
+    codes, uniques = _codes(df[customer_id_col])
+    ts = _micros(df[datetime_col], datetime_format)
+    money = None
+    if monetary_value_col:
+        money = np.ascontiguousarray(df[monetary_value_col].to_numpy(), dtype=np.float64)
+    return codes, uniques, ts, money
+
+
+def summary_data_from_transaction_data(
+    transactions: Any,
+    customer_id_col: str,
+    datetime_col: str,
+    monetary_value_col: Optional[str] = None,
+    datetime_format: Optional[str] = None,
+    observation_period_end: Any = None,
+    freq: str = "D",
+    freq_multiplier: float = 1,
+    include_first_transaction: bool = False,
+) -> pd.DataFrame:
+    """Per-customer frequency, recency, T [, monetary_value] from a transaction log.
+
+    Same arguments and output as ``lifetimes.utils.summary_data_from_transaction_data``: a
+    float DataFrame indexed by customer id (sorted), columns ``frequency, recency, T`` and
+    ``monetary_value`` when ``monetary_value_col`` is given.
+
+    Examples
+    --------
+    >>> import pandas as pd, yutang
+    >>> tx = pd.DataFrame({"id": ["a", "a", "b"], "date": ["2024-01-01", "2024-01-04", "2024-01-02"]})
+    >>> yutang.utils.summary_data_from_transaction_data(tx, "id", "date", observation_period_end="2024-01-10")
+        frequency  recency     T
+    id                          
+    a         1.0      3.0   9.0
+    b         0.0      0.0   8.0
+    """
+    _check_freq(freq)
+    codes, uniques, ts, money = _prepare(transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format)
+    end = None if observation_period_end is None else _micros_scalar(observation_period_end, datetime_format)
+    d = _yutang.ltv_rfm_summary(codes, ts, money, freq, float(freq_multiplier), end, bool(include_first_transaction))
+    return _summary_frame(d, codes, uniques, customer_id_col, "")
+
+
+def _summary_frame(d: dict, codes: np.ndarray, uniques: np.ndarray, customer_id_col: str, suffix: str) -> pd.DataFrame:
+    ids = uniques[codes[d["first_row"]].astype(np.int64)]
+    cols = {k: d[k] for k in (f"frequency{suffix}", f"recency{suffix}", f"T{suffix}", f"monetary_value{suffix}") if k in d}
+    return pd.DataFrame(cols, index=pd.Index(ids, name=customer_id_col))
+
+
+def calibration_and_holdout_data(
+    transactions: Any,
+    customer_id_col: str,
+    datetime_col: str,
+    calibration_period_end: Any,
+    observation_period_end: Any = None,
+    freq: str = "D",
+    freq_multiplier: float = 1,
+    datetime_format: Optional[str] = None,
+    monetary_value_col: Optional[str] = None,
+    include_first_transaction: bool = False,
+) -> pd.DataFrame:
+    """Calibration summary plus holdout counts, as ``lifetimes.utils.calibration_and_holdout_data``.
+
+    Columns ``frequency_cal, recency_cal, T_cal[, monetary_value_cal], frequency_holdout[,
+    monetary_value_holdout], duration_holdout``.
+    """
+    _check_freq(freq)
+    codes, uniques, ts, money = _prepare(transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format)
+    cal = _micros_scalar(calibration_period_end, datetime_format)
+    end = None if observation_period_end is None else _micros_scalar(observation_period_end, datetime_format)
+    d = _yutang.ltv_calibration_and_holdout(codes, ts, cal, money, end, freq, float(freq_multiplier), bool(include_first_transaction))
+    df = _summary_frame(d, codes, uniques, customer_id_col, "_cal")
+    df["frequency_holdout"] = d["frequency_holdout"]
+    if "monetary_value_holdout" in d:
+        df["monetary_value_holdout"] = d["monetary_value_holdout"]
+    df["duration_holdout"] = float(d["duration_holdout"])
+    return df
+
+
+def rfm_summary(
+    transactions: Any,
+    customer_id_col: str = "customer_id",
+    datetime_col: str = "datetime",
+    monetary_value_col: Optional[str] = None,
+    observation_period_end: Any = None,
+    freq: str = "D",
+    freq_multiplier: float = 1,
+    include_first_transaction: bool = False,
+    datetime_format: Optional[str] = None,
+) -> Any:
+    """RFM summary returning the same kind of table it was given (pandas, polars or pyarrow).
+
+    The customer id is a column (first), followed by ``frequency, recency, T`` and
+    ``monetary_value`` when ``monetary_value_col`` is given.
+
+    Examples
+    --------
+    >>> import polars as pl, yutang
+    >>> tx = pl.DataFrame({"customer_id": [1, 1, 2], "datetime": ["2024-01-01", "2024-01-08", "2024-01-03"]})
+    >>> yutang.rfm_summary(tx, freq="W", observation_period_end="2024-01-15")["frequency"].to_list()
+    [1.0, 0.0]
+    """
+    df = summary_data_from_transaction_data(
+        transactions, customer_id_col, datetime_col, monetary_value_col, datetime_format,
+        observation_period_end, freq, freq_multiplier, include_first_transaction,
+    ).reset_index()
+    kind = _kind(transactions)
+    if kind == "polars":
+        import polars as pl
+
+        return pl.from_pandas(df)
+    if kind == "pyarrow":
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(df, preserve_index=False)
+    return df
