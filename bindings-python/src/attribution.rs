@@ -7,29 +7,6 @@ use yutang::attribution::{self as attr, Paths};
 
 use crate::errors::to_py_err;
 
-/// Slice `data` by Arrow offsets into `&str` rows, naming the first bad row.
-fn rows<'a>(data: &'a [u8], offsets: &[i64]) -> yutang::Result<Vec<&'a str>> {
-    if offsets.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut out = Vec::with_capacity(offsets.len() - 1);
-    for i in 0..offsets.len() - 1 {
-        let (a, b) = (offsets[i], offsets[i + 1]);
-        if a < 0 || b < a || b as usize > data.len() {
-            return Err(yutang::Error::invalid(
-                "offsets",
-                format!("{a}..{b}"),
-                "not a valid slice of the path bytes",
-            ));
-        }
-        let s = std::str::from_utf8(&data[a as usize..b as usize]).map_err(|_| {
-            yutang::Error::invalid(format!("paths[{i}]"), "<bytes>", "not valid UTF-8")
-        })?;
-        out.push(s);
-    }
-    Ok(out)
-}
-
 fn parse(
     data: &[u8],
     offsets: &[i64],
@@ -38,8 +15,13 @@ fn parse(
     null: Option<&[f64]>,
     sep: &str,
 ) -> yutang::Result<Paths> {
-    let rows = rows(data, offsets)?;
-    Paths::parse(&rows, conv, value, null, sep)
+    // Validate the UTF-8 once for the whole column; name the row of a bad byte.
+    let text = std::str::from_utf8(data).map_err(|e| {
+        let at = e.valid_up_to() as i64;
+        let row = offsets.partition_point(|&o| o <= at).saturating_sub(1);
+        yutang::Error::invalid(format!("paths[{row}]"), "<bytes>", "not valid UTF-8")
+    })?;
+    Paths::parse_concatenated(text, offsets, conv, value, null, sep)
 }
 
 type Col<'py> = Option<PyReadonlyArray1<'py, f64>>;
@@ -79,10 +61,7 @@ fn attribution_heuristics<'py>(
         ("time_decay", h.time_decay),
         ("position_based", h.position_based),
     ] {
-        out.set_item(
-            format!("{name}_conversions"),
-            credits.conversions.into_pyarray(py),
-        )?;
+        out.set_item(format!("{name}_conversions"), credits.conversions.into_pyarray(py))?;
         out.set_item(format!("{name}_value"), credits.value.into_pyarray(py))?;
     }
     Ok(out)
@@ -126,37 +105,17 @@ fn attribution_markov<'py>(
         })
         .map_err(to_py_err)?;
     if keep.iter().any(|k| !k) {
-        let pick = |xs: Vec<f64>| -> Vec<f64> {
-            xs.into_iter()
-                .zip(&keep)
-                .filter(|x| *x.1)
-                .map(|x| x.0)
-                .collect()
-        };
+        let pick = |xs: Vec<f64>| -> Vec<f64> { xs.into_iter().zip(&keep).filter(|x| *x.1).map(|x| x.0).collect() };
         m.conversions = pick(std::mem::take(&mut m.conversions));
         m.value = pick(std::mem::take(&mut m.value));
         m.removal_effects = pick(std::mem::take(&mut m.removal_effects));
         m.removal_effects_value = pick(std::mem::take(&mut m.removal_effects_value));
     }
-    let names: Vec<String> = m
-        .channels
-        .iter()
-        .zip(&keep)
-        .filter(|x| *x.1)
-        .map(|x| x.0.clone())
-        .collect();
+    let names: Vec<String> = m.channels.iter().zip(&keep).filter(|x| *x.1).map(|x| x.0.clone()).collect();
     let out = PyDict::new(py);
     let state_sep = format!(" {sep} ");
-    let from: Vec<String> = m
-        .transitions
-        .iter()
-        .map(|t| m.state_name(t.from, &state_sep))
-        .collect();
-    let to: Vec<String> = m
-        .transitions
-        .iter()
-        .map(|t| m.state_name(t.to, &state_sep))
-        .collect();
+    let from: Vec<String> = m.transitions.iter().map(|t| m.state_name(t.from, &state_sep)).collect();
+    let to: Vec<String> = m.transitions.iter().map(|t| m.state_name(t.to, &state_sep)).collect();
     let prob: Vec<f64> = m.transitions.iter().map(|t| t.probability).collect();
     out.set_item("channel_from", from)?;
     out.set_item("channel_to", to)?;
@@ -165,14 +124,8 @@ fn attribution_markov<'py>(
     out.set_item("channel_name", names)?;
     out.set_item("total_conversions", m.conversions.into_pyarray(py))?;
     out.set_item("total_conversion_value", m.value.into_pyarray(py))?;
-    out.set_item(
-        "removal_effects_conversion",
-        m.removal_effects.into_pyarray(py),
-    )?;
-    out.set_item(
-        "removal_effects_conversion_value",
-        m.removal_effects_value.into_pyarray(py),
-    )?;
+    out.set_item("removal_effects_conversion", m.removal_effects.into_pyarray(py))?;
+    out.set_item("removal_effects_conversion_value", m.removal_effects_value.into_pyarray(py))?;
     Ok(out)
 }
 
@@ -207,22 +160,13 @@ fn attribution_shapley<'py>(
     let (d, o, c) = (data.as_slice()?, offsets.as_slice()?, conv.as_slice()?);
     let v = value.as_ref().map(|v| v.as_slice()).transpose()?;
     let n = null.as_ref().map(|v| v.as_slice()).transpose()?;
-    let opts = attr::ShapleyOptions::new()
-        .worth(worth)
-        .exact_limit(exact_limit)
-        .samples(samples)
-        .seed(seed);
-    let s = py
-        .detach(|| parse(d, o, c, v, n, sep).and_then(|p| attr::shapley_model(&p, &opts)))
-        .map_err(to_py_err)?;
+    let opts = attr::ShapleyOptions::new().worth(worth).exact_limit(exact_limit).samples(samples).seed(seed);
+    let s = py.detach(|| parse(d, o, c, v, n, sep).and_then(|p| attr::shapley_model(&p, &opts))).map_err(to_py_err)?;
     let out = PyDict::new(py);
     out.set_item("channel_name", s.channels)?;
     out.set_item("total_conversions", s.conversions.into_pyarray(py))?;
     out.set_item("total_conversion_value", s.value.into_pyarray(py))?;
-    out.set_item(
-        "shapley_conversions",
-        s.shapley_conversions.into_pyarray(py),
-    )?;
+    out.set_item("shapley_conversions", s.shapley_conversions.into_pyarray(py))?;
     out.set_item("shapley_value", s.shapley_value.into_pyarray(py))?;
     out.set_item("exact", s.exact)?;
     Ok(out)

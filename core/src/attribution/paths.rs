@@ -78,64 +78,58 @@ impl Paths {
     where
         S: AsRef<str> + Sync,
     {
-        let sep = parse_sep(sep)?;
-        let n = paths.len();
-        check_len("conversions", conversions.len(), n)?;
-        if let Some(v) = values {
-            check_len("values", v.len(), n)?;
-        }
-        if let Some(v) = nulls {
-            check_len("nulls", v.len(), n)?;
-        }
-        for i in 0..n {
-            check_number("conversions", i, conversions[i])?;
-            if let Some(v) = values {
-                check_number("values", i, v[i])?;
-            }
-            if let Some(v) = nulls {
-                check_number("nulls", i, v[i])?;
-            }
-        }
-        let chunks = map_chunks(n, CHUNK, |range| parse_chunk(paths, range, sep));
-        let mut global: HashMap<String, ChannelId, FixedState> = HashMap::with_hasher(hasher());
-        let mut channels: Vec<String> = Vec::new();
-        let mut offsets = Vec::with_capacity(n + 1);
-        offsets.push(0usize);
-        let total_touches: usize = chunks.iter().map(|c| c.as_ref().map(|c| c.touches.len()).unwrap_or(0)).sum();
-        let mut touches = Vec::with_capacity(total_touches);
-        for chunk in chunks {
-            let chunk = chunk?;
-            let mut remap = Vec::with_capacity(chunk.names.len());
-            for name in chunk.names {
-                let id = match global.get(name) {
-                    Some(&id) => id,
-                    None => {
-                        let id = channels.len();
-                        if id >= MAX_CHANNELS {
-                            return Err(Error::limit("channels", MAX_CHANNELS, id + 1));
-                        }
-                        global.insert(name.to_string(), id as ChannelId);
-                        channels.push(name.to_string());
-                        id as ChannelId
-                    }
-                };
-                remap.push(id);
-            }
-            let base = touches.len();
-            touches.extend(chunk.touches.iter().map(|&t| remap[t as usize]));
-            offsets.extend(chunk.ends.iter().map(|&e| base + e));
-        }
-        Ok(Paths {
-            channels,
-            offsets,
-            touches,
-            ages: None,
-            conversions: conversions.to_vec(),
-            values: values.map(<[f64]>::to_vec).unwrap_or_else(|| vec![0.0; n]),
-            nulls: nulls.map(<[f64]>::to_vec).unwrap_or_else(|| vec![0.0; n]),
-        })
+        parse_rows(paths.len(), |i| Ok(paths[i].as_ref()), conversions, values, nulls, sep)
     }
 
+    /// Parse paths stored back to back in one string, row `i` being
+    /// `text[offsets[i]..offsets[i + 1]]` (the layout of an Arrow string column). Same rules
+    /// and errors as [`parse`](Self::parse), without a `&str` per row.
+    ///
+    /// # Errors
+    /// As [`parse`](Self::parse), plus `offsets` when it is empty while there are numbers,
+    /// and `paths[i]` when row `i`'s offsets are decreasing, out of range or not on a
+    /// character boundary.
+    ///
+    /// # Example
+    /// ```
+    /// use yutang::attribution::Paths;
+    /// // rows "a > bb", "a", "bb > a"
+    /// let p = Paths::parse_concatenated("a > bbabb > a", &[0, 6, 7, 13], &[1.0, 0.0, 2.0], None, None, ">")?;
+    /// assert_eq!(p.channels(), ["a", "bb"]);
+    /// assert_eq!(p.path(2), [1, 0]);
+    /// let bad = Paths::parse_concatenated("ab", &[0, 2, 1], &[1.0, 1.0], None, None, ">").unwrap_err();
+    /// assert_eq!(bad.field(), Some("paths[1]"));
+    /// # Ok::<(), yutang::Error>(())
+    /// ```
+    pub fn parse_concatenated(
+        text: &str,
+        offsets: &[i64],
+        conversions: &[f64],
+        values: Option<&[f64]>,
+        nulls: Option<&[f64]>,
+        sep: &str,
+    ) -> Result<Paths> {
+        let n = offsets.len().saturating_sub(1);
+        if offsets.is_empty() && !conversions.is_empty() {
+            return Err(Error::invalid("offsets", "[]", "needs one more entry than there are paths"));
+        }
+        let row = |i: usize| -> Result<&str> {
+            let (a, b) = (offsets[i], offsets[i + 1]);
+            usize::try_from(a)
+                .ok()
+                .zip(usize::try_from(b).ok())
+                .filter(|(a, b)| a <= b)
+                .and_then(|(a, b)| text.get(a..b))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        format!("paths[{i}]"),
+                        format!("{a}..{b}"),
+                        "offsets are not a valid slice of the text",
+                    )
+                })
+        };
+        parse_rows(n, row, conversions, values, nulls, sep)
+    }
     /// Number of paths.
     pub fn len(&self) -> usize {
         self.conversions.len()
@@ -390,6 +384,74 @@ impl PathsBuilder {
     }
 }
 
+fn parse_rows<'a, R>(
+    n: usize,
+    row: R,
+    conversions: &[f64],
+    values: Option<&[f64]>,
+    nulls: Option<&[f64]>,
+    sep: &str,
+) -> Result<Paths>
+where
+    R: Fn(usize) -> Result<&'a str> + Sync,
+{
+    let sep = parse_sep(sep)?;
+    check_len("conversions", conversions.len(), n)?;
+    if let Some(v) = values {
+        check_len("values", v.len(), n)?;
+    }
+    if let Some(v) = nulls {
+        check_len("nulls", v.len(), n)?;
+    }
+    for i in 0..n {
+        check_number("conversions", i, conversions[i])?;
+        if let Some(v) = values {
+            check_number("values", i, v[i])?;
+        }
+        if let Some(v) = nulls {
+            check_number("nulls", i, v[i])?;
+        }
+    }
+    let chunks = map_chunks(n, CHUNK, |range| parse_chunk(&row, range, sep));
+    let mut global: HashMap<String, ChannelId, FixedState> = HashMap::with_hasher(hasher());
+    let mut channels: Vec<String> = Vec::new();
+    let mut offsets = Vec::with_capacity(n + 1);
+    offsets.push(0usize);
+    let total_touches: usize = chunks.iter().map(|c| c.as_ref().map(|c| c.touches.len()).unwrap_or(0)).sum();
+    let mut touches = Vec::with_capacity(total_touches);
+    for chunk in chunks {
+        let chunk = chunk?;
+        let mut remap = Vec::with_capacity(chunk.names.len());
+        for name in chunk.names {
+            let id = match global.get(name) {
+                Some(&id) => id,
+                None => {
+                    let id = channels.len();
+                    if id >= MAX_CHANNELS {
+                        return Err(Error::limit("channels", MAX_CHANNELS, id + 1));
+                    }
+                    global.insert(name.to_string(), id as ChannelId);
+                    channels.push(name.to_string());
+                    id as ChannelId
+                }
+            };
+            remap.push(id);
+        }
+        let base = touches.len();
+        touches.extend(chunk.touches.iter().map(|&t| remap[t as usize]));
+        offsets.extend(chunk.ends.iter().map(|&e| base + e));
+    }
+    Ok(Paths {
+        channels,
+        offsets,
+        touches,
+        ages: None,
+        conversions: conversions.to_vec(),
+        values: values.map(<[f64]>::to_vec).unwrap_or_else(|| vec![0.0; n]),
+        nulls: nulls.map(<[f64]>::to_vec).unwrap_or_else(|| vec![0.0; n]),
+    })
+}
+
 struct Chunk<'a> {
     names: Vec<&'a str>,
     touches: Vec<ChannelId>,
@@ -419,7 +481,7 @@ impl<'a> Interner<'a> {
             if id == EMPTY {
                 break;
             }
-            if h == hash && self.names[id as usize] == name {
+            if h == hash && same(self.names[id as usize].as_bytes(), name.as_bytes()) {
                 return id;
             }
             i = (i + 1) & mask;
@@ -443,6 +505,12 @@ impl<'a> Interner<'a> {
     }
 }
 
+/// Byte equality without a `memcmp` call for the short names that dominate.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && (a.len() > 24 && a == b || a.len() <= 24 && a.iter().zip(b).all(|(x, y)| x == y))
+}
+
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
@@ -455,13 +523,16 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
-fn parse_chunk<S: AsRef<str>>(paths: &[S], range: std::ops::Range<usize>, sep: char) -> Result<Chunk<'_>> {
+fn parse_chunk<'a, R>(row: &R, range: std::ops::Range<usize>, sep: char) -> Result<Chunk<'a>>
+where
+    R: Fn(usize) -> Result<&'a str>,
+{
     let mut interner = Interner::new();
     let mut touches = Vec::with_capacity(range.len() * 8);
     let mut ends = Vec::with_capacity(range.len());
     let ascii_sep = if sep.is_ascii() { Some(sep as u8) } else { None };
     for i in range {
-        let s = paths[i].as_ref();
+        let s = row(i)?;
         let before = touches.len();
         match ascii_sep {
             Some(b) => {

@@ -43,12 +43,7 @@ pub struct ShapleyOptions {
 
 impl Default for ShapleyOptions {
     fn default() -> Self {
-        ShapleyOptions {
-            worth: ShapleyWorth::Conversions,
-            exact_limit: 16,
-            samples: 10_000,
-            seed: 0,
-        }
+        ShapleyOptions { worth: ShapleyWorth::Conversions, exact_limit: 16, samples: 10_000, seed: 0 }
     }
 }
 
@@ -181,15 +176,10 @@ fn rate_game(paths: &Paths, options: &ShapleyOptions) -> Result<ShapleyAttributi
         ));
     }
     if m > MAX_SHAPLEY_CHANNELS {
-        return Err(Error::limit(
-            "channels for Shapley attribution",
-            MAX_SHAPLEY_CHANNELS,
-            m,
-        ));
+        return Err(Error::limit("channels for Shapley attribution", MAX_SHAPLEY_CHANNELS, m));
     }
     // Aggregate conversions, value and paths (conversions + nulls) per distinct channel set.
-    let mut sets: HashMap<u128, [f64; 3], FixedState> =
-        HashMap::with_hasher(FixedState::with_seed(0x5348_4150));
+    let mut sets: HashMap<u128, [f64; 3], FixedState> = HashMap::with_hasher(FixedState::with_seed(0x5348_4150));
     let mut order: Vec<u128> = Vec::new();
     for i in 0..paths.len() {
         let mut mask = 0u128;
@@ -255,11 +245,7 @@ fn rate_game(paths: &Paths, options: &ShapleyOptions) -> Result<ShapleyAttributi
         (phi_c, phi_v, true)
     } else {
         if options.samples == 0 {
-            return Err(Error::invalid(
-                "samples",
-                "0",
-                "sampling needs at least one channel order",
-            ));
+            return Err(Error::invalid("samples", "0", "sampling needs at least one channel order"));
         }
         let list: Vec<(u128, [f64; 3])> = order.iter().map(|k| (*k, sets[k])).collect();
         let mut rng = SplitMix64(options.seed);
@@ -286,11 +272,7 @@ fn rate_game(paths: &Paths, options: &ShapleyOptions) -> Result<ShapleyAttributi
                     }
                 }
                 s = next;
-                let cur = if acc[2] > 0.0 {
-                    [acc[0] / acc[2], acc[1] / acc[2]]
-                } else {
-                    [0.0, 0.0]
-                };
+                let cur = if acc[2] > 0.0 { [acc[0] / acc[2], acc[1] / acc[2]] } else { [0.0, 0.0] };
                 phi_c[k] += cur[0] - prev[0];
                 phi_v[k] += cur[1] - prev[1];
                 prev = cur;
@@ -349,19 +331,9 @@ mod tests {
         let p = data();
         let s = shapley_model(&p, &ShapleyOptions::new()).unwrap();
         let v = |set: u32| -> f64 {
-            (0..p.len())
-                .filter(|&i| p.path(i).iter().all(|&c| set & (1 << c) != 0))
-                .map(|i| p.conversions()[i])
-                .sum()
+            (0..p.len()).filter(|&i| p.path(i).iter().all(|&c| set & (1 << c) != 0)).map(|i| p.conversions()[i]).sum()
         };
-        let perms = [
-            [0, 1, 2],
-            [0, 2, 1],
-            [1, 0, 2],
-            [1, 2, 0],
-            [2, 0, 1],
-            [2, 1, 0],
-        ];
+        let perms = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
         let mut phi = [0.0f64; 3];
         for perm in perms {
             let mut set = 0u32;
@@ -370,8 +342,8 @@ mod tests {
                 set |= 1 << k;
             }
         }
-        for k in 0..3 {
-            assert!((phi[k] / 6.0 - s.shapley_conversions[k]).abs() < 1e-12);
+        for (k, x) in phi.iter().enumerate() {
+            assert!((x / 6.0 - s.shapley_conversions[k]).abs() < 1e-12);
         }
     }
 
@@ -384,17 +356,11 @@ mod tests {
         let approx = shapley_model(&p, &o.clone().exact_limit(0).samples(20_000)).unwrap();
         assert!(!approx.exact);
         for k in 0..3 {
-            assert!(
-                (exact.conversions[k] - approx.conversions[k]).abs() < 0.05,
-                "{exact:?} {approx:?}"
-            );
+            assert!((exact.conversions[k] - approx.conversions[k]).abs() < 0.05, "{exact:?} {approx:?}");
         }
         let total: f64 = exact.conversions.iter().sum();
         assert!((total - 7.0).abs() < 1e-12);
         // Deterministic.
-        assert_eq!(
-            approx,
-            shapley_model(&p, &o.exact_limit(0).samples(20_000)).unwrap()
-        );
+        assert_eq!(approx, shapley_model(&p, &o.exact_limit(0).samples(20_000)).unwrap());
     }
 }
