@@ -71,16 +71,9 @@ impl HeuristicOptions {
 
     fn validate(&self) -> Result<()> {
         if !(self.half_life.is_finite() && self.half_life > 0.0) {
-            return Err(Error::invalid(
-                "half_life",
-                self.half_life.to_string(),
-                "must be finite and > 0",
-            ));
+            return Err(Error::invalid("half_life", self.half_life.to_string(), "must be finite and > 0"));
         }
-        for (f, x) in [
-            ("position_first", self.position_first),
-            ("position_last", self.position_last),
-        ] {
+        for (f, x) in [("position_first", self.position_first), ("position_last", self.position_last)] {
             if !(x.is_finite() && (0.0..=1.0).contains(&x)) {
                 return Err(Error::invalid(f, x.to_string(), "must be in [0, 1]"));
             }
@@ -163,16 +156,13 @@ const POSITION: usize = 5;
 pub fn heuristic_models(paths: &Paths, options: &HeuristicOptions) -> Result<HeuristicAttribution> {
     options.validate()?;
     let m = paths.channels.len();
-    let is_direct: Vec<bool> = paths
-        .channels
-        .iter()
-        .map(|c| options.direct_channels.iter().any(|d| d == c))
-        .collect();
+    let is_direct: Vec<bool> = paths.channels.iter().map(|c| options.direct_channels.iter().any(|d| d == c)).collect();
     let width = MODELS * 2 * m;
     let ln_half = std::f64::consts::LN_2 / options.half_life;
     let partials = map_chunks(paths.len(), CHUNK, |range| {
         let mut acc = vec![0.0f64; width];
         let mut w: Vec<f64> = Vec::new();
+        let mut steps: Vec<f64> = Vec::new();
         for i in range {
             let c = paths.conversions[i];
             let v = paths.values[i];
@@ -191,10 +181,7 @@ pub fn heuristic_models(paths: &Paths, options: &HeuristicOptions) -> Result<Heu
             };
             add(FIRST, t[0], c, v);
             add(LAST, t[n - 1], c, v);
-            let lnd = t
-                .iter()
-                .rposition(|&ch| !is_direct[ch as usize])
-                .unwrap_or(n - 1);
+            let lnd = t.iter().rposition(|&ch| !is_direct[ch as usize]).unwrap_or(n - 1);
             add(LAST_NON_DIRECT, t[lnd], c, v);
             let nf = n as f64;
             for &ch in t {
@@ -204,7 +191,13 @@ pub fn heuristic_models(paths: &Paths, options: &HeuristicOptions) -> Result<Heu
             w.clear();
             match paths.ages(i) {
                 Some(a) => w.extend(a.iter().map(|&x| (-x * ln_half).exp())),
-                None => w.extend((0..n).map(|j| (-((n - 1 - j) as f64) * ln_half).exp())),
+                None => {
+                    // Step ages: powers of 2^(-1/half_life) from a table that grows as needed.
+                    while steps.len() < n {
+                        steps.push((-(steps.len() as f64) * ln_half).exp());
+                    }
+                    w.extend((0..n).map(|j| steps[n - 1 - j]));
+                }
             }
             let sw: f64 = w.iter().sum();
             if sw > 0.0 {
@@ -221,11 +214,7 @@ pub fn heuristic_models(paths: &Paths, options: &HeuristicOptions) -> Result<Heu
             match n {
                 1 => add(POSITION, t[0], c, v),
                 2 => {
-                    let (sf, sl) = if f + l > 0.0 {
-                        (f / (f + l), l / (f + l))
-                    } else {
-                        (0.5, 0.5)
-                    };
+                    let (sf, sl) = if f + l > 0.0 { (f / (f + l), l / (f + l)) } else { (0.5, 0.5) };
                     add(POSITION, t[0], c * sf, v * sf);
                     add(POSITION, t[1], c * sl, v * sl);
                 }
@@ -296,22 +285,13 @@ mod tests {
         close(&h.first_touch.conversions, &[2.0, 2.0, 0.0]);
         close(&h.last_touch.conversions, &[2.0, 1.0, 1.0]);
         close(&h.linear.conversions, &[2.0, 5.0 / 3.0, 1.0 / 3.0]);
-        close(
-            &h.linear.value,
-            &[10.0 / 3.0 + 2.5 + 2.0, 10.0 / 3.0 + 2.5 + 1.0, 10.0 / 3.0],
-        );
+        close(&h.linear.value, &[10.0 / 3.0 + 2.5 + 2.0, 10.0 / 3.0 + 2.5 + 1.0, 10.0 / 3.0]);
     }
 
     #[test]
     fn last_non_direct_skips_direct() {
-        let p = Paths::parse(
-            &["sms > direct", "direct", "app > direct > direct"],
-            &[1.0, 1.0, 1.0],
-            None,
-            None,
-            ">",
-        )
-        .unwrap();
+        let p = Paths::parse(&["sms > direct", "direct", "app > direct > direct"], &[1.0, 1.0, 1.0], None, None, ">")
+            .unwrap();
         let h = heuristic_models(&p, &HeuristicOptions::new()).unwrap();
         assert_eq!(h.channels, ["sms", "direct", "app"]);
         close(&h.last_non_direct.conversions, &[1.0, 1.0, 1.0]);
