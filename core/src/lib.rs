@@ -15,6 +15,7 @@
 
 pub mod attribution;
 pub mod error;
+pub mod synth;
 mod hash;
 pub mod identity;
 pub mod ltv;

@@ -260,6 +260,39 @@ impl IdentityRules {
                 .any(|b| b.kind.as_ref().is_none_or(|k| k == kind) && glob(b.pattern.as_bytes(), value.as_bytes()))
     }
 
+    /// [`IdentityRules::normalize`] taking the identity by value: reuses its strings when
+    /// normalisation leaves them unchanged (the common case), and hands back the raw value of a
+    /// junk identity (for a masked warning).
+    pub fn normalize_owned(&self, ident: Identity) -> Result<std::result::Result<Identity, (&'static str, String)>> {
+        let rule = self.rule(&ident.kind).ok_or_else(|| {
+            Error::invalid("identities.kind", ident.kind.to_string(), "kind not declared in the pool's identity rules")
+        })?;
+        let Identity { kind, namespace, value } = ident;
+        let namespace = match namespace {
+            Some(n) if n.trim().len() == n.len() && !n.is_empty() => Some(n),
+            Some(n) => Some(n.trim().to_string()).filter(|s| !s.is_empty()),
+            None => None,
+        };
+        if rule.namespaced && namespace.is_none() {
+            return Err(Error::invalid("identities.namespace", "", format!("required for {kind} (app id or corp id)")));
+        }
+        if builtin_junk(&value) {
+            return Ok(Err(("blocklisted value", value)));
+        }
+        let v = if rule.normalizer == Normalizer::Trim && value.trim().len() == value.len() {
+            value
+        } else {
+            match rule.normalizer.apply(&value) {
+                NormalizeOutcome::Junk(why) => return Ok(Err((why, value))),
+                NormalizeOutcome::Value(v) => v,
+            }
+        };
+        if !self.blocklist.is_empty() && self.is_blocked(&kind, &v) {
+            return Ok(Err(("blocklisted value", v)));
+        }
+        Ok(Ok(Identity { kind, namespace, value: v }))
+    }
+
     /// Normalise an identity with these rules.
     ///
     /// Returns `Ok(Some(identity))` for a usable identity, `Ok(None)` with a reason for junk

@@ -17,8 +17,8 @@ pub(crate) struct IdentTable {
     table: HashTable<u32>,
 }
 
-fn key_hash(kind: u8, ns: u32, value: &str) -> u64 {
-    fast_hash(value.as_bytes()) ^ ((kind as u64) << 56) ^ ((ns as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+fn key_hash(kind: u8, ns: u32, value: &[u8]) -> u64 {
+    fast_hash(value) ^ ((kind as u64) << 56) ^ ((ns as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 impl IdentTable {
@@ -30,10 +30,16 @@ impl IdentTable {
         self.values.get(i)
     }
 
+    pub fn value_bytes(&self, i: u32) -> &[u8] {
+        self.values.bytes(i)
+    }
+
     pub fn find(&self, kind: u8, ns: u32, value: &str) -> Option<u32> {
-        let h = key_hash(kind, ns, value);
+        let h = key_hash(kind, ns, value.as_bytes());
         self.table
-            .find(h, |&i| self.kind[i as usize] == kind && self.ns[i as usize] == ns && self.values.get(i) == value)
+            .find(h, |&i| {
+                self.kind[i as usize] == kind && self.ns[i as usize] == ns && self.values.bytes(i) == value.as_bytes()
+            })
             .copied()
     }
 
@@ -45,11 +51,13 @@ impl IdentTable {
             return Err(Error::limit("identities in the pool", (NONE - 1) as usize, self.kind.len() + 1));
         }
         let i = self.values.push(value, "identity value")?;
+        super::store::grow(&mut self.kind, 1);
         self.kind.push(kind);
+        super::store::grow(&mut self.ns, 1);
         self.ns.push(ns);
         let (kinds, nss, vals) = (&self.kind, &self.ns, &self.values);
-        self.table.insert_unique(key_hash(kind, ns, value), i, |&j| {
-            key_hash(kinds[j as usize], nss[j as usize], vals.get(j))
+        self.table.insert_unique(key_hash(kind, ns, value.as_bytes()), i, |&j| {
+            key_hash(kinds[j as usize], nss[j as usize], vals.bytes(j))
         });
         Ok(i)
     }

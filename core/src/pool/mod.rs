@@ -32,7 +32,7 @@ mod snapshot;
 mod store;
 
 use crate::error::{Error, Result};
-use crate::hash::{base32, siphash13_128};
+use crate::hash::base32;
 use crate::identity::IdentityRules;
 use crate::model::{Channel, Currency, Event, EventInput, EventKind, Identity, IdentityKind, Limits, Money, Timestamp};
 use crate::profile::Profile;
@@ -41,7 +41,7 @@ use graph::{Graph, IdentTable};
 use hashbrown::HashTable;
 use std::cmp::Ordering;
 use std::sync::OnceLock;
-use store::{Codes, Extra, Row, SideOrders, StrSet, NONE};
+use store::{Codes, Extra, Rare, Row, SideOrders, StrSet, NONE};
 
 pub use snapshot::SNAPSHOT_VERSION;
 
@@ -221,6 +221,7 @@ pub struct Pool {
     rows: Vec<Row>,
     idents: Vec<u32>,
     extras: Vec<Extra>,
+    groups: StrSet,
     orders: SideOrders,
     kinds: Codes<EventKind>,
     channels: Codes<Channel>,
@@ -263,6 +264,7 @@ impl Pool {
             rows: Vec::new(),
             idents: Vec::new(),
             extras: Vec::new(),
+            groups: StrSet::default(),
             orders: SideOrders::default(),
             kinds: Codes::new(EventKind::BUILTIN, 255),
             channels: Codes::new(Channel::BUILTIN, 255),
@@ -352,32 +354,36 @@ impl Pool {
                 return Err(Error::invalid("at", e.at.to_rfc3339(), format!("older than the retention horizon {h}")));
             }
         }
-        // normalise identities
+        // normalise identities in place (reusing their strings where nothing changes)
         let rules = &self.config.identity_rules;
-        let mut idents: Vec<Identity> = Vec::with_capacity(e.identities.len());
-        for (k, ident) in e.identities.iter().enumerate() {
-            let norm = rules.normalize(ident).map_err(|err| rename_field(err, &format!("identities[{k}]")))?;
-            match norm {
-                Ok(n) => idents.push(n),
-                Err(why) => warnings.push(Rejection {
+        let mut list = std::mem::take(&mut e.identities);
+        let mut kept = 0;
+        for k in 0..list.len() {
+            let ident = std::mem::replace(&mut list[k], Identity::new(IdentityKind::Phone, String::new()));
+            match rules.normalize_owned(ident).map_err(|err| rename_field(err, &format!("identities[{k}]")))? {
+                Ok(n) => {
+                    list[kept] = n;
+                    kept += 1;
+                }
+                Err((why, raw)) => warnings.push(Rejection {
                     index,
                     field: format!("identities[{k}].value"),
-                    reason: format!("{why} {:?} dropped", crate::mask(&ident.value)),
+                    reason: format!("{why} {:?} dropped", crate::mask(&raw)),
                 }),
             }
         }
-        if idents.is_empty() {
+        list.truncate(kept);
+        if list.is_empty() {
             return Err(Error::invalid("identities", "", "no usable identity (all missing or blocklisted)"));
         }
-        let kind_code = |k: &IdentityKind| rules.kinds.iter().position(|r| &r.kind == k).unwrap_or(0);
-        idents.sort_by(|a, b| {
-            kind_code(&a.kind)
-                .cmp(&kind_code(&b.kind))
-                .then_with(|| a.namespace.cmp(&b.namespace))
-                .then_with(|| a.value.cmp(&b.value))
-        });
-        idents.dedup();
-        e.identities = idents;
+        if list.len() > 1 {
+            let code = |i: &Identity| rules.kinds.iter().position(|r| r.kind == i.kind).unwrap_or(0);
+            list.sort_by(|a, b| {
+                code(a).cmp(&code(b)).then_with(|| a.namespace.cmp(&b.namespace)).then_with(|| a.value.cmp(&b.value))
+            });
+            list.dedup();
+        }
+        e.identities = list;
         if let Some(r) = e.referrer.take() {
             match rules.normalize(&r).map_err(|err| rename_field(err, "referrer"))? {
                 Ok(n) => e.referrer = Some(n),
@@ -389,7 +395,8 @@ impl Pool {
             }
         }
         // duplicates
-        if let Some(slot) = self.event_ids.find(&e.id) {
+        let id_hash = crate::hash::fast_hash(e.id.as_bytes());
+        if let Some(slot) = self.event_ids.find_hashed(id_hash, &e.id) {
             let stored = self.event_at(slot);
             return if stored == e {
                 Ok(None)
@@ -410,19 +417,48 @@ impl Pool {
             Some(m) => (m.minor, self.currencies.code(&m.currency, "currency")? as u16 + 1),
             None => (0, 0),
         };
-        let mut ids = Vec::with_capacity(e.identities.len());
-        for ident in &e.identities {
-            ids.push(self.intern_identity(ident)?);
+        let group = match &e.group_id {
+            Some(g) => self.groups.intern(g, "group id")?.0,
+            None => NONE,
+        };
+        if let Some(o) = &e.order_id {
+            if !self.orders.arena.fits(o.len()) {
+                return Err(Error::limit("order id bytes in the pool", u32::MAX as usize, o.len()));
+            }
         }
+        let ident_start = self.idents.len();
+        store::grow(&mut self.idents, e.identities.len());
+        for ident in &e.identities {
+            match self.intern_identity(ident) {
+                Ok(i) => self.idents.push(i),
+                Err(err) => {
+                    self.idents.truncate(ident_start);
+                    return Err(err);
+                }
+            }
+        }
+        let ident_len = self.idents.len() - ident_start;
         let referrer = match &e.referrer {
-            Some(r) => Some(self.intern_identity(r)?),
+            Some(r) => match self.intern_identity(r) {
+                Ok(i) => Some(i),
+                Err(err) => {
+                    self.idents.truncate(ident_start);
+                    return Err(err);
+                }
+            },
             None => None,
         };
         let slot = self.rows.len() as u32;
-        let (eid, _) = self.event_ids.intern(&e.id, "event id")?;
+        let eid = match self.event_ids.insert_new(id_hash, &e.id, "event id") {
+            Ok(i) => i,
+            Err(err) => {
+                self.idents.truncate(ident_start);
+                return Err(err);
+            }
+        };
         debug_assert_eq!(eid, slot);
         if let Some(o) = &e.order_id {
-            let oi = self.orders.arena.push(o, "order id")?;
+            let oi = self.orders.arena.push(o, "order id").unwrap_or_else(|_| unreachable!("checked by fits"));
             self.orders.refs.push((slot, oi));
         }
         let has_extra = !e.items.is_empty()
@@ -432,30 +468,32 @@ impl Pool {
             || e.consent.is_some()
             || e.subscription.is_some();
         let extra = if has_extra {
-            self.extras.push(Extra {
-                order_id: None,
-                items: e.items,
-                properties: e.properties,
-                referrer,
-                group_id: e.group_id.map(String::into_boxed_str),
-                consent: e.consent,
-                subscription: e.subscription,
-            });
+            let rare =
+                (!e.items.is_empty() || !e.properties.is_empty() || e.consent.is_some() || e.subscription.is_some())
+                    .then(|| {
+                        Box::new(Rare {
+                            items: e.items,
+                            properties: e.properties,
+                            consent: e.consent,
+                            subscription: e.subscription,
+                        })
+                    });
+            store::grow(&mut self.extras, 1);
+            self.extras.push(Extra { group, referrer: referrer.unwrap_or(NONE), rare });
             (self.extras.len() - 1) as u32
         } else {
             NONE
         };
-        let ident_start = self.idents.len() as u32;
-        self.idents.extend_from_slice(&ids);
+        store::grow(&mut self.rows, 1);
         self.rows.push(Row {
             at: e.at.micros(),
             amount,
-            ident_start,
+            ident_start: ident_start as u32,
             extra,
             kind,
             channel,
             currency,
-            ident_len: ids.len() as u8,
+            ident_len: ident_len as u8,
             nolink: 0,
         });
         Ok(Some(slot))
@@ -502,12 +540,14 @@ impl Pool {
         e.order_id = self.orders.get(slot).map(str::to_string);
         if r.extra != NONE {
             let x = &self.extras[r.extra as usize];
-            e.items = x.items.clone();
-            e.properties = x.properties.clone();
-            e.referrer = x.referrer.map(|i| self.identity(i));
-            e.group_id = x.group_id.as_deref().map(str::to_string);
-            e.consent = x.consent.clone();
-            e.subscription = x.subscription.clone();
+            e.referrer = (x.referrer != NONE).then(|| self.identity(x.referrer));
+            e.group_id = (x.group != NONE).then(|| self.groups.get(x.group).to_string());
+            if let Some(rare) = &x.rare {
+                e.items = rare.items.clone();
+                e.properties = rare.properties.clone();
+                e.consent = rare.consent.clone();
+                e.subscription = rare.subscription.clone();
+            }
         }
         e
     }
@@ -516,13 +556,17 @@ impl Pool {
 
     fn key_cmp(&self, a: u32, b: u32) -> Ordering {
         let (ra, rb) = (&self.rows[a as usize], &self.rows[b as usize]);
-        ra.at.cmp(&rb.at).then_with(|| self.event_ids.get(a).cmp(self.event_ids.get(b)))
+        ra.at.cmp(&rb.at).then_with(|| self.event_ids.arena.bytes(a).cmp(self.event_ids.arena.bytes(b)))
     }
 
     fn process_new(&mut self, mut slots: Vec<u32>) {
         self.index = OnceLock::new();
-        slots.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
+        if !slots.is_sorted_by(|&a, &b| self.key_cmp(a, b) != Ordering::Greater) {
+            slots.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
+        }
         self.graph.grow(self.table.len());
+        let missing = self.rows.len() - self.anchor.len();
+        store::grow(&mut self.anchor, missing);
         self.anchor.resize(self.rows.len(), NONE);
         let in_order = match self.order.last() {
             Some(&last) => self.key_cmp(last, slots[0]) == Ordering::Less,
@@ -530,6 +574,7 @@ impl Pool {
         };
         if in_order {
             let mut scratch = Scratch::default();
+            store::grow(&mut self.order, slots.len());
             for s in slots {
                 let rank = self.order.len() as u32;
                 self.process(s, rank, true, &mut scratch);
@@ -603,15 +648,15 @@ impl Pool {
         let ns = |i: u32| {
             let n = self.table.ns[i as usize];
             if n == 0 {
-                ""
+                &[][..]
             } else {
-                self.namespaces.get(n - 1)
+                self.namespaces.arena.bytes(n - 1)
             }
         };
         self.table.kind[a as usize]
             .cmp(&self.table.kind[b as usize])
             .then_with(|| ns(a).cmp(ns(b)))
-            .then_with(|| self.table.value(a).cmp(self.table.value(b)))
+            .then_with(|| self.table.value_bytes(a).cmp(self.table.value_bytes(b)))
     }
 
     fn process(&mut self, slot: u32, rank: u32, log: bool, sc: &mut Scratch) {
@@ -709,14 +754,11 @@ impl Pool {
 
     fn id_bits(&self, root: u32) -> u128 {
         let label = self.graph.label[root as usize];
-        let ident = self.identity(label);
-        let mut key = Vec::with_capacity(64);
-        key.extend_from_slice(ident.kind.as_str().as_bytes());
-        key.push(0x1f);
-        key.extend_from_slice(ident.namespace.as_deref().unwrap_or("").as_bytes());
-        key.push(0x1f);
-        key.extend_from_slice(ident.value.as_bytes());
-        siphash13_128(self.config.id_key, &key) & ((1u128 << 100) - 1)
+        let kind = self.config.identity_rules.kinds[self.table.kind[label as usize] as usize].kind.as_str();
+        let ns = self.table.ns[label as usize];
+        let ns = if ns == 0 { &[][..] } else { self.namespaces.arena.bytes(ns - 1) };
+        let parts: [&[u8]; 5] = [kind.as_bytes(), &[0x1f], ns, &[0x1f], self.table.value_bytes(label)];
+        crate::hash::siphash13_128_parts(self.config.id_key, &parts) & ((1u128 << 100) - 1)
     }
 
     fn customer_roots(&self) -> Vec<u32> {
@@ -795,7 +837,9 @@ impl Pool {
     /// structures included once built).
     pub fn memory_bytes(&self) -> usize {
         let rows = self.rows.capacity() * std::mem::size_of::<Row>();
-        let extras = self.extras.capacity() * std::mem::size_of::<Extra>();
+        let extras = self.extras.capacity() * std::mem::size_of::<Extra>()
+            + self.extras.iter().filter(|x| x.rare.is_some()).count() * std::mem::size_of::<Rare>()
+            + self.groups.heap_bytes();
         let ix = self.index.get().map_or(0, |ix| {
             ix.roots.capacity() * 4
                 + ix.ids.capacity() * 16
@@ -1035,7 +1079,7 @@ impl Pool {
             }
             e.identities = idents;
             if let Some(x) = self.extras.get(r.extra as usize) {
-                if x.referrer.is_some_and(|i| gone_idents.contains(&i)) {
+                if x.referrer != NONE && gone_idents.contains(&x.referrer) {
                     e.referrer = None;
                 }
             }

@@ -18,16 +18,29 @@ impl StrArena {
         if end > u32::MAX as usize || self.ends.len() >= u32::MAX as usize {
             return Err(Error::limit(format!("{what} bytes in the pool"), u32::MAX as usize, end));
         }
+        grow(&mut self.bytes, s.len());
         self.bytes.extend_from_slice(s.as_bytes());
+        grow(&mut self.ends, 1);
         self.ends.push(end as u32);
         Ok((self.ends.len() - 1) as u32)
     }
 
-    pub fn get(&self, i: u32) -> &str {
+    /// Whether a string of `len` bytes still fits under the 4 GiB limit.
+    pub fn fits(&self, len: usize) -> bool {
+        self.bytes.len() + len <= u32::MAX as usize && self.ends.len() < u32::MAX as usize
+    }
+
+    /// The bytes of string `i` (no UTF-8 re-validation: for comparisons and hashing).
+    #[inline]
+    pub fn bytes(&self, i: u32) -> &[u8] {
         let i = i as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        // Only valid UTF-8 is ever pushed.
-        std::str::from_utf8(&self.bytes[start..self.ends[i] as usize]).unwrap_or("")
+        &self.bytes[start..self.ends[i] as usize]
+    }
+
+    /// String `i` (only valid UTF-8 is ever pushed).
+    pub fn get(&self, i: u32) -> &str {
+        std::str::from_utf8(self.bytes(i)).unwrap_or("")
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -44,20 +57,29 @@ pub(crate) struct StrSet {
 
 impl StrSet {
     pub fn find(&self, s: &str) -> Option<u32> {
-        let h = fast_hash(s.as_bytes());
-        self.table.find(h, |&i| self.arena.get(i) == s).copied()
+        self.find_hashed(fast_hash(s.as_bytes()), s)
+    }
+
+    /// Look up with a hash computed by the caller (`fast_hash(s)`), to hash once.
+    pub fn find_hashed(&self, h: u64, s: &str) -> Option<u32> {
+        self.table.find(h, |&i| self.arena.bytes(i) == s.as_bytes()).copied()
+    }
+
+    /// Add `s`, known to be absent, with its hash `h = fast_hash(s)`.
+    pub fn insert_new(&mut self, h: u64, s: &str, what: &'static str) -> Result<u32> {
+        let i = self.arena.push(s, what)?;
+        let arena = &self.arena;
+        self.table.insert_unique(h, i, |&j| fast_hash(arena.bytes(j)));
+        Ok(i)
     }
 
     /// Index of `s`, and whether it was new.
     pub fn intern(&mut self, s: &str, what: &'static str) -> Result<(u32, bool)> {
         let h = fast_hash(s.as_bytes());
-        if let Some(&i) = self.table.find(h, |&i| self.arena.get(i) == s) {
-            return Ok((i, false));
+        match self.find_hashed(h, s) {
+            Some(i) => Ok((i, false)),
+            None => Ok((self.insert_new(h, s, what)?, true)),
         }
-        let i = self.arena.push(s, what)?;
-        let arena = &self.arena;
-        self.table.insert_unique(h, i, |&j| fast_hash(arena.get(j).as_bytes()));
-        Ok((i, true))
     }
 
     pub fn get(&self, i: u32) -> &str {
@@ -118,14 +140,34 @@ pub(crate) struct Row {
 
 pub(crate) const NONE: u32 = u32::MAX;
 
-/// The rarely-present parts of an event.
+/// Make room for `additional` more items, growing large buffers by 1.25x instead of Vec's 2x
+/// (amortised O(1) all the same; keeps the pool's memory per event close to what it uses).
+#[inline]
+pub(crate) fn grow<T>(v: &mut Vec<T>, additional: usize) {
+    let need = v.len() + additional;
+    if need > v.capacity() {
+        let target =
+            if v.capacity() < 1 << 16 { need.max(v.capacity() * 2) } else { need.max(v.capacity() + v.capacity() / 4) };
+        v.reserve_exact(target - v.len());
+    }
+}
+
+/// The less common parts of an event: 16 bytes, with the rare ones boxed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Extra {
-    pub order_id: Option<Box<str>>,
+    /// Group id (interned in `Pool::groups`), or `NONE`.
+    pub group: u32,
+    /// Referrer identity, or `NONE`.
+    pub referrer: u32,
+    /// Items, properties, consent, subscription.
+    pub rare: Option<Box<Rare>>,
+}
+
+/// The rarely present parts of an event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Rare {
     pub items: Vec<crate::model::Item>,
     pub properties: std::collections::BTreeMap<String, crate::model::PropValue>,
-    pub referrer: Option<u32>,
-    pub group_id: Option<Box<str>>,
     pub consent: Option<crate::model::Consent>,
     pub subscription: Option<crate::model::Subscription>,
 }
