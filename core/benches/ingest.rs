@@ -1,1 +1,55 @@
-fn main() {}
+//! Ingest throughput: 10 million synthetic events (1 million customers, identities overlapping
+//! across channels), in time-ordered batches of 100k. Only `Pool::ingest` is timed; generating
+//! the events is not. Set YUTANG_BENCH_EVENTS to change the size.
+//!
+//! Floor (issue 2): >= 2 million events/s on one core, <= 120 bytes of pool memory per event.
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::time::{Duration, Instant};
+use yutang::synth::{events, SynthConfig};
+
+fn bench_ingest(c: &mut Criterion) {
+    let n: usize = std::env::var("YUTANG_BENCH_EVENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
+    let cfg = SynthConfig { events: n, customers: n / 10, ..Default::default() };
+    let batch = 100_000;
+    let mut group = c.benchmark_group("ingest");
+    group.sample_size(10).measurement_time(Duration::from_secs(5)).throughput(Throughput::Elements(n as u64));
+    let mut reported = false;
+    group.bench_function(format!("{n}_events"), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut pool = yutang::Pool::default();
+                for start in (0..n).step_by(batch) {
+                    let evs = events(&cfg, start..(start + batch).min(n));
+                    let t = Instant::now();
+                    let r = pool.ingest(evs);
+                    total += t.elapsed();
+                    assert!(r.rejected.is_empty());
+                }
+                if !reported {
+                    let s = pool.stats();
+                    let mem = pool.memory_bytes();
+                    eprintln!(
+                        "pool: {s:?}; memory {:.1} B/event, {:.1} B/customer",
+                        mem as f64 / n as f64,
+                        mem as f64 / s.customers as f64
+                    );
+                    reported = true;
+                }
+            }
+            total
+        })
+    });
+    group.finish();
+}
+
+fn bench_profiles(c: &mut Criterion) {
+    let n = 1_000_000;
+    let cfg = SynthConfig { events: n, customers: n / 10, ..Default::default() };
+    let mut pool = yutang::Pool::default();
+    pool.ingest(events(&cfg, 0..n));
+    c.bench_function("profiles/1M_events", |b| b.iter(|| pool.profiles().len()));
+}
+
+criterion_group!(benches, bench_ingest, bench_profiles);
+criterion_main!(benches);
