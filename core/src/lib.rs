@@ -35,5 +35,15 @@ pub use pool::{
 };
 pub use profile::Profile;
 
+/// Guides from `docs/`, rendered in the API documentation.
+pub mod _documentation {
+    #[doc = include_str!("../../docs/concepts.md")]
+    pub mod concepts {}
+    #[doc = include_str!("../../docs/identity.md")]
+    pub mod identity {}
+    #[doc = include_str!("../../docs/limits.md")]
+    pub mod limits {}
+}
+
 /// The crate version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
