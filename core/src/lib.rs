@@ -43,6 +43,8 @@ pub mod _documentation {
     pub mod identity {}
     #[doc = include_str!("../../docs/limits.md")]
     pub mod limits {}
+    #[doc = include_str!("../../docs/attribution.md")]
+    pub mod attribution {}
 }
 
 /// The crate version.

@@ -29,12 +29,7 @@ pub struct MarkovOptions {
 
 impl Default for MarkovOptions {
     fn default() -> Self {
-        MarkovOptions {
-            order: 1,
-            max_states: 2_000_000,
-            dense_limit: 300,
-            max_iterations: 100_000,
-        }
+        MarkovOptions { order: 1, max_states: 2_000_000, dense_limit: 300, max_iterations: 100_000 }
     }
 }
 
@@ -140,12 +135,7 @@ impl MarkovAttribution {
             Some(MarkovState::Null) => "(null)".to_string(),
             Some(MarkovState::Channels(ids)) => ids
                 .iter()
-                .map(|&c| {
-                    self.channels
-                        .get(c as usize)
-                        .map(String::as_str)
-                        .unwrap_or("?")
-                })
+                .map(|&c| self.channels.get(c as usize).map(String::as_str).unwrap_or("?"))
                 .collect::<Vec<_>>()
                 .join(sep),
             None => String::new(),
@@ -181,21 +171,13 @@ struct ChunkChain {
     edges: Edges,
 }
 
-fn chunk_chain(
-    paths: &Paths,
-    range: std::ops::Range<usize>,
-    order: usize,
-    dense: bool,
-) -> ChunkChain {
+fn chunk_chain(paths: &Paths, range: std::ops::Range<usize>, order: usize, dense: bool) -> ChunkChain {
     let m = paths.channels.len();
     let mut keys: Vec<Key> = Vec::new();
     let mut local: HashMap<Key, u32, FixedState> = HashMap::with_hasher(hasher());
     let mut edges = if dense {
         let width = m + 4;
-        Edges::Dense {
-            width,
-            counts: vec![0.0; (m + 1) * width],
-        }
+        Edges::Dense { width, counts: vec![0.0; (m + 1) * width] }
     } else {
         Edges::Sparse(HashMap::with_hasher(hasher()))
     };
@@ -331,11 +313,7 @@ struct Chain {
 pub fn markov_model(paths: &Paths, options: &MarkovOptions) -> Result<MarkovAttribution> {
     let order = options.order;
     if !(1..=4).contains(&order) {
-        return Err(Error::invalid(
-            "order",
-            order.to_string(),
-            "the Markov order must be 1, 2, 3 or 4",
-        ));
+        return Err(Error::invalid("order", order.to_string(), "the Markov order must be 1, 2, 3 or 4"));
     }
     let m = paths.channels.len();
     let dense = order == 1 && m <= DENSE_COUNT_LIMIT;
@@ -361,11 +339,7 @@ pub fn markov_model(paths: &Paths, options: &MarkovOptions) -> Result<MarkovAttr
                     Some(&id) => id,
                     None => {
                         if keys.len() + 1 >= options.max_states {
-                            return Err(Error::limit(
-                                "Markov states",
-                                options.max_states,
-                                keys.len() + 2,
-                            ));
+                            return Err(Error::limit("Markov states", options.max_states, keys.len() + 2));
                         }
                         keys.push(*key);
                         let id = keys.len() as u32;
@@ -392,9 +366,7 @@ pub fn markov_model(paths: &Paths, options: &MarkovOptions) -> Result<MarkovAttr
                         let t = if to >= T_CONV { to } else { remap[to as usize] };
                         (f, t)
                     };
-                    *global
-                        .entry(((from as u64) << 32) | to as u64)
-                        .or_insert(0.0) += w;
+                    *global.entry(((from as u64) << 32) | to as u64).or_insert(0.0) += w;
                 }
             }
         }
@@ -441,13 +413,7 @@ pub fn markov_model(paths: &Paths, options: &MarkovOptions) -> Result<MarkovAttr
         }
     }
 
-    let mut chain = Chain {
-        n,
-        row_start: vec![0],
-        cols: Vec::new(),
-        probs: Vec::new(),
-        reward: vec![[0.0; 2]; n],
-    };
+    let mut chain = Chain { n, row_start: vec![0], cols: Vec::new(), probs: Vec::new(), reward: vec![[0.0; 2]; n] };
     let mut transitions = Vec::new();
     for s in 0..n {
         let total: f64 = rows[s].iter().map(|e| e.1).sum::<f64>() + conv[s] + null[s];
@@ -455,28 +421,13 @@ pub fn markov_model(paths: &Paths, options: &MarkovOptions) -> Result<MarkovAttr
             for &(t, w) in &rows[s] {
                 chain.cols.push(t);
                 chain.probs.push(w / total);
-                transitions.push(Transition {
-                    from: s,
-                    to: t as usize,
-                    count: w,
-                    probability: w / total,
-                });
+                transitions.push(Transition { from: s, to: t as usize, count: w, probability: w / total });
             }
             if conv[s] > 0.0 {
-                transitions.push(Transition {
-                    from: s,
-                    to: conv_state,
-                    count: conv[s],
-                    probability: conv[s] / total,
-                });
+                transitions.push(Transition { from: s, to: conv_state, count: conv[s], probability: conv[s] / total });
             }
             if null[s] > 0.0 {
-                transitions.push(Transition {
-                    from: s,
-                    to: null_state,
-                    count: null[s],
-                    probability: null[s] / total,
-                });
+                transitions.push(Transition { from: s, to: null_state, count: null[s], probability: null[s] / total });
             }
             chain.reward[s] = [conv[s] / total, val[s] / total];
         }
@@ -503,9 +454,8 @@ pub fn markov_model(paths: &Paths, options: &MarkovOptions) -> Result<MarkovAttr
     let jobs: Vec<(usize, Vec<usize>)> = removes.into_iter().enumerate().collect();
     let removal = map_items(jobs, |(_, removed)| -> Result<[f64; 2]> {
         // A channel with no state in the chain (only on zero-weight paths) removes nothing.
-        let reached = removed
-            .iter()
-            .any(|&s| chain.row_start[s + 1] > chain.row_start[s] || chain.reward[s] != [0.0; 2]);
+        let reached =
+            removed.iter().any(|&s| chain.row_start[s + 1] > chain.row_start[s] || chain.reward[s] != [0.0; 2]);
         if !reached {
             return Ok([p, ev]);
         }
@@ -516,26 +466,15 @@ pub fn markov_model(paths: &Paths, options: &MarkovOptions) -> Result<MarkovAttr
     let mut re_v = Vec::with_capacity(m);
     for r in removal {
         let [pk, vk] = r?;
-        re.push(if p > 0.0 {
-            (1.0 - pk / p).clamp(0.0, 1.0)
-        } else {
-            0.0
-        });
-        re_v.push(if ev > 0.0 {
-            (1.0 - vk / ev).clamp(0.0, 1.0)
-        } else {
-            0.0
-        });
+        re.push(if p > 0.0 { (1.0 - pk / p).clamp(0.0, 1.0) } else { 0.0 });
+        re_v.push(if ev > 0.0 { (1.0 - vk / ev).clamp(0.0, 1.0) } else { 0.0 });
     }
     let conversions = scale_to_total(&re, paths.total_conversions());
     let value = scale_to_total(&re_v, paths.total_value());
 
     let mut states = Vec::with_capacity(n + 2);
     states.push(MarkovState::Start);
-    states.extend(
-        keys.iter()
-            .map(|k| MarkovState::Channels(k.iter().copied().take_while(|&c| c != PAD).collect())),
-    );
+    states.extend(keys.iter().map(|k| MarkovState::Channels(k.iter().copied().take_while(|&c| c != PAD).collect())));
     states.push(MarkovState::Conversion);
     states.push(MarkovState::Null);
     Ok(MarkovAttribution {
@@ -676,11 +615,7 @@ fn solve_dense(chain: &Chain, is_removed: &[bool]) -> Vec<[f64; 2]> {
             acc[1] -= a[k * n + j] * x[j][1];
         }
         let d = a[k * n + k];
-        x[k] = if d != 0.0 {
-            [acc[0] / d, acc[1] / d]
-        } else {
-            [0.0; 2]
-        };
+        x[k] = if d != 0.0 { [acc[0] / d, acc[1] / d] } else { [0.0; 2] };
     }
     x
 }
@@ -713,12 +648,7 @@ mod tests {
     #[test]
     fn order_out_of_range() {
         let p = Paths::parse(&["a"], &[1.0], None, None, ">").unwrap();
-        assert_eq!(
-            markov_model(&p, &MarkovOptions::new().order(5))
-                .unwrap_err()
-                .field(),
-            Some("order")
-        );
+        assert_eq!(markov_model(&p, &MarkovOptions::new().order(5)).unwrap_err().field(), Some("order"));
         assert!(markov_model(&p, &MarkovOptions::new().order(0)).is_err());
     }
 
@@ -727,10 +657,7 @@ mod tests {
         let p = Paths::parse(&["a > b > c", "a"], &[1.0, 1.0], None, None, ">").unwrap();
         let m = markov_model(&p, &MarkovOptions::new().order(2)).unwrap();
         let names: Vec<String> = (0..m.states.len()).map(|i| m.state_name(i, ">")).collect();
-        assert_eq!(
-            names,
-            ["(start)", "a>b", "b>c", "a", "(conversion)", "(null)"]
-        );
+        assert_eq!(names, ["(start)", "a>b", "b>c", "a", "(conversion)", "(null)"]);
     }
 
     #[test]

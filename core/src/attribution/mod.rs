@@ -80,10 +80,7 @@ where
     F: Fn(Range<usize>) -> T + Sync + Send,
 {
     let chunk = chunk.max(1);
-    let ranges: Vec<Range<usize>> = (0..n)
-        .step_by(chunk)
-        .map(|s| s..(s.saturating_add(chunk)).min(n))
-        .collect();
+    let ranges: Vec<Range<usize>> = (0..n).step_by(chunk).map(|s| s..(s.saturating_add(chunk)).min(n)).collect();
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;

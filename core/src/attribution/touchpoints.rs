@@ -30,11 +30,7 @@ pub struct PathOptions {
 
 impl Default for PathOptions {
     fn default() -> Self {
-        PathOptions {
-            lookback_micros: 30 * 86_400_000_000,
-            as_of_micros: None,
-            conversion_touch: false,
-        }
+        PathOptions { lookback_micros: 30 * 86_400_000_000, as_of_micros: None, conversion_touch: false }
     }
 }
 
@@ -134,28 +130,16 @@ where
     check_len("is_conversion", is_conversion.len(), n)?;
     check_len("values", values.len(), n)?;
     if options.lookback_micros < 0 {
-        return Err(Error::invalid(
-            "lookback_micros",
-            options.lookback_micros.to_string(),
-            "must be >= 0",
-        ));
+        return Err(Error::invalid("lookback_micros", options.lookback_micros.to_string(), "must be >= 0"));
     }
     for i in 0..n {
         if is_conversion[i] {
             let v = values[i];
             if !v.is_finite() || v < 0.0 {
-                return Err(Error::invalid(
-                    format!("values[{i}]"),
-                    v.to_string(),
-                    "must be finite and >= 0",
-                ));
+                return Err(Error::invalid(format!("values[{i}]"), v.to_string(), "must be finite and >= 0"));
             }
         } else if channels[i].as_ref().trim().is_empty() {
-            return Err(Error::invalid(
-                format!("channels[{i}]"),
-                channels[i].as_ref(),
-                "a touch needs a channel",
-            ));
+            return Err(Error::invalid(format!("channels[{i}]"), channels[i].as_ref(), "a touch needs a channel"));
         }
     }
     let mut idx: Vec<usize> = (0..n)
@@ -229,11 +213,7 @@ where
         }
     }
     flush_null(&mut pending, &mut b)?;
-    Ok(TouchpointPaths {
-        paths: b.build(),
-        unattributed_conversions,
-        unattributed_value,
-    })
+    Ok(TouchpointPaths { paths: b.build(), unattributed_conversions, unattributed_value })
 }
 
 #[cfg(test)]
@@ -268,9 +248,7 @@ mod tests {
             &["a", "b", "c"],
             &[false, false, false],
             &[0.0; 3],
-            &PathOptions::new()
-                .as_of_micros(60 * DAY)
-                .conversion_touch(true),
+            &PathOptions::new().as_of_micros(60 * DAY).conversion_touch(true),
         )
         .unwrap();
         assert_eq!(t.paths.len(), 1);
@@ -281,25 +259,13 @@ mod tests {
 
     #[test]
     fn bad_rows_name_the_row() {
-        let e = paths_from_touchpoints(
-            &[1, 1],
-            &[0, 1],
-            &["a", " "],
-            &[false, false],
-            &[0.0, 0.0],
-            &PathOptions::new(),
-        )
-        .unwrap_err();
+        let e =
+            paths_from_touchpoints(&[1, 1], &[0, 1], &["a", " "], &[false, false], &[0.0, 0.0], &PathOptions::new())
+                .unwrap_err();
         assert_eq!(e.field(), Some("channels[1]"));
-        let e = paths_from_touchpoints(
-            &[1, 1],
-            &[0, 1],
-            &["a", ""],
-            &[false, true],
-            &[0.0, f64::NAN],
-            &PathOptions::new(),
-        )
-        .unwrap_err();
+        let e =
+            paths_from_touchpoints(&[1, 1], &[0, 1], &["a", ""], &[false, true], &[0.0, f64::NAN], &PathOptions::new())
+                .unwrap_err();
         assert_eq!(e.field(), Some("values[1]"));
     }
 }
