@@ -127,6 +127,16 @@ def test_bad_separator_and_arguments():
         shapley_model(df, "path", "conv", worth="banana")
 
 
+def test_record_batch_in_table_out():
+    batch = pa.RecordBatch.from_pydict({"path": ["a > b", "b"], "conv": [1.0, None]})
+    with pytest.raises(yutang.InvalidFieldError) as e:
+        heuristic_models(batch, "path", "conv")
+    assert e.value.field == "conversions[1]"
+    out = heuristic_models(pa.RecordBatch.from_pydict({"path": ["a > b"], "conv": [2]}), "path", "conv")
+    assert isinstance(out, pa.Table)
+    assert out.column("linear_touch").to_pylist() == [1.0, 1.0]
+
+
 def test_other_separator_and_sliced_arrow_input():
     table = pa.table({"path": ["x|y", "skip", "y | x | y"], "conv": [1.0, 5.0, 2.0]}).slice(1)
     out = heuristic_models(table, "path", "conv", sep="|").to_pandas()

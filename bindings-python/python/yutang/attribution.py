@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from . import _yutang
 from ._yutang import InvalidFieldError
+from .frame import kind_of
 
 __all__ = ["heuristic_models", "markov_model", "shapley_model"]
 
@@ -29,16 +30,10 @@ _SIMULATION_ARGS = ("nsim_start", "max_step", "ncore", "nfold", "seed", "conv_pa
 
 
 def _kind_of(data: Any) -> str:
-    mod = type(data).__module__.split(".")[0]
-    if mod == "pandas":
-        return "pandas"
-    if mod == "polars":
-        return "polars"
-    if mod == "pyarrow":
-        return "pyarrow"
-    raise TypeError(
-        f"Data must be a pandas, polars or pyarrow table, got {type(data).__name__}"
-    )
+    kind = kind_of(data)
+    if kind == "other":
+        raise TypeError(f"Data must be a pandas, polars or pyarrow table, got {type(data).__name__}")
+    return kind
 
 
 def _columns(data: Any, kind: str) -> List[str]:
@@ -61,7 +56,7 @@ def _strings(data: Any, kind: str, name: str) -> pa.Array:
     elif kind == "polars":
         col = data[name].to_arrow()
     else:
-        col = data.column(name) if isinstance(data, pa.Table) else data[name]
+        col = data.column(name)
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_string_view(col.type)):
@@ -88,7 +83,7 @@ def _floats(data: Any, kind: str, name: str) -> np.ndarray:
     elif kind == "polars":
         col = data[name].cast(float).to_numpy()
     else:
-        col = data.column(name).to_numpy() if isinstance(data, pa.Table) else data[name].to_numpy()
+        col = data.column(name).to_numpy(zero_copy_only=False)
     return np.ascontiguousarray(col, dtype=np.float64)
 
 
