@@ -115,23 +115,60 @@ class BaseFitter:
     def _set_model(self, model: Any) -> None:
         self._model = model
         self.params_ = pd.Series(model.params(), index=list(self._param_names), dtype=float)
-        rep = model.report()
-        self._report = rep
-        if rep is None:
-            self.standard_errors_ = pd.Series(np.nan, index=self.params_.index)
-            self.variance_matrix_ = pd.DataFrame(np.nan, index=self.params_.index, columns=self.params_.index)
-            self.log_likelihood_ = float("nan")
-        else:
-            self.standard_errors_ = pd.Series(rep["std_errors"], index=self.params_.index)
-            self.variance_matrix_ = pd.DataFrame(rep["covariance"], index=self.params_.index, columns=self.params_.index)
-            self.log_likelihood_ = float(rep["log_likelihood"])
-        self.confidence_intervals_ = pd.DataFrame(
-            {
-                "lower 95% bound": self.params_ - 1.96 * self.standard_errors_,
-                "upper 95% bound": self.params_ + 1.96 * self.standard_errors_,
-            },
+        self._report_cache: Any = None
+        self._report_loaded = False
+
+    def _rep(self) -> Any:
+        if not self._report_loaded:
+            self._report_cache = self._model.report()
+            self._report_loaded = True
+        return self._report_cache
+
+    # Fitted attributes are computed on first access (pandas objects are costly to build).
+    @property
+    def standard_errors_(self) -> pd.Series:
+        """Standard errors of the parameters (delta method from the Hessian)."""
+        self._check_fitted()
+        rep = self._rep()
+        vals = np.nan if rep is None else rep["std_errors"]
+        return pd.Series(vals, index=self.params_.index, dtype=float)
+
+    @property
+    def variance_matrix_(self) -> pd.DataFrame:
+        """Covariance matrix of the parameters."""
+        self._check_fitted()
+        rep = self._rep()
+        vals = np.nan if rep is None else rep["covariance"]
+        return pd.DataFrame(vals, index=self.params_.index, columns=self.params_.index, dtype=float)
+
+    @property
+    def confidence_intervals_(self) -> pd.DataFrame:
+        """95 % confidence intervals (estimate ± 1.96 se, as lifetimes)."""
+        se = self.standard_errors_
+        return pd.DataFrame(
+            {"lower 95% bound": self.params_ - 1.96 * se, "upper 95% bound": self.params_ + 1.96 * se},
             index=self.params_.index,
         )
+
+    @property
+    def log_likelihood_(self) -> float:
+        """Total log-likelihood at the estimate, in the data's time unit (comparable with papers)."""
+        self._check_fitted()
+        rep = self._rep()
+        return float("nan") if rep is None else float(rep["log_likelihood"])
+
+    @property
+    def data(self) -> Optional[pd.DataFrame]:
+        """The data given to ``fit`` (built on first access)."""
+        d = self.__dict__.get("_data")
+        if callable(d):
+            d = d()
+            self.__dict__["_data"] = d
+        return d
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self.__dict__["_data"] = value
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -228,7 +265,7 @@ class _TransactionFitter(BaseFitter):
         init = None if initial_params is None else [float(v) for v in np.asarray(initial_params).ravel()]
         model = self._native_cls.fit(x, r, t, w, pen, float(tol), int(kwargs.get("maxiter", 200)), init)
         self._set_model(model)
-        self.data = pd.DataFrame(
+        self.data = lambda: pd.DataFrame(
             {"frequency": x, "recency": r, "T": t, "weights": np.ones_like(x) if w is None else w}, index=index
         )
         return self
@@ -335,7 +372,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         w = None if weights is None else _to_numpy(weights)
         init = None if initial_params is None else [float(v) for v in np.asarray(initial_params).ravel()]
         self._set_model(self._native_cls.fit(x, r, n, w, float(self.penalizer_coef), float(tol), int(kwargs.get("maxiter", 200)), init))
-        self.data = pd.DataFrame(
+        self.data = lambda: pd.DataFrame(
             {"frequency": x, "recency": r, "n_periods": n, "weights": np.ones_like(x) if w is None else w}, index=index
         )
         return self
@@ -378,7 +415,7 @@ class GammaGammaFitter(BaseFitter):
         w = None if weights is None else _to_numpy(weights)
         init = None if initial_params is None else [float(v) for v in np.asarray(initial_params).ravel()]
         self._set_model(self._native_cls.fit(x, m, w, float(self.penalizer_coef), float(tol), int(kwargs.get("maxiter", 200)), init))
-        self.data = pd.DataFrame({"monetary_value": m, "frequency": x, "weights": np.ones_like(x) if w is None else w}, index=index)
+        self.data = lambda: pd.DataFrame({"monetary_value": m, "frequency": x, "weights": np.ones_like(x) if w is None else w}, index=index)
         return self
 
     def conditional_expected_average_profit(self, frequency: Any = None, monetary_value: Any = None) -> Any:

@@ -48,6 +48,14 @@ def _kind(obj: Any) -> str:
 
 def _micros(values: Any, datetime_format: Optional[str]) -> np.ndarray:
     """A datetime-like column -> int64 µs of local wall time (tz-aware columns keep their zone)."""
+    arr = values.to_numpy() if isinstance(values, pd.Series) else None
+    if arr is not None and arr.dtype.kind == "M":
+        # naive datetime64 column: reinterpret, no parsing (floor to µs; periods are coarser)
+        unit = np.datetime_data(arr.dtype)[0]
+        per_us = {"ns": 1000, "us": 1, "ms": None, "s": None}.get(unit)
+        if per_us is not None:
+            i8 = arr.view(np.int64)
+            return np.ascontiguousarray(i8 // per_us if per_us != 1 else i8)
     s = pd.to_datetime(pd.Series(values), format=datetime_format)
     if getattr(s.dt, "tz", None) is not None:
         s = s.dt.tz_localize(None)
@@ -61,8 +69,14 @@ def _micros_scalar(value: Any, datetime_format: Optional[str], like_tz: Any = No
     return int(np.datetime64(ts.to_datetime64(), "us").astype(np.int64))
 
 
-def _codes(ids: Any) -> "tuple[np.ndarray, np.ndarray]":
-    """Customer ids -> (uint64 codes in sorted-id order, the sorted unique ids)."""
+def _codes(ids: Any) -> "tuple[np.ndarray, Optional[np.ndarray]]":
+    """Customer ids -> (uint64 keys whose order is the id order, the ids per key or None).
+
+    Non-negative integer ids pass through unchanged (the keys are the ids); anything else is
+    factorised with pandas (sorted, so code order = id order, as lifetimes' groupby)."""
+    arr = ids.to_numpy() if isinstance(ids, (pd.Series, pd.Index)) else np.asarray(ids)
+    if arr.dtype.kind in "iu" and arr.size and arr.min() >= 0:
+        return np.ascontiguousarray(arr.astype(np.uint64, copy=False)), None
     codes, uniques = pd.factorize(pd.Series(ids), sort=True)
     if (codes < 0).any():
         raise _yutang.InvalidFieldError(f"invalid customer_id[{int(np.argmax(codes < 0))}]: missing value")
@@ -119,7 +133,8 @@ def summary_data_from_transaction_data(
 
 
 def _summary_frame(d: dict, codes: np.ndarray, uniques: np.ndarray, customer_id_col: str, suffix: str) -> pd.DataFrame:
-    ids = uniques[codes[d["first_row"]].astype(np.int64)]
+    keys = codes[d["first_row"]]
+    ids = keys.astype(np.int64) if uniques is None else uniques[keys.astype(np.int64)]
     cols = {k: d[k] for k in (f"frequency{suffix}", f"recency{suffix}", f"T{suffix}", f"monetary_value{suffix}") if k in d}
     return pd.DataFrame(cols, index=pd.Index(ids, name=customer_id_col))
 

@@ -344,6 +344,7 @@ pub(crate) fn minimize(obj: &dyn Objective, lp0: &[f64], tol: f64, max_iter: u32
         });
     }
     let mut lambda = 1e-3;
+    let mut radius = 1.0f64;
     let mut gn = vec![0.0; k];
     for it in 0..max_iter {
         let gnorm = max_abs(&g);
@@ -365,9 +366,12 @@ pub(crate) fn minimize(obj: &dyn Objective, lp0: &[f64], tol: f64, max_iter: u32
                 continue;
             };
             let dmax = max_abs(&d);
-            if dmax > 3.0 {
+            // Trust region in log-parameters: starts at a factor e per iteration and doubles
+            // after each accepted step that it clipped (up to e^16).
+            let clipped = dmax > radius;
+            if clipped {
                 for v in &mut d {
-                    *v *= 3.0 / dmax;
+                    *v *= radius / dmax;
                 }
             }
             let xn: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + b).collect();
@@ -388,6 +392,9 @@ pub(crate) fn minimize(obj: &dyn Objective, lp0: &[f64], tol: f64, max_iter: u32
                 f = fnew;
                 g.copy_from_slice(&gn);
                 lambda = (lambda * 0.1).max(1e-12);
+                if clipped {
+                    radius = (radius * 2.0).min(16.0);
+                }
                 accepted = true;
                 break;
             }

@@ -64,6 +64,9 @@ struct Obj<'a> {
     x: &'a [f64],
     m: &'a [f64],
     w: &'a [f64],
+    /// ln m and ln x, constant during the fit.
+    ln_m: Vec<f64>,
+    ln_x: Vec<f64>,
     pen: f64,
     /// v is fitted on money scaled by `scale`; the penalty is on v in the original units.
     scale: f64,
@@ -85,15 +88,25 @@ impl Objective for Obj<'_> {
         let (lg_q, psi_q, ln_v) = (ln_gamma(q), digamma(q), v.ln());
         let mut ll = 0.0;
         let mut gr = [0.0f64; 3];
+        // Rows are sorted by frequency: the Γ and ψ terms are computed once per distinct x.
+        let mut cur_x = f64::NAN;
+        let (mut c_lg, mut c_psi_pxq, mut c_psi_px) = (0.0, 0.0, 0.0);
         for i in 0..self.x.len() {
             let (x, m, w) = (self.x[i], self.m[i], self.w[i]);
             let px = p * x;
-            let (lm, lx, lxmv) = (m.ln(), x.ln(), (x * m + v).ln());
-            let (psi_pxq, psi_px) = (digamma(px + q), digamma(px));
-            ll += w * (ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_v + (px - 1.0) * lm + px * lx - (px + q) * lxmv);
-            gr[0] += w * x * (psi_pxq - psi_px + lm + lx - lxmv);
-            gr[1] += w * (psi_pxq - psi_q + ln_v - lxmv);
-            gr[2] += w * (q / v - (px + q) / (x * m + v));
+            if x != cur_x {
+                cur_x = x;
+                c_lg = ln_gamma(px + q) - ln_gamma(px) - lg_q;
+                c_psi_pxq = digamma(px + q);
+                c_psi_px = digamma(px);
+            }
+            let (lm, lx) = (self.ln_m[i], self.ln_x[i]);
+            let xmv = x * m + v;
+            let lxmv = xmv.ln();
+            ll += w * (c_lg + q * ln_v + (px - 1.0) * lm + px * lx - (px + q) * lxmv);
+            gr[0] += w * x * (c_psi_pxq - c_psi_px + lm + lx - lxmv);
+            gr[1] += w * (c_psi_pxq - psi_q + ln_v - lxmv);
+            gr[2] += w * (q / v - (px + q) / xmv);
         }
         let c = [1.0, 1.0, 1.0 / self.scale];
         let pv = [p, q, v];
@@ -150,7 +163,15 @@ impl GammaGamma {
         let mean_m = cols[1].iter().zip(&w).map(|(m, w)| m * w).sum::<f64>() / total;
         let scale = 1.0 / mean_m;
         let ms: Vec<f64> = cols[1].iter().map(|m| m * scale).collect();
-        let obj = Obj { x: &cols[0], m: &ms, w: &w, pen: options.penalizer_coef * total, scale };
+        let obj = Obj {
+            x: &cols[0],
+            m: &ms,
+            w: &w,
+            ln_m: ms.iter().map(|v| v.ln()).collect(),
+            ln_x: cols[0].iter().map(|v| v.ln()).collect(),
+            pen: options.penalizer_coef * total,
+            scale,
+        };
         let start: Vec<f64> = match &options.initial_params {
             Some(p) => vec![p[0].ln(), p[1].ln(), (p[2] * scale).ln()],
             None => vec![0.1; 3],
@@ -230,7 +251,15 @@ mod tests {
     #[test]
     fn gradient_matches_numeric() {
         let (x, m, w) = ([1.0, 2.0, 5.0], [0.5, 1.3, 0.9], [1.0, 2.0, 1.0]);
-        let obj = Obj { x: &x, m: &m, w: &w, pen: 0.3, scale: 0.1 };
+        let obj = Obj {
+            x: &x,
+            m: &m,
+            w: &w,
+            ln_m: m.iter().map(|v: &f64| v.ln()).collect(),
+            ln_x: x.iter().map(|v: &f64| v.ln()).collect(),
+            pen: 0.3,
+            scale: 0.1,
+        };
         let lp = [1.2, 0.9, 0.3];
         let (mut ga, mut gn) = ([0.0; 3], [0.0; 3]);
         obj.value_grad(&lp, &mut ga);

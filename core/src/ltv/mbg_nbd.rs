@@ -86,11 +86,20 @@ impl Objective for Obj<'_> {
             let (x, w) = (d.x[i], d.w[i]);
             let (ti, txi) = (d.t_idx[i] as usize, d.tx_idx[i] as usize);
             if x != cur_x {
+                if x == cur_x + 1.0 && x < 1e4 {
+                    // Step by one purchase: Γ and ψ recurrences (rows are sorted by x).
+                    let (rx, bx1, abx1) = (r + cur_x, b + cur_x + 1.0, a + b + cur_x + 1.0);
+                    c12 += (rx * bx1 / abx1).ln();
+                    c_psi_rx += 1.0 / rx;
+                    c_psi_bx1 += 1.0 / bx1;
+                    c_psi_abx1 += 1.0 / abx1;
+                } else {
+                    c12 = ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x + 1.0) - lb_ab;
+                    c_psi_rx = digamma(r + x);
+                    c_psi_bx1 = digamma(b + x + 1.0);
+                    c_psi_abx1 = digamma(a + b + x + 1.0);
+                }
                 cur_x = x;
-                c12 = ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x + 1.0) - lb_ab;
-                c_psi_rx = digamma(r + x);
-                c_psi_bx1 = digamma(b + x + 1.0);
-                c_psi_abx1 = digamma(a + b + x + 1.0);
                 c_lnab = (a / (b + x)).ln();
             }
             let (lat, latx) = (lat_t[ti], lat_tx[txi]);

@@ -266,12 +266,35 @@ fn rank_keys(keys: CustomerKeys<'_>) -> (Vec<u32>, usize) {
         }
         (slot.into_iter().map(|s| rank[s as usize]).collect(), uniq.len())
     }
+    /// Integer keys in a small range (e.g. codes from a factorisation): rank through a
+    /// presence table instead of hashing.
+    fn rank_dense(keys: &[u64]) -> Option<(Vec<u32>, usize)> {
+        let max = *keys.iter().max()?;
+        if max as usize > 4 * keys.len() + 1024 {
+            return None;
+        }
+        let mut rank = vec![u32::MAX; max as usize + 1];
+        for &k in keys {
+            rank[k as usize] = 0;
+        }
+        let mut next = 0u32;
+        for r in rank.iter_mut() {
+            if *r == 0 {
+                *r = next;
+                next += 1;
+            }
+        }
+        Some((keys.iter().map(|&k| rank[k as usize]).collect(), next as usize))
+    }
     let n = keys.len();
     match keys {
         CustomerKeys::Str(v) => rank_by(v.iter().copied(), n),
         CustomerKeys::String(v) => rank_by(v.iter().map(|s| s.as_str()), n),
-        CustomerKeys::U64(v) => rank_by(v.iter().copied(), n),
-        CustomerKeys::U32(v) => rank_by(v.iter().copied(), n),
+        CustomerKeys::U64(v) => rank_dense(v).unwrap_or_else(|| rank_by(v.iter().copied(), n)),
+        CustomerKeys::U32(v) => {
+            let w: Vec<u64> = v.iter().map(|&k| k as u64).collect();
+            rank_dense(&w).unwrap_or_else(|| rank_by(v.iter().copied(), n))
+        }
     }
 }
 
@@ -315,7 +338,8 @@ struct Grouped {
     sum_first: Vec<f64>,
 }
 
-/// Group kept rows by customer rank and period.
+/// Group kept rows by customer rank and period: one pass over the rows in period order
+/// (counting sort by period when the span of periods is small, which it is for real logs).
 fn group(
     rank: &[u32],
     n_cust: usize,
@@ -323,8 +347,35 @@ fn group(
     keep: impl Fn(usize) -> bool,
     monetary: Option<&[f64]>,
 ) -> Grouped {
-    let mut idx: Vec<u32> = (0..rank.len() as u32).filter(|&i| keep(i as usize)).collect();
-    idx.sort_unstable_by_key(|&i| (rank[i as usize], period[i as usize], i));
+    let kept: Vec<u32> = (0..rank.len() as u32).filter(|&i| keep(i as usize)).collect();
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for &i in &kept {
+        lo = lo.min(period[i as usize]);
+        hi = hi.max(period[i as usize]);
+    }
+    let order: Vec<u32> = if kept.is_empty() {
+        kept
+    } else if (hi as i128 - lo as i128) <= 4 * kept.len() as i128 + 1024 {
+        let span = (hi - lo) as usize + 1;
+        let mut start = vec![0u32; span + 1];
+        for &i in &kept {
+            start[(period[i as usize] - lo) as usize + 1] += 1;
+        }
+        for k in 0..span {
+            start[k + 1] += start[k];
+        }
+        let mut out = vec![0u32; kept.len()];
+        for &i in &kept {
+            let k = (period[i as usize] - lo) as usize;
+            out[start[k] as usize] = i;
+            start[k] += 1;
+        }
+        out
+    } else {
+        let mut k = kept;
+        k.sort_unstable_by_key(|&i| (period[i as usize], i));
+        k
+    };
     let mut g = Grouped {
         first_row: vec![usize::MAX; n_cust],
         first_period: vec![0; n_cust],
@@ -333,28 +384,24 @@ fn group(
         sum_all: vec![0.0; n_cust],
         sum_first: vec![0.0; n_cust],
     };
-    let mut prev: Option<(u32, i64)> = None;
-    for &i in &idx {
+    for &i in &order {
         let i = i as usize;
-        let (c, p) = (rank[i], period[i]);
-        let cu = c as usize;
-        let new_customer = prev.map_or(true, |(pc, _)| pc != c);
-        let new_period = prev != Some((c, p));
-        if new_customer {
-            g.first_row[cu] = i;
-            g.first_period[cu] = p;
-        }
-        if new_period {
-            g.periods[cu] += 1;
-            g.last_period[cu] = p;
+        let (c, p) = (rank[i] as usize, period[i]);
+        if g.first_row[c] == usize::MAX {
+            g.first_row[c] = i;
+            g.first_period[c] = p;
+            g.last_period[c] = p;
+            g.periods[c] = 1;
+        } else if p != g.last_period[c] {
+            g.periods[c] += 1;
+            g.last_period[c] = p;
         }
         if let Some(m) = monetary {
-            g.sum_all[cu] += m[i];
-            if p == g.first_period[cu] {
-                g.sum_first[cu] += m[i];
+            g.sum_all[c] += m[i];
+            if p == g.first_period[c] {
+                g.sum_first[c] += m[i];
             }
         }
-        prev = Some((c, p));
     }
     g
 }

@@ -1,0 +1,221 @@
+"""Boundary tests of the CLV API (yutang.fitters, yutang.utils): conversions, shapes, error
+classes, GIL release, serialisation. The maths is tested in Rust and against lifetimes in
+tests_oracle/lifetimes."""
+import json
+import os
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import yutang
+
+DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data", "cdnow")
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    return pd.read_csv(os.path.join(DATA, "cdnow_customers_summary.csv"))
+
+
+@pytest.fixture(scope="module")
+def bgf(cdnow):
+    return yutang.BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+
+
+def test_public_names_match_lifetimes():
+    for name in ["BetaGeoFitter", "ParetoNBDFitter", "ModifiedBetaGeoFitter", "BetaGeoBetaBinomFitter", "GammaGammaFitter"]:
+        assert hasattr(yutang, name)
+    assert callable(yutang.utils.summary_data_from_transaction_data)
+    assert callable(yutang.utils.calibration_and_holdout_data)
+    assert issubclass(yutang.ConvergenceError, ValueError)
+
+
+def test_fit_returns_self_and_params_series(cdnow, bgf):
+    assert isinstance(bgf, yutang.BetaGeoFitter)
+    assert list(bgf.params_.index) == ["r", "alpha", "a", "b"]
+    assert list(bgf.summary.columns) == ["coef", "se(coef)", "lower 95% bound", "upper 95% bound"]
+    assert bgf.log_likelihood_ == pytest.approx(-9582.4256, abs=1e-3)
+    assert list(yutang.ParetoNBDFitter.from_params(r=1, alpha=1, s=1, beta=1).params_.index) == ["r", "alpha", "s", "beta"]
+    assert list(yutang.BetaGeoBetaBinomFitter.from_params(alpha=1, beta=1, gamma=1, delta=1).params_.index) == ["alpha", "beta", "gamma", "delta"]
+    assert list(yutang.GammaGammaFitter.from_params(p=1, q=2, v=1).params_.index) == ["p", "q", "v"]
+
+
+@pytest.mark.parametrize("convert", [
+    lambda s: s,
+    lambda s: s.to_numpy(),
+    lambda s: pl.Series(s.name, s.to_numpy()),
+    lambda s: pa.array(s.to_numpy()),
+    lambda s: s.tolist(),
+])
+def test_fit_accepts_column_types(cdnow, bgf, convert):
+    m = yutang.BetaGeoFitter().fit(convert(cdnow["frequency"]), convert(cdnow["recency"]), convert(cdnow["T"]))
+    assert np.array_equal(m.params_.values, bgf.params_.values)
+
+
+def test_prediction_shapes(cdnow, bgf):
+    f, r, T = cdnow["frequency"], cdnow["recency"], cdnow["T"]
+    s = bgf.conditional_expected_number_of_purchases_up_to_time(10, f, r, T)
+    assert isinstance(s, pd.Series) and s.index.equals(f.index)
+    a = bgf.conditional_expected_number_of_purchases_up_to_time(10, f.to_numpy(), r.to_numpy(), T.to_numpy())
+    assert isinstance(a, np.ndarray) and np.array_equal(a, s.to_numpy())
+    x = bgf.conditional_expected_number_of_purchases_up_to_time(10, 2, 30.43, 38.86)
+    assert isinstance(x, float)
+    p = bgf.conditional_probability_alive(2, 30.43, 38.86)
+    assert isinstance(p, np.ndarray) and p.shape == (1,)  # lifetimes returns np.atleast_1d
+    # a vector of horizons broadcasts against a scalar history
+    v = bgf.conditional_expected_number_of_purchases_up_to_time(np.array([1.0, 10.0, 39.0]), 2, 30.43, 38.86)
+    assert v.shape == (3,) and np.all(np.diff(v) > 0)
+    assert bgf.predict(10, 2, 30.43, 38.86) == x
+
+
+def test_invalid_input_raises_typed_error_naming_field_and_row(cdnow):
+    f = cdnow["frequency"].to_numpy().copy()
+    r = cdnow["recency"].to_numpy().copy()
+    r[17] = cdnow["T"][17] + 1
+    with pytest.raises(yutang.InvalidFieldError) as e:
+        yutang.BetaGeoFitter().fit(f, r, cdnow["T"])
+    assert e.value.field == "recency[17]"
+    assert isinstance(e.value, ValueError)
+    with pytest.raises(yutang.InvalidFieldError) as e:
+        yutang.BetaGeoFitter().fit([0, 1], [0, 1], [np.nan, 2])
+    assert e.value.field == "T[0]"
+    with pytest.raises(yutang.InvalidFieldError):
+        yutang.GammaGammaFitter().fit([1, 2], [10.0, -1.0])
+
+
+def test_convergence_error(cdnow):
+    with pytest.raises(yutang.ConvergenceError):
+        yutang.BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"], maxiter=2)
+    with pytest.raises(yutang.utils.ConvergenceError):
+        yutang.BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"], maxiter=2)
+
+
+def test_not_fitted_raises():
+    with pytest.raises(ValueError, match="not been fit"):
+        yutang.BetaGeoFitter().conditional_probability_alive(1, 1, 2)
+
+
+def test_json_roundtrip_and_save_load(tmp_path, bgf, cdnow):
+    back = yutang.BetaGeoFitter.from_json(bgf.to_json())
+    assert np.array_equal(back.params_.values, bgf.params_.values)
+    assert back.log_likelihood_ == bgf.log_likelihood_
+    path = tmp_path / "m.json"
+    bgf.save_model(str(path))
+    m = yutang.BetaGeoFitter()
+    m.load_model(str(path))
+    assert np.array_equal(m.params_.values, bgf.params_.values)
+    assert json.loads(path.read_text())["class"] == "BetaGeoFitter"
+    with pytest.raises(ValueError):
+        yutang.ParetoNBDFitter.from_json(bgf.to_json())
+
+
+def test_gil_released_during_fit(cdnow):
+    big = pd.concat([cdnow] * 200, ignore_index=True)
+    ticks = []
+    stop = threading.Event()
+
+    def ticker():
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    th = threading.Thread(target=ticker)
+    th.start()
+    try:
+        yutang.ParetoNBDFitter().fit(big["frequency"], big["recency"], big["T"])
+    finally:
+        stop.set()
+        th.join()
+    assert len(ticks) > 5  # the ticker ran while Rust was fitting
+
+
+def test_gamma_gamma_and_clv_return_series(cdnow, bgf):
+    m = pd.Series(np.where(cdnow["frequency"] > 0, 25.0, 0.0))
+    rb = cdnow["frequency"] > 0
+    gg = yutang.GammaGammaFitter(penalizer_coef=0.0).fit(cdnow["frequency"][rb], m[rb] * (1 + cdnow["recency"][rb] / 100))
+    clv = gg.customer_lifetime_value(bgf, cdnow["frequency"], cdnow["recency"], cdnow["T"], m, time=12, discount_rate=0.01, freq="W")
+    assert isinstance(clv, pd.Series) and clv.name == "clv" and len(clv) == len(cdnow)
+    assert np.isfinite(clv).all() and (clv >= 0).all()
+
+
+def test_bg_bb_on_donations():
+    d = pd.read_csv(os.path.join(DATA, "donations.csv"))
+    m = yutang.BetaGeoBetaBinomFitter().fit(d["frequency"], d["recency"], d["periods"], weights=d["weights"])
+    assert m.params_.round(3).tolist() == [1.204, 0.75, 0.657, 2.783]
+    e = m.expected_number_of_transactions_in_first_n_periods(6)
+    assert e.index.name == "frequency" and e["model"].sum() == pytest.approx(d["weights"].sum() * 1.0, rel=1e-9)
+
+
+# ------------------------------------------------------------------ summaries
+
+@pytest.fixture()
+def tx():
+    return pd.DataFrame({
+        "id": ["a", "a", "a", "b", "b", "c"],
+        "date": pd.to_datetime(["2024-01-03 10:00", "2024-01-03 12:00", "2024-03-31 23:00", "2024-02-10 00:00", "2024-05-02 00:00", "2024-05-30 00:00"]),
+        "m": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+    })
+
+
+def test_summary_matches_lifetimes_semantics(tx):
+    s = yutang.utils.summary_data_from_transaction_data(tx, "id", "date", "m", observation_period_end="2024-06-01")
+    assert s.index.name == "id" and list(s.index) == ["a", "b", "c"]
+    assert s["frequency"].tolist() == [1.0, 1.0, 0.0]
+    assert s["recency"].tolist() == [88.0, 82.0, 0.0]
+    assert s["T"].tolist() == [150.0, 112.0, 2.0]
+    assert s["monetary_value"].tolist() == [3.0, 5.0, 0.0]
+
+
+def test_summary_tz_aware_column_floors_in_its_zone():
+    ts = pd.Series(pd.to_datetime(["2024-01-01 23:30", "2024-01-02 00:30"]).tz_localize("Asia/Shanghai"))
+    df = pd.DataFrame({"id": [1, 1], "ts": ts})
+    s = yutang.utils.summary_data_from_transaction_data(df, "id", "ts")
+    assert s["frequency"].tolist() == [1.0]  # two local days
+    utc = df.assign(ts=ts.dt.tz_convert("UTC"))  # both on 2024-01-01 16:30 / 17:30 UTC... one UTC day
+    assert yutang.utils.summary_data_from_transaction_data(utc, "id", "ts")["frequency"].tolist() == [0.0]
+
+
+def test_calibration_and_holdout_columns(tx):
+    c = yutang.utils.calibration_and_holdout_data(tx, "id", "date", "2024-03-01", "2024-06-01", monetary_value_col="m", freq="W")
+    assert list(c.columns) == ["frequency_cal", "recency_cal", "T_cal", "monetary_value_cal", "frequency_holdout", "monetary_value_holdout", "duration_holdout"]
+    assert list(c.index) == ["a", "b"]
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow"])
+def test_rfm_summary_returns_same_kind(tx, kind):
+    obj = {"pandas": tx, "polars": pl.from_pandas(tx), "pyarrow": pa.Table.from_pandas(tx, preserve_index=False)}[kind]
+    out = yutang.utils.rfm_summary(obj, customer_id_col="id", datetime_col="date", monetary_value_col="m", observation_period_end="2024-06-01")
+    assert {"pandas": pd.DataFrame, "polars": pl.DataFrame, "pyarrow": pa.Table}[kind] == type(out)
+    cols = list(out.columns) if kind != "pyarrow" else out.column_names
+    assert cols == ["id", "frequency", "recency", "T", "monetary_value"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 200 * 24)), min_size=1, max_size=60))
+def test_summary_laws(rows):
+    ids = [f"c{i}" for i, _ in rows]
+    ts = pd.Timestamp("2024-01-01") + pd.to_timedelta([h for _, h in rows], unit="h")
+    df = pd.DataFrame({"id": ids, "ts": ts})
+    s = yutang.utils.summary_data_from_transaction_data(df, "id", "ts")
+    assert (s["recency"] <= s["T"]).all() and (s["frequency"] >= 0).all()
+    assert ((s["frequency"] == 0) == (s["recency"] == 0)).all()
+    days = df.assign(d=df["ts"].dt.floor("D")).groupby("id")["d"].nunique()
+    assert (s["frequency"] == days.loc[s.index] - 1).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 100000), st.floats(0.0, 1.0), st.floats(0.01, 100000.0), st.floats(0.0, 1000.0))
+def test_predictions_finite_and_bounded(x, frac, T, t):
+    r = 0.0 if x == 0 else max(frac * T, T * 1e-6)
+    for m in [yutang.BetaGeoFitter.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426),
+              yutang.ParetoNBDFitter.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669),
+              yutang.ModifiedBetaGeoFitter.from_params(r=0.525, alpha=6.183, a=0.891, b=1.614)]:
+        p = m.conditional_probability_alive(x, r, T)[0]
+        e = m.conditional_expected_number_of_purchases_up_to_time(t, x, r, T)
+        assert 0.0 <= p <= 1.0 and np.isfinite(e) and e >= 0.0
