@@ -26,6 +26,22 @@ fn parse(
 
 type Col<'py> = Option<PyReadonlyArray1<'py, f64>>;
 
+/// Borrow the columns (zero copy) and parse them into paths.
+fn parse_columns(
+    data: &PyReadonlyArray1<'_, u8>,
+    offsets: &PyReadonlyArray1<'_, i64>,
+    conv: &PyReadonlyArray1<'_, f64>,
+    value: &Col<'_>,
+    null: &Col<'_>,
+    sep: &str,
+    py: Python<'_>,
+) -> PyResult<Paths> {
+    let (d, o, c) = (data.as_slice()?, offsets.as_slice()?, conv.as_slice()?);
+    let v = value.as_ref().map(|v| v.as_slice()).transpose()?;
+    let n = null.as_ref().map(|v| v.as_slice()).transpose()?;
+    py.detach(|| parse(d, o, c, v, n, sep)).map_err(to_py_err)
+}
+
 /// Heuristic models; returns a dict of channel names and float64 arrays per model.
 #[pyfunction]
 #[pyo3(signature = (data, offsets, conv, value, sep, half_life, position_first, position_last, direct_channels))]
@@ -42,15 +58,12 @@ fn attribution_heuristics<'py>(
     position_last: f64,
     direct_channels: Vec<String>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (d, o, c) = (data.as_slice()?, offsets.as_slice()?, conv.as_slice()?);
-    let v = value.as_ref().map(|v| v.as_slice()).transpose()?;
+    let p = parse_columns(&data, &offsets, &conv, &value, &None, sep, py)?;
     let opts = attr::HeuristicOptions::new()
         .half_life(half_life)
         .position_weights(position_first, position_last)
         .direct_channels(direct_channels);
-    let h = py
-        .detach(|| parse(d, o, c, v, None, sep).and_then(|p| attr::heuristic_models(&p, &opts)))
-        .map_err(to_py_err)?;
+    let h = py.detach(|| attr::heuristic_models(&p, &opts)).map_err(to_py_err)?;
     let out = PyDict::new(py);
     out.set_item("channel_name", h.channels)?;
     for (name, credits) in [
@@ -82,13 +95,10 @@ fn attribution_markov<'py>(
     order: usize,
     converting_channels_only: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let (d, o, c) = (data.as_slice()?, offsets.as_slice()?, conv.as_slice()?);
-    let v = value.as_ref().map(|v| v.as_slice()).transpose()?;
-    let n = null.as_ref().map(|v| v.as_slice()).transpose()?;
+    let p = parse_columns(&data, &offsets, &conv, &value, &null, sep, py)?;
     let opts = attr::MarkovOptions::new().order(order);
     let (mut m, keep) = py
         .detach(|| {
-            let p = parse(d, o, c, v, n, sep)?;
             // ChannelAttribution without var_null drops non-converting rows first: report only
             // the channels of converting rows (the others have nothing attributed anyway).
             let mut keep = vec![!converting_channels_only; p.channels().len()];
@@ -157,11 +167,9 @@ fn attribution_shapley<'py>(
             )))
         }
     };
-    let (d, o, c) = (data.as_slice()?, offsets.as_slice()?, conv.as_slice()?);
-    let v = value.as_ref().map(|v| v.as_slice()).transpose()?;
-    let n = null.as_ref().map(|v| v.as_slice()).transpose()?;
+    let p = parse_columns(&data, &offsets, &conv, &value, &null, sep, py)?;
     let opts = attr::ShapleyOptions::new().worth(worth).exact_limit(exact_limit).samples(samples).seed(seed);
-    let s = py.detach(|| parse(d, o, c, v, n, sep).and_then(|p| attr::shapley_model(&p, &opts))).map_err(to_py_err)?;
+    let s = py.detach(|| attr::shapley_model(&p, &opts)).map_err(to_py_err)?;
     let out = PyDict::new(py);
     out.set_item("channel_name", s.channels)?;
     out.set_item("total_conversions", s.conversions.into_pyarray(py))?;

@@ -2,7 +2,7 @@
 
 use crate::{Error, Result};
 
-use super::{map_chunks, Paths, CHUNK};
+use super::{map_chunks, sum_partials, Paths, CHUNK};
 
 /// Tunables of the heuristic models, with a builder.
 ///
@@ -237,12 +237,7 @@ pub fn heuristic_models(paths: &Paths, options: &HeuristicOptions) -> Result<Heu
         }
         acc
     });
-    let mut acc = vec![0.0f64; width];
-    for p in partials {
-        for (a, b) in acc.iter_mut().zip(p) {
-            *a += b;
-        }
-    }
+    let acc = sum_partials(partials, width);
     let credits = |model: usize| Credits {
         conversions: (0..m).map(|ch| acc[(model * m + ch) * 2]).collect(),
         value: (0..m).map(|ch| acc[(model * m + ch) * 2 + 1]).collect(),

@@ -110,6 +110,15 @@ where
     }
 }
 
+/// Add per-chunk partial sums in chunk order (deterministic for any thread count).
+pub(crate) fn sum_partials(partials: Vec<Vec<f64>>, width: usize) -> Vec<f64> {
+    let mut acc = vec![0.0f64; width];
+    for p in partials {
+        acc.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+    }
+    acc
+}
+
 /// Scale `weights` so that they sum to `total`; all zeros when the weights sum to zero.
 pub(crate) fn scale_to_total(weights: &[f64], total: f64) -> Vec<f64> {
     let sum: f64 = weights.iter().sum();

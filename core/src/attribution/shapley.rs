@@ -4,7 +4,7 @@ use crate::{Error, Result};
 use foldhash::fast::FixedState;
 use hashbrown::HashMap;
 
-use super::{map_chunks, scale_to_total, Paths, CHUNK};
+use super::{map_chunks, scale_to_total, sum_partials, Paths, CHUNK};
 
 /// What a coalition (set of channels) is worth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -147,20 +147,10 @@ pub fn shapley_model(paths: &Paths, options: &ShapleyOptions) -> Result<ShapleyA
                 }
                 acc
             });
-            let mut acc = vec![0.0f64; 2 * m];
-            for p in partials {
-                acc.iter_mut().zip(p).for_each(|(a, b)| *a += b);
-            }
+            let acc = sum_partials(partials, 2 * m);
             let phi_c: Vec<f64> = (0..m).map(|k| acc[2 * k]).collect();
             let phi_v: Vec<f64> = (0..m).map(|k| acc[2 * k + 1]).collect();
-            Ok(ShapleyAttribution {
-                channels: paths.channels.clone(),
-                conversions: scale_to_total(&phi_c, paths.total_conversions()),
-                value: scale_to_total(&phi_v, paths.total_value()),
-                shapley_conversions: phi_c,
-                shapley_value: phi_v,
-                exact: true,
-            })
+            Ok(finish(paths, phi_c, phi_v, true))
         }
         ShapleyWorth::ConversionRate => rate_game(paths, options),
     }
@@ -283,14 +273,19 @@ fn rate_game(paths: &Paths, options: &ShapleyOptions) -> Result<ShapleyAttributi
         phi_v.iter_mut().for_each(|x| *x /= n);
         (phi_c, phi_v, false)
     };
-    Ok(ShapleyAttribution {
+    Ok(finish(paths, phi_c, phi_v, exact))
+}
+
+/// Scale raw Shapley values to the observed totals.
+fn finish(paths: &Paths, phi_c: Vec<f64>, phi_v: Vec<f64>, exact: bool) -> ShapleyAttribution {
+    ShapleyAttribution {
         channels: paths.channels.clone(),
         conversions: scale_to_total(&phi_c, paths.total_conversions()),
         value: scale_to_total(&phi_v, paths.total_value()),
         shapley_conversions: phi_c,
         shapley_value: phi_v,
         exact,
-    })
+    }
 }
 
 fn ln_fact(n: usize) -> f64 {
