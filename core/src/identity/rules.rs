@@ -28,6 +28,24 @@ pub enum NormalizeOutcome {
 }
 
 impl Normalizer {
+    /// Whether `raw` is already in normal form (so it can be kept without allocating).
+    pub fn is_identity_on(self, raw: &str) -> bool {
+        let b = raw.as_bytes();
+        match self {
+            Normalizer::Trim => raw.trim().len() == raw.len(),
+            Normalizer::Lowercase => raw.trim().len() == raw.len() && !raw.chars().any(char::is_uppercase),
+            // an 11-digit mainland mobile number, the overwhelmingly common case
+            Normalizer::Phone => b.len() == 11 && b[0] == b'1' && b.iter().all(u8::is_ascii_digit),
+            Normalizer::Email => {
+                raw.trim().len() == raw.len()
+                    && !raw.chars().any(|c| c.is_uppercase() || c.is_whitespace())
+                    && raw.bytes().filter(|&c| c == b'@').count() == 1
+                    && !raw.starts_with('@')
+                    && !raw.ends_with('@')
+            }
+        }
+    }
+
     /// Normalise one value.
     pub fn apply(self, raw: &str) -> NormalizeOutcome {
         let t = raw.trim();
@@ -279,7 +297,7 @@ impl IdentityRules {
         if builtin_junk(&value) {
             return Ok(Err(("blocklisted value", value)));
         }
-        let v = if rule.normalizer == Normalizer::Trim && value.trim().len() == value.len() {
+        let v = if rule.normalizer.is_identity_on(&value) {
             value
         } else {
             match rule.normalizer.apply(&value) {
@@ -379,6 +397,18 @@ mod tests {
         let e = r.normalize(&Identity::new(IdentityKind::WechatOpenid, "o1")).unwrap_err();
         assert_eq!(e.field(), Some("identities.namespace"));
         assert!(r.normalize(&Identity::new(IdentityKind::Custom("crm".into()), "x")).is_err());
+    }
+
+    proptest::proptest! {
+        /// The no-allocation fast path agrees with the full normaliser.
+        #[test]
+        fn fast_path_agrees(v in "[ 0-9a-zA-Z@+.-]{0,16}") {
+            for n in [Normalizer::Trim, Normalizer::Lowercase, Normalizer::Phone, Normalizer::Email] {
+                if n.is_identity_on(&v) {
+                    proptest::prop_assert_eq!(n.apply(&v), NormalizeOutcome::Value(v.clone()), "{:?}", n);
+                }
+            }
+        }
     }
 
     #[test]
