@@ -180,7 +180,71 @@ fn attribution_shapley<'py>(
     Ok(out)
 }
 
+/// Rows `i` of an Arrow-style string column as `&str`, naming the column and row on error.
+fn str_rows<'a>(field: &str, data: &'a [u8], offsets: &[i64]) -> yutang::Result<Vec<&'a str>> {
+    let text = std::str::from_utf8(data)
+        .map_err(|_| yutang::Error::invalid(field.to_string(), "<bytes>", "not valid UTF-8"))?;
+    (0..offsets.len().saturating_sub(1))
+        .map(|i| {
+            let (a, b) = (offsets[i], offsets[i + 1]);
+            usize::try_from(a)
+                .ok()
+                .zip(usize::try_from(b).ok())
+                .and_then(|(a, b)| text.get(a..b))
+                .ok_or_else(|| yutang::Error::invalid(format!("{field}[{i}]"), format!("{a}..{b}"), "bad offsets"))
+        })
+        .collect()
+}
+
+/// Paths from touchpoint columns; returns path strings (joined by `" > "`) with their
+/// conversions, values and nulls, plus what could not be attributed.
+#[pyfunction]
+#[pyo3(signature = (customer_data, customer_offsets, at_micros, channel_data, channel_offsets, is_conversion, values, lookback_micros, as_of_micros, conversion_touch))]
+#[allow(clippy::too_many_arguments)]
+fn attribution_paths_from_touchpoints<'py>(
+    py: Python<'py>,
+    customer_data: PyReadonlyArray1<'py, u8>,
+    customer_offsets: PyReadonlyArray1<'py, i64>,
+    at_micros: PyReadonlyArray1<'py, i64>,
+    channel_data: PyReadonlyArray1<'py, u8>,
+    channel_offsets: PyReadonlyArray1<'py, i64>,
+    is_conversion: PyReadonlyArray1<'py, bool>,
+    values: PyReadonlyArray1<'py, f64>,
+    lookback_micros: i64,
+    as_of_micros: Option<i64>,
+    conversion_touch: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (cd, co) = (customer_data.as_slice()?, customer_offsets.as_slice()?);
+    let (hd, ho) = (channel_data.as_slice()?, channel_offsets.as_slice()?);
+    let (at, conv, val) = (at_micros.as_slice()?, is_conversion.as_slice()?, values.as_slice()?);
+    let mut opts = attr::PathOptions::new().lookback_micros(lookback_micros).conversion_touch(conversion_touch);
+    if let Some(a) = as_of_micros {
+        opts = opts.as_of_micros(a);
+    }
+    let t = py
+        .detach(|| {
+            let customers = str_rows("customers", cd, co)?;
+            let channels = str_rows("channels", hd, ho)?;
+            attr::paths_from_touchpoints(&customers, at, &channels, conv, val, &opts)
+        })
+        .map_err(to_py_err)?;
+    let p = &t.paths;
+    let names = p.channels();
+    let paths: Vec<String> = (0..p.len())
+        .map(|i| p.path(i).iter().map(|&c| names[c as usize].as_str()).collect::<Vec<_>>().join(" > "))
+        .collect();
+    let out = PyDict::new(py);
+    out.set_item("path", paths)?;
+    out.set_item("total_conversions", p.conversions().to_vec().into_pyarray(py))?;
+    out.set_item("total_conversion_value", p.values().to_vec().into_pyarray(py))?;
+    out.set_item("total_null", p.nulls().to_vec().into_pyarray(py))?;
+    out.set_item("unattributed_conversions", t.unattributed_conversions)?;
+    out.set_item("unattributed_value", t.unattributed_value)?;
+    Ok(out)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(attribution_paths_from_touchpoints, m)?)?;
     m.add_function(wrap_pyfunction!(attribution_heuristics, m)?)?;
     m.add_function(wrap_pyfunction!(attribution_markov, m)?)?;
     m.add_function(wrap_pyfunction!(attribution_shapley, m)?)?;

@@ -185,3 +185,57 @@ def test_attributed_totals_equal_observed_totals(rows):
             assert math.isclose(m["total_conversion_value"].sum(), tv, rel_tol=1e-9, abs_tol=1e-9)
     s = shapley_model(df, "path", "conv", var_value="val")
     assert math.isclose(s["total_conversions"].sum(), tc, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def touchpoints():
+    return {
+        "customer": ["c1", "c1", "c1", "c1", "c2", "c3"],
+        "at": pd.to_datetime(
+            ["2024-05-01", "2024-05-20", "2024-05-21", "2024-06-30", "2024-05-01", "2024-05-02"]
+        ),
+        "channel": ["sms", "douyin", None, "app", "", "wechat"],
+        "order": [False, False, True, False, True, False],
+        "amount": [0.0, 0.0, 99.0, 0.0, 5.0, 0.0],
+    }
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow"])
+def test_paths_from_touchpoints_feed_the_models(kind):
+    df = pd.DataFrame(touchpoints())
+    data = {"pandas": df, "polars": pl.from_pandas(df), "pyarrow": pa.Table.from_pandas(df)}[kind]
+    out, lost = ya_paths(data, return_unattributed=True)
+    assert type(out) is type(data)
+    got = as_pandas(out)
+    # c1 converts on 05-21 with sms (20 days) and douyin; app after that is a null path; c2's
+    # order has no touch; c3 never converts.
+    assert got["path"].tolist() == ["sms > douyin", "app", "wechat"]
+    assert got["total_conversions"].tolist() == [1.0, 0.0, 0.0]
+    assert got["total_null"].tolist() == [0.0, 1.0, 1.0]
+    assert lost == {"conversions": 1.0, "value": 5.0}
+    m = markov_model(out, "path", "total_conversions", var_value="total_conversion_value", var_null="total_null")
+    assert math.isclose(as_pandas(m)["total_conversion_value"].sum(), 99.0)
+
+
+def test_paths_from_touchpoints_lookback_as_of_and_errors():
+    import datetime as dt
+
+    df = pd.DataFrame(touchpoints())
+    short = ya_paths(df, lookback=dt.timedelta(days=5))
+    assert short["path"].tolist() == ["douyin", "app", "wechat"]
+    cut = ya_paths(df, as_of="2024-05-10")
+    assert cut["path"].tolist() == ["sms", "wechat"]  # nothing after as_of; no conversion yet
+    aware = df.assign(at=df["at"].dt.tz_localize("Asia/Shanghai"))
+    assert ya_paths(aware)["path"].tolist() == ["sms > douyin", "app", "wechat"]
+    bad = df.copy()
+    bad.loc[5, "channel"] = " "
+    with pytest.raises(yutang.InvalidFieldError) as e:
+        ya_paths(bad)
+    assert e.value.field == "channels[5]"
+    with pytest.raises(TypeError):
+        ya_paths(df.assign(at=["x"] * len(df)))
+
+
+def ya_paths(data, **kw):
+    from yutang.attribution import paths_from_touchpoints
+
+    return paths_from_touchpoints(data, "customer", "at", "channel", "order", "amount", **kw)

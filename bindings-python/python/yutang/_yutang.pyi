@@ -124,3 +124,8 @@ def attribution_shapley(data: _npt.NDArray[_np.uint8], offsets: _npt.NDArray[_np
                         conv: _npt.NDArray[_np.float64], value: Optional[_npt.NDArray[_np.float64]],
                         null: Optional[_npt.NDArray[_np.float64]], sep: str, worth: str,
                         exact_limit: int, samples: int, seed: int) -> dict[str, Any]: ...
+def attribution_paths_from_touchpoints(customer_data: _npt.NDArray[_np.uint8], customer_offsets: _npt.NDArray[_np.int64],
+                                       at_micros: _npt.NDArray[_np.int64], channel_data: _npt.NDArray[_np.uint8],
+                                       channel_offsets: _npt.NDArray[_np.int64], is_conversion: _npt.NDArray[_np.bool_],
+                                       values: _npt.NDArray[_np.float64], lookback_micros: int,
+                                       as_of_micros: Optional[int], conversion_touch: bool) -> dict[str, Any]: ...

@@ -11,7 +11,8 @@ left to right), as in ChannelAttribution.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+import datetime as _dt
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import pyarrow as pa
@@ -20,7 +21,7 @@ from . import _yutang
 from ._yutang import InvalidFieldError
 from .frame import kind_of
 
-__all__ = ["heuristic_models", "markov_model", "shapley_model"]
+__all__ = ["heuristic_models", "markov_model", "shapley_model", "paths_from_touchpoints"]
 
 # ChannelAttribution arguments that only steer its simulation: accepted, not needed.
 _SIMULATION_ARGS = ("nsim_start", "max_step", "ncore", "nfold", "seed", "conv_par", "rate_step_sim", "verbose", "flg_pro")
@@ -293,3 +294,120 @@ def shapley_model(Data: Any, var_path: str, var_conv: str, var_value: Optional[s
     if var_value is not None:
         cols["total_conversion_value"] = res["total_conversion_value"]
     return _frame(cols, inp.kind)
+
+
+# --- paths from touchpoints ------------------------------------------------------------
+
+_DAY_US = 86_400_000_000
+
+
+def _micros(value: Any, what: str) -> int:
+    if isinstance(value, _dt.datetime) and value.tzinfo is not None:
+        return int(round(value.timestamp() * 1_000_000))
+    try:
+        return int(np.datetime64(value, "us").astype(np.int64))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{what} must be a datetime, a date or an ISO-8601 string, got {value!r}") from e
+
+
+def _column(data: Any, kind: str, name: str) -> pa.Array:
+    if kind == "pandas":
+        col = pa.array(data[name], from_pandas=True)
+    elif kind == "polars":
+        col = data[name].to_arrow()
+    else:
+        col = data.column(name)
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    return col
+
+
+def paths_from_touchpoints(Data: Any, var_customer: str, var_time: str, var_channel: str,
+                           var_conversion: str, var_value: Optional[str] = None, *,
+                           lookback: Union[float, _dt.timedelta] = 30, as_of: Any = None,
+                           conversion_touch: bool = False, return_unattributed: bool = False) -> Any:
+    """Build ChannelAttribution-style paths from per-customer touchpoints.
+
+    Per customer, rows are taken in time order. A conversion row (``var_conversion`` true)
+    gets the customer's touches since their previous conversion that lie within
+    ``lookback`` before it; the touches left after the last conversion (within ``lookback``
+    of ``as_of``, or of the customer's newest touch) become a path with ``total_null = 1``.
+
+    Parameters
+    ----------
+    Data : pandas.DataFrame, polars.DataFrame or pyarrow.Table
+        One row per touch or conversion.
+    var_customer : str
+        Customer key column (any type; compared as text).
+    var_time : str
+        Timestamp column (naive times are read as UTC) or int64 epoch microseconds.
+    var_channel : str
+        Channel of each touch (may be empty on conversion rows).
+    var_conversion : str
+        Boolean column: is this row a conversion (an order, or the event kind you choose)?
+    var_value : str, optional
+        Value of each conversion (order amount).
+    lookback : float (days) or datetime.timedelta, default 30 days
+    as_of : datetime, date or ISO-8601 string, optional
+        Rows after it are ignored.
+    conversion_touch : bool, default False
+        Append the conversion row's own channel as the last touch.
+    return_unattributed : bool, default False
+        Also return ``{"conversions": ..., "value": ...}`` of conversions with no touch.
+
+    Returns
+    -------
+    Same kind as ``Data``
+        ``path, total_conversions, total_conversion_value, total_null``, ready for
+        :func:`heuristic_models`, :func:`markov_model` and :func:`shapley_model`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from yutang.attribution import paths_from_touchpoints
+    >>> ev = pd.DataFrame({"customer": [1, 1, 1, 2],
+    ...                    "at": pd.to_datetime(["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-01"]),
+    ...                    "channel": ["douyin", "wechat", "", "sms"],
+    ...                    "order": [False, False, True, False], "amount": [0, 0, 88.0, 0]})
+    >>> paths_from_touchpoints(ev, "customer", "at", "channel", "order", "amount")["path"].tolist()
+    ['douyin > wechat', 'sms']
+    """
+    kind = _kind_of(Data)
+    for arg, name in (("var_customer", var_customer), ("var_time", var_time), ("var_channel", var_channel),
+                      ("var_conversion", var_conversion)):
+        _check_column(Data, kind, arg, name)
+    if var_value is not None:
+        _check_column(Data, kind, "var_value", var_value)
+    customers = _column(Data, kind, var_customer)
+    if customers.null_count:
+        row = int(np.flatnonzero(np.asarray(customers.is_null()))[0])
+        err = InvalidFieldError(f"invalid customers[{row}]: None (a touchpoint needs a customer)")
+        err.field, err.value = f"customers[{row}]", "None"
+        raise err
+    customers = customers.cast(pa.large_string())
+    times = _column(Data, kind, var_time)
+    if pa.types.is_timestamp(times.type) or pa.types.is_date(times.type):
+        times = times.cast(pa.timestamp("us", tz=getattr(times.type, "tz", None))).cast(pa.int64())
+    elif not pa.types.is_integer(times.type):
+        raise TypeError(f"var_time column {var_time!r} must hold timestamps or epoch microseconds, got {times.type}")
+    if times.null_count:
+        row = int(np.flatnonzero(np.asarray(times.is_null()))[0])
+        err = InvalidFieldError(f"invalid at_micros[{row}]: None (a touchpoint needs a time)")
+        err.field, err.value = f"at_micros[{row}]", "None"
+        raise err
+    at = np.ascontiguousarray(times.to_numpy(zero_copy_only=False), dtype=np.int64)
+    channels = _column(Data, kind, var_channel).cast(pa.large_string()).fill_null("")
+    conv = np.ascontiguousarray(
+        _column(Data, kind, var_conversion).cast(pa.bool_()).fill_null(False).to_numpy(zero_copy_only=False),
+        dtype=np.bool_)
+    values = (_floats(Data, kind, var_value) if var_value is not None else np.zeros(len(at)))
+    lb = lookback.total_seconds() * 1e6 if isinstance(lookback, _dt.timedelta) else float(lookback) * _DAY_US
+    cd, co = _buffers(customers)
+    hd, ho = _buffers(channels)
+    res = _yutang.attribution_paths_from_touchpoints(
+        cd, co, at, hd, ho, conv, values, int(round(lb)),
+        None if as_of is None else _micros(as_of, "as_of"), bool(conversion_touch))
+    table = _frame({k: res[k] for k in ("path", "total_conversions", "total_conversion_value", "total_null")}, kind)
+    if return_unattributed:
+        return table, {"conversions": res["unattributed_conversions"], "value": res["unattributed_value"]}
+    return table
