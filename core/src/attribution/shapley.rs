@@ -168,6 +168,9 @@ fn rate_game(paths: &Paths, options: &ShapleyOptions) -> Result<ShapleyAttributi
     if m > MAX_SHAPLEY_CHANNELS {
         return Err(Error::limit("channels for Shapley attribution", MAX_SHAPLEY_CHANNELS, m));
     }
+    if m == 0 {
+        return Ok(finish(paths, Vec::new(), Vec::new(), true));
+    }
     // Aggregate conversions, value and paths (conversions + nulls) per distinct channel set.
     let mut sets: HashMap<u128, [f64; 3], FixedState> = HashMap::with_hasher(FixedState::with_seed(0x5348_4150));
     let mut order: Vec<u128> = Vec::new();

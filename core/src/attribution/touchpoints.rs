@@ -170,7 +170,7 @@ where
             for &j in pending.iter() {
                 if end.saturating_sub(at_micros[j]) <= lookback {
                     names.push(channels[j].as_ref());
-                    ages.push((end - at_micros[j]) as f64 / MICROS_PER_DAY);
+                    ages.push(end.saturating_sub(at_micros[j]) as f64 / MICROS_PER_DAY);
                 }
             }
             if !names.is_empty() {
@@ -196,7 +196,7 @@ where
         for &j in &pending {
             if at.saturating_sub(at_micros[j]) <= lookback {
                 conv_names.push(channels[j].as_ref());
-                conv_ages.push((at - at_micros[j]) as f64 / MICROS_PER_DAY);
+                conv_ages.push(at.saturating_sub(at_micros[j]) as f64 / MICROS_PER_DAY);
             }
         }
         pending.clear();
@@ -255,6 +255,21 @@ mod tests {
         assert_eq!(t.paths.channels(), ["b"]); // a is older than 30 days, c is after as_of
         assert_eq!(t.paths.ages(0), Some(&[10.0][..]));
         assert_eq!(t.paths.nulls(), [1.0]);
+    }
+
+    #[test]
+    fn extreme_times_do_not_overflow() {
+        let t = paths_from_touchpoints(
+            &[1, 1],
+            &[i64::MIN, i64::MAX],
+            &["a", ""],
+            &[false, true],
+            &[0.0, 1.0],
+            &PathOptions::new().lookback_micros(i64::MAX),
+        )
+        .unwrap();
+        assert_eq!(t.paths.len(), 1);
+        assert!(t.paths.ages(0).unwrap()[0] > 0.0);
     }
 
     #[test]

@@ -136,6 +136,24 @@ fn bad_rows_are_typed_errors_naming_the_row() {
 }
 
 #[test]
+fn empty_input_gives_empty_results() {
+    let empty: [&str; 0] = [];
+    let p = Paths::parse(&empty, &[], None, None, ">").unwrap();
+    assert!(p.is_empty());
+    assert!(heuristic_models(&p, &HeuristicOptions::new()).unwrap().channels.is_empty());
+    for order in 1..=4 {
+        let m = markov_model(&p, &MarkovOptions::new().order(order)).unwrap();
+        assert!(m.conversions.is_empty());
+        assert_eq!(m.conversion_probability, 0.0);
+    }
+    for worth in [ShapleyWorth::Conversions, ShapleyWorth::ConversionRate] {
+        assert!(shapley_model(&p, &ShapleyOptions::new().worth(worth)).unwrap().conversions.is_empty());
+    }
+    let t = paths_from_touchpoints::<u64, &str>(&[], &[], &[], &[], &[], &PathOptions::new()).unwrap();
+    assert!(t.paths.is_empty());
+}
+
+#[test]
 fn shapley_rate_game_beyond_exact_limit_is_sampled() {
     let rows: Vec<String> = (0..40).map(|i| format!("c{} > c{}", i % 20, (i * 7) % 20)).collect();
     let conv: Vec<f64> = (0..40).map(|i| (i % 3) as f64).collect();
