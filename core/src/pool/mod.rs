@@ -209,6 +209,8 @@ struct Index {
     by_id: HashTable<u32>,
     /// root -> position (dense, NONE for non-roots).
     pos: Vec<u32>,
+    /// Merged-away id -> the id it was last merged into (newest merge-log entry wins).
+    alias: std::collections::HashMap<u128, Option<u128>>,
 }
 
 /// The customer pool. See the [module documentation](self).
@@ -816,7 +818,13 @@ impl Pool {
             for (p, &id) in ids.iter().enumerate() {
                 by_id.insert_unique(id as u64, p as u32, |&q| ids[q as usize] as u64);
             }
-            Index { roots, ids, offsets, events, by_id, pos }
+            let mut alias = std::collections::HashMap::with_capacity(self.merge_log.len());
+            for m in &self.merge_log {
+                if let Some(a) = parse_id(&m.absorbed) {
+                    alias.insert(a, m.survivor.as_deref().and_then(parse_id));
+                }
+            }
+            Index { roots, ids, offsets, events, by_id, pos, alias }
         })
     }
 
@@ -881,22 +889,20 @@ impl Pool {
     }
 
     fn position(&self, customer_id: &str) -> Option<usize> {
+        self.position_bits(parse_id(customer_id)?)
+    }
+
+    /// Position of a live id, or of the customer a merged-away id now belongs to.
+    fn position_bits(&self, bits: u128) -> Option<usize> {
         let ix = self.index();
-        let find = |id: &str| {
-            let bits = parse_id(id)?;
-            ix.by_id.find(bits as u64, |&p| ix.ids[p as usize] == bits).map(|&p| p as usize)
-        };
-        if let Some(p) = find(customer_id) {
-            return Some(p);
-        }
-        // follow the merge log, newest entry first, at most log-length steps
-        let mut cur = customer_id.to_string();
-        for _ in 0..=self.merge_log.len() {
-            let next = self.merge_log.iter().rev().find(|m| m.absorbed == cur)?.survivor.clone()?;
-            if let Some(p) = find(&next) {
+        let live = |b: u128| ix.by_id.find(b as u64, |&p| ix.ids[p as usize] == b).map(|&p| p as usize);
+        let mut cur = bits;
+        // a chain is at most as long as the merge log; each step follows one entry
+        for _ in 0..=ix.alias.len() {
+            if let Some(p) = live(cur) {
                 return Some(p);
             }
-            cur = next;
+            cur = (*ix.alias.get(&cur)?)?;
         }
         None
     }
@@ -1008,10 +1014,12 @@ impl Pool {
         let p = self.require(customer_id)?;
         let me = id_string(self.index().ids[p]);
         let mut out: Vec<String> = self
-            .merge_log
-            .iter()
-            .map(|m| m.absorbed.clone())
-            .filter(|a| a != &me && self.position(a) == Some(p))
+            .index()
+            .alias
+            .keys()
+            .filter(|&&a| self.position_bits(a) == Some(p))
+            .map(|&a| id_string(a))
+            .filter(|a| a != &me)
             .collect();
         out.sort();
         out.dedup();

@@ -144,3 +144,25 @@ fn snapshot_round_trip_and_corruption() {
     assert!(Pool::restore(b"nope").is_err());
     assert!(Pool::restore(&s[..s.len() - 3]).is_err());
 }
+
+#[test]
+fn alias_chains_resolve_transitively() {
+    let mut p = Pool::default();
+    p.ingest(vec![ev("e1", "2024-01-01", EventKind::View, &[(AppUser, "a1")])]);
+    let id_a = p.customer_ids()[0].clone();
+    p.ingest(vec![ev("e2", "2024-01-02", EventKind::View, &[(Phone, "13800138000")])]);
+    let id_p = p.resolve(&Identity::new(Phone, "13800138000")).unwrap();
+    p.ingest(vec![ev("e3", "2024-01-03", EventKind::View, &[(Union, "u1")])]);
+    let id_u = p.resolve(&Identity::new(Union, "u1")).unwrap();
+    // u merges into p (p founded earlier), then p into a (a founded earliest): u -> p -> a
+    p.ingest(vec![ev("e4", "2024-01-04", EventKind::View, &[(Union, "u1"), (Phone, "13800138000")])]);
+    p.ingest(vec![ev("e5", "2024-01-05", EventKind::View, &[(AppUser, "a1"), (Phone, "13800138000")])]);
+    assert_eq!(p.customer_ids(), vec![id_a.clone()]);
+    assert_eq!(p.canonical_id(&id_u), Some(id_a.clone()));
+    assert_eq!(p.canonical_id(&id_p), Some(id_a.clone()));
+    let mut want = vec![id_p.clone(), id_u.clone()];
+    want.sort();
+    assert_eq!(p.aliases(&id_a).unwrap(), want);
+    assert_eq!(p.timeline(&id_u).unwrap().len(), 5, "lookups by an old id reach the survivor");
+    assert_eq!(p.export(&id_a).unwrap().merge_log.len(), 2);
+}
