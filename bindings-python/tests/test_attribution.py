@@ -124,7 +124,9 @@ def test_bad_separator_and_arguments():
     with pytest.raises(TypeError):
         heuristic_models([1, 2], "path", "conv")
     with pytest.raises(yutang.InvalidFieldError):
-        shapley_model(df, "path", "conv", worth="banana")
+        shapley_model(df, "path", "conv", var_null="null", worth="banana")
+    with pytest.raises(ValueError):
+        shapley_model(df, "path", "conv", worth="conversion_rate")
 
 
 def test_record_batch_in_table_out():

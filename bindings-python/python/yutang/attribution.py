@@ -287,6 +287,8 @@ def shapley_model(Data: Any, var_path: str, var_conv: str, var_value: Optional[s
     >>> shapley_model(df, "path", "conv")["total_conversions"].tolist()
     [2.0, 1.0]
     """
+    if worth == "conversion_rate" and var_null is None:
+        raise ValueError('worth="conversion_rate" needs var_null (without nulls every rate is 1)')
     inp = _Input(Data, var_path, var_conv, var_value, var_null, sep)
     res = _yutang.attribution_shapley(inp.data, inp.offsets, inp.conv, inp.value, inp.null, sep,
                                       worth, int(exact_limit), int(samples), int(seed))
