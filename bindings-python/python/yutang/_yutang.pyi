@@ -1,5 +1,5 @@
 # Type stubs for the private native module `yutang._yutang`.
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, final
 
 __version__: str
 
@@ -17,6 +17,7 @@ class CurrencyMismatchError(YutangError): ...
 import numpy as np
 import numpy.typing as npt
 
+@final
 class _Pool:
     def __new__(cls, config_json: Optional[str] = None) -> "_Pool": ...
     @staticmethod
