@@ -518,8 +518,8 @@ impl Pool {
     }
 
     fn identity(&self, i: u32) -> Identity {
-        let k = self.table.kind[i as usize] as usize;
-        let ns = self.table.ns[i as usize];
+        let k = self.table.kind(i) as usize;
+        let ns = self.table.ns(i);
         Identity {
             kind: self.config.identity_rules.kinds[k].kind.clone(),
             namespace: (ns != 0).then(|| self.namespaces.get(ns - 1).to_string()),
@@ -590,7 +590,7 @@ impl Pool {
     /// Recompute the whole graph from the stored events, then log the ids that moved.
     fn rebuild(&mut self, reason: MergeReason) {
         let before: Vec<(u128, u32)> =
-            self.customer_roots().into_iter().map(|r| (self.id_bits(r), self.graph.label[r as usize])).collect();
+            self.customer_roots().into_iter().map(|r| (self.id_bits(r), self.graph.n[r as usize].label)).collect();
         self.index = OnceLock::new();
         let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
@@ -638,25 +638,26 @@ impl Pool {
     /// Order of identities within an event: priority desc, first seen, then content.
     fn ident_cmp(&self, a: u32, b: u32) -> Ordering {
         let kinds = &self.config.identity_rules.kinds;
-        let (ka, kb) = (self.table.kind[a as usize] as usize, self.table.kind[b as usize] as usize);
+        let (ka, kb) = (self.table.kind(a) as usize, self.table.kind(b) as usize);
         kinds[kb]
             .priority
             .cmp(&kinds[ka].priority)
-            .then_with(|| self.graph.first_seen[a as usize].cmp(&self.graph.first_seen[b as usize]))
+            .then_with(|| self.graph.n[a as usize].first_seen.cmp(&self.graph.n[b as usize].first_seen))
             .then_with(|| self.content_cmp(a, b))
     }
 
     fn content_cmp(&self, a: u32, b: u32) -> Ordering {
         let ns = |i: u32| {
-            let n = self.table.ns[i as usize];
+            let n = self.table.ns(i);
             if n == 0 {
                 &[][..]
             } else {
                 self.namespaces.arena.bytes(n - 1)
             }
         };
-        self.table.kind[a as usize]
-            .cmp(&self.table.kind[b as usize])
+        self.table
+            .kind(a)
+            .cmp(&self.table.kind(b))
             .then_with(|| ns(a).cmp(ns(b)))
             .then_with(|| self.table.value_bytes(a).cmp(self.table.value_bytes(b)))
     }
@@ -668,8 +669,8 @@ impl Pool {
         sc.nolink.clear();
         for k in 0..r.ident_len as usize {
             let i = self.idents[start + k];
-            if self.graph.first_seen[i as usize] == NONE {
-                self.graph.first_seen[i as usize] = rank;
+            if self.graph.n[i as usize].first_seen == NONE {
+                self.graph.n[i as usize].first_seen = rank;
             }
             if r.nolink & (1 << k) != 0 {
                 sc.nolink.push(i);
@@ -681,8 +682,8 @@ impl Pool {
             let i = sc.nolink[idx];
             let root = self.graph.find(i);
             if !self.graph.is_customer(root) {
-                self.graph.found[root as usize] = rank;
-                self.graph.label[root as usize] = i;
+                self.graph.n[root as usize].found = rank;
+                self.graph.n[root as usize].label = i;
             }
         }
         if sc.link.is_empty() {
@@ -702,15 +703,15 @@ impl Pool {
         let anchor = link[0];
         let mut ra = self.graph.find(anchor);
         if !self.graph.is_customer(ra) {
-            self.graph.found[ra as usize] = rank;
-            self.graph.label[ra as usize] = anchor;
+            self.graph.n[ra as usize].found = rank;
+            self.graph.n[ra as usize].label = anchor;
         }
         if link.len() > 1 {
             let nk = self.config.identity_rules.kinds.len();
             sc.counts.clear();
             sc.counts.resize(nk, 0);
             for m in self.graph.members(ra) {
-                sc.counts[self.table.kind[m as usize] as usize] += 1;
+                sc.counts[self.table.kind(m) as usize] += 1;
             }
             for &j in &link[1..] {
                 let rj = self.graph.find(j);
@@ -720,18 +721,18 @@ impl Pool {
                 sc.other.clear();
                 sc.other.resize(nk, 0);
                 for m in self.graph.members(rj) {
-                    sc.other[self.table.kind[m as usize] as usize] += 1;
+                    sc.other[self.table.kind(m) as usize] += 1;
                 }
                 let kinds = &self.config.identity_rules.kinds;
                 let over = (0..nk).find(|&k| sc.counts[k] + sc.other[k] > kinds[k].limit);
                 match over {
                     None => {
                         let bound_j = self.graph.is_customer(rj);
-                        let (fa, fj) = (self.graph.found[ra as usize], self.graph.found[rj as usize]);
+                        let (fa, fj) = (self.graph.n[ra as usize].found, self.graph.n[rj as usize].found);
                         let a_survives = !bound_j
                             || fa < fj
                             || (fa == fj
-                                && self.content_cmp(self.graph.label[ra as usize], self.graph.label[rj as usize])
+                                && self.content_cmp(self.graph.n[ra as usize].label, self.graph.n[rj as usize].label)
                                     != Ordering::Greater);
                         let absorbed_id = (bound_j && log).then(|| (self.id_bits(ra), self.id_bits(rj)));
                         let (w, _l) = self.graph.union(ra, rj, a_survives);
@@ -755,9 +756,9 @@ impl Pool {
     }
 
     fn id_bits(&self, root: u32) -> u128 {
-        let label = self.graph.label[root as usize];
-        let kind = self.config.identity_rules.kinds[self.table.kind[label as usize] as usize].kind.as_str();
-        let ns = self.table.ns[label as usize];
+        let label = self.graph.n[root as usize].label;
+        let kind = self.config.identity_rules.kinds[self.table.kind(label) as usize].kind.as_str();
+        let ns = self.table.ns(label);
         let ns = if ns == 0 { &[][..] } else { self.namespaces.arena.bytes(ns - 1) };
         let parts: [&[u8]; 5] = [kind.as_bytes(), &[0x1f], ns, &[0x1f], self.table.value_bytes(label)];
         crate::hash::siphash13_128_parts(self.config.id_key, &parts) & ((1u128 << 100) - 1)
@@ -767,10 +768,10 @@ impl Pool {
         match self.index.get() {
             Some(ix) => ix.roots.clone(),
             None => {
-                let mut roots: Vec<u32> = (0..self.graph.parent.len() as u32)
-                    .filter(|&i| self.graph.parent[i as usize] == i && self.graph.is_customer(i))
+                let mut roots: Vec<u32> = (0..self.graph.len() as u32)
+                    .filter(|&i| self.graph.n[i as usize].parent == i && self.graph.is_customer(i))
                     .collect();
-                roots.sort_unstable_by_key(|&r| (self.graph.found[r as usize], r));
+                roots.sort_unstable_by_key(|&r| (self.graph.n[r as usize].found, r));
                 roots
             }
         }
@@ -779,7 +780,7 @@ impl Pool {
     fn index(&self) -> &Index {
         self.index.get_or_init(|| {
             let roots = self.customer_roots();
-            let n = self.graph.parent.len();
+            let n = self.graph.len();
             let mut pos = vec![NONE; n];
             for (p, &r) in roots.iter().enumerate() {
                 pos[r as usize] = p as u32;
@@ -943,7 +944,7 @@ impl Pool {
         let mut m: Vec<u32> = self.graph.members(root).collect();
         m.sort_by(|&a, &b| {
             let kinds = &self.config.identity_rules.kinds;
-            let (ka, kb) = (self.table.kind[a as usize] as usize, self.table.kind[b as usize] as usize);
+            let (ka, kb) = (self.table.kind(a) as usize, self.table.kind(b) as usize);
             kinds[kb].priority.cmp(&kinds[ka].priority).then_with(|| self.content_cmp(a, b))
         });
         m.into_iter().map(|i| self.identity(i)).collect()
