@@ -361,7 +361,9 @@ def paths_from_touchpoints(Data: Any, var_customer: str, var_time: str, var_chan
     -------
     Same kind as ``Data``
         ``path, total_conversions, total_conversion_value, total_null``, ready for
-        :func:`heuristic_models`, :func:`markov_model` and :func:`shapley_model`.
+        :func:`heuristic_models`, :func:`markov_model` and :func:`shapley_model`. Touch times
+        do not survive the path strings: time decay then counts steps (the Rust and Kotlin
+        APIs keep the ages in days).
 
     Examples
     --------
