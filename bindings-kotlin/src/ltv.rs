@@ -79,6 +79,7 @@ fn summary(r: Option<&ltv::FitReport>) -> Option<FitSummary> {
 
 /// Which continuous-time purchase model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[allow(clippy::enum_variant_names)] // the models' own names
 pub enum ModelKind {
     /// BG/NBD (Fader, Hardie & Lee 2005); parameters r, alpha, a, b.
     BgNbd,

@@ -106,6 +106,39 @@ impl FitOptions {
     }
 }
 
+/// serde for f64 values that may be NaN (a singular Hessian): NaN is written as `null` and
+/// read back as NaN, so every fitted model round-trips through JSON.
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() {
+            s.serialize_f64(*v)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+
+    pub mod matrix {
+        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+        pub fn serialize<S: Serializer>(m: &[Vec<f64>], s: S) -> Result<S::Ok, S::Error> {
+            let o: Vec<Vec<Option<f64>>> =
+                m.iter().map(|r| r.iter().map(|v| v.is_finite().then_some(*v)).collect()).collect();
+            o.serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
+            let o = Vec::<Vec<Option<f64>>>::deserialize(d)?;
+            Ok(o.into_iter().map(|r| r.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect()).collect())
+        }
+    }
+}
+
 /// One fitted parameter with its standard error and confidence interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ParamEstimate {
@@ -115,10 +148,13 @@ pub struct ParamEstimate {
     pub value: f64,
     /// Standard error from the inverse Hessian (delta method from log-parameters); NaN if the
     /// Hessian is singular.
+    #[serde(with = "nan_as_null")]
     pub std_error: f64,
     /// Lower bound of the confidence interval (value − z·se, as lifetimes).
+    #[serde(with = "nan_as_null")]
     pub lower: f64,
     /// Upper bound of the confidence interval.
+    #[serde(with = "nan_as_null")]
     pub upper: f64,
 }
 
@@ -127,7 +163,9 @@ pub struct ParamEstimate {
 pub struct FitReport {
     /// Parameters in the model's order.
     pub params: Vec<ParamEstimate>,
-    /// Covariance matrix of the parameters (row-major, model order).
+    /// Covariance matrix of the parameters (row-major, model order); NaN if the Hessian is
+    /// singular.
+    #[serde(with = "nan_as_null::matrix")]
     pub covariance: Vec<Vec<f64>>,
     /// Total (weighted) log-likelihood at the estimate, in the data's time unit — comparable
     /// with the papers (e.g. −9582.43 for BG/NBD on CDNOW). Not lifetimes' scaled mean.

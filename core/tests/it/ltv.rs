@@ -610,3 +610,21 @@ fn test_pareto_nbd_loglik_matches_exact_mle_mpmath() {
     assert!((rep.log_likelihood - PARETO_NBD_EXACT_LOGLIK).abs() < 1e-6, "{}", rep.log_likelihood);
     assert!(rep.gradient_norm <= 1e-6);
 }
+
+#[test]
+fn test_models_with_singular_hessian_roundtrip_through_serde() {
+    // Ten customers: the Pareto/NBD Hessian can be singular (NaN standard errors); JSON must
+    // still restore the model (NaN is written as null).
+    let x = [0.0, 2.0, 5.0, 1.0, 0.0, 3.0, 0.0, 7.0, 1.0, 0.0];
+    let r = [0.0, 20.0, 35.0, 5.0, 0.0, 30.0, 0.0, 38.0, 12.0, 0.0];
+    let t = [38.0, 38.0, 39.0, 30.0, 20.0, 36.0, 39.0, 39.0, 33.0, 25.0];
+    let m = ParetoNbd::fit(&x, &r, &t, None, &FitOptions::new().penalizer(0.01)).unwrap();
+    let back: ParetoNbd = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+    assert_eq!(m.params(), back.params());
+    let mut rep = m.report.clone().unwrap();
+    rep.params[0].std_error = f64::NAN;
+    rep.covariance[0][0] = f64::NAN;
+    let back: yutang::ltv::FitReport = serde_json::from_str(&serde_json::to_string(&rep).unwrap()).unwrap();
+    assert!(back.params[0].std_error.is_nan() && back.covariance[0][0].is_nan());
+    assert_eq!(back.log_likelihood, rep.log_likelihood);
+}
