@@ -136,6 +136,31 @@ pub(crate) fn fit_continuous(
     Ok((v, report))
 }
 
+/// Total weighted log-likelihood of validated columns under a per-row log-likelihood.
+pub(crate) fn continuous_log_likelihood(
+    row_ll: RowLl,
+    p: [f64; 4],
+    frequency: &[f64],
+    recency: &[f64],
+    age: &[f64],
+    weights: Option<&[f64]>,
+) -> Result<f64> {
+    rows::check_rfm(frequency, recency, age, true)?;
+    let w = rows::weights_or_ones(weights, frequency.len())?;
+    Ok((0..frequency.len()).map(|i| w[i] * row_ll(p[0], p[1], p[2], p[3], frequency[i], recency[i], age[i])).sum())
+}
+
+/// Objective value and log-parameter gradient from the log-likelihood `ll`, its gradient `gr`
+/// with respect to the parameters `p`, and the L2 penalty weight `pen`.
+pub(crate) fn penalised(p: &[f64], ll: f64, gr: &[f64], pen: f64, g: &mut [f64]) -> f64 {
+    let mut sq = 0.0;
+    for k in 0..p.len() {
+        sq += p[k] * p[k];
+        g[k] = -gr[k] * p[k] + 2.0 * pen * p[k] * p[k];
+    }
+    -ll + pen * sq
+}
+
 /// Per-row log-likelihood of BG/NBD.
 pub(crate) fn row_ll(r: f64, alpha: f64, a: f64, b: f64, x: f64, tx: f64, t: f64) -> f64 {
     let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
@@ -220,13 +245,7 @@ impl Objective for Obj<'_> {
             gr[2] += w * (psi_ab - c_psi_abx + w4 / a);
             gr[3] += w * (psi_ab + c_psi_bx - psi_b - c_psi_abx - if x > 0.0 { w4 / (b + x - 1.0) } else { 0.0 });
         }
-        let p = [r, alpha, a, b];
-        let mut pen = 0.0;
-        for k in 0..4 {
-            pen += p[k] * p[k];
-            g[k] = -gr[k] * p[k] + 2.0 * self.pen * p[k] * p[k];
-        }
-        -ll + self.pen * pen
+        penalised(&[r, alpha, a, b], ll, &gr, self.pen, g)
     }
 }
 
@@ -295,11 +314,7 @@ impl BgNbd {
         age: &[f64],
         weights: Option<&[f64]>,
     ) -> Result<f64> {
-        rows::check_rfm(frequency, recency, age, true)?;
-        let w = rows::weights_or_ones(weights, frequency.len())?;
-        Ok((0..frequency.len())
-            .map(|i| w[i] * row_ll(self.r, self.alpha, self.a, self.b, frequency[i], recency[i], age[i]))
-            .sum())
+        continuous_log_likelihood(row_ll, self.params(), frequency, recency, age, weights)
     }
 
     /// Parameter values in order (r, α, a, b).

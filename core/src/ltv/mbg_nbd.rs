@@ -5,10 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bg_nbd::{check_params, euler_bracket, fit_continuous, nb_tail, sigmoid, Prepared};
+use super::bg_nbd::{
+    check_params, continuous_log_likelihood, euler_bracket, fit_continuous, nb_tail, penalised, sigmoid, Prepared,
+};
 use super::fit::{FitOptions, FitReport, Objective};
 use super::special::{digamma, ln_beta, ln_gamma};
-use super::{check_t, rows, TransactionModel};
+use super::{check_t, TransactionModel};
 use crate::Result;
 
 /// An MBG/NBD model (parameters r, α, a, b in the data's time unit).
@@ -114,13 +116,7 @@ impl Objective for Obj<'_> {
             gr[2] += w * (psi_ab - c_psi_abx1 + sig / a);
             gr[3] += w * (psi_ab + c_psi_bx1 - psi_b - c_psi_abx1 - sig / (b + x));
         }
-        let p = [r, alpha, a, b];
-        let mut pen = 0.0;
-        for k in 0..4 {
-            pen += p[k] * p[k];
-            g[k] = -gr[k] * p[k] + 2.0 * self.pen * p[k] * p[k];
-        }
-        -ll + self.pen * pen
+        penalised(&[r, alpha, a, b], ll, &gr, self.pen, g)
     }
 }
 
@@ -182,11 +178,7 @@ impl MbgNbd {
         age: &[f64],
         weights: Option<&[f64]>,
     ) -> Result<f64> {
-        rows::check_rfm(frequency, recency, age, true)?;
-        let w = rows::weights_or_ones(weights, frequency.len())?;
-        Ok((0..frequency.len())
-            .map(|i| w[i] * row_ll(self.r, self.alpha, self.a, self.b, frequency[i], recency[i], age[i]))
-            .sum())
+        continuous_log_likelihood(row_ll, self.params(), frequency, recency, age, weights)
     }
 
     /// Parameter values in order (r, α, a, b).

@@ -17,7 +17,8 @@
 //! let freq = [0.0, 2.0, 5.0, 1.0, 0.0, 3.0];
 //! let rec = [0.0, 20.0, 35.0, 5.0, 0.0, 30.0];
 //! let t = [38.0, 38.0, 39.0, 30.0, 20.0, 36.0];
-//! let model = BgNbd::fit(&freq, &rec, &t, None, &FitOptions::new())?;
+//! // Six customers are too few for a plain MLE to exist: a small penalizer keeps it finite.
+//! let model = BgNbd::fit(&freq, &rec, &t, None, &FitOptions::new().penalizer(0.01))?;
 //! let p = model.conditional_probability_alive(2.0, 20.0, 38.0)?;
 //! assert!(p > 0.0 && p <= 1.0);
 //! # Ok::<(), yutang::Error>(())

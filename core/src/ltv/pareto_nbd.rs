@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bg_nbd::{check_params, fit_continuous, Prepared};
+use super::bg_nbd::{check_params, continuous_log_likelihood, fit_continuous, Prepared};
 use super::fit::{FitOptions, FitReport, Objective};
 use super::special::{hyp2f1, ln_beta, ln_gamma, log_add_exp, log_sub_exp};
 use super::{check_t, rows, TransactionModel};
@@ -155,11 +155,7 @@ impl ParetoNbd {
         age: &[f64],
         weights: Option<&[f64]>,
     ) -> Result<f64> {
-        rows::check_rfm(frequency, recency, age, true)?;
-        let w = rows::weights_or_ones(weights, frequency.len())?;
-        Ok((0..frequency.len())
-            .map(|i| w[i] * row_ll(self.r, self.alpha, self.s, self.beta, frequency[i], recency[i], age[i]))
-            .sum())
+        continuous_log_likelihood(row_ll, self.params(), frequency, recency, age, weights)
     }
 
     /// Parameter values in order (r, α, s, β).
