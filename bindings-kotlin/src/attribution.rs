@@ -142,6 +142,17 @@ pub struct AttributionPaths {
     unattributed_value: f64,
 }
 
+impl AttributionPaths {
+    /// Wrap paths built in Rust (e.g. by `Pool::attribution_paths`).
+    pub(crate) fn from_touchpoint_paths(t: attr::TouchpointPaths) -> Self {
+        Self {
+            inner: t.paths,
+            unattributed_conversions: t.unattributed_conversions,
+            unattributed_value: t.unattributed_value,
+        }
+    }
+}
+
 fn credits(channels: &[String], conversions: &[f64], value: &[f64]) -> Vec<ChannelCreditRecord> {
     channels
         .iter()

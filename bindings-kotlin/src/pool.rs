@@ -453,6 +453,20 @@ impl Pool {
         }
     }
 
+    /// Attribution paths from the pool's events up to `as_of` (ISO-8601): each `conversion`
+    /// event (usually "order") with the customer's touches within `lookback_days` before it.
+    pub fn attribution_paths(
+        &self,
+        as_of: String,
+        lookback_days: u32,
+        conversion: String,
+    ) -> Result<Arc<crate::attribution::AttributionPaths>, YutangError> {
+        let pool = self.read();
+        let t = yutang::parse_time(&as_of, pool.time_zone())?;
+        let paths = pool.attribution_paths(t, lookback_days, &yutang::EventKind::parse(&conversion)?)?;
+        Ok(Arc::new(crate::attribution::AttributionPaths::from_touchpoint_paths(paths)))
+    }
+
     /// Serialise the pool (versioned, checksummed).
     pub fn snapshot(&self) -> Vec<u8> {
         self.read().snapshot()

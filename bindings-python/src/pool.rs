@@ -443,6 +443,46 @@ impl PyPool {
         py.detach(|| self.write().apply_retention(t)).map_err(to_py_err)
     }
 
+    /// Attribution paths from the pool: (path strings " > "-joined, conversions, values, nulls,
+    /// unattributed conversions, unattributed value).
+    #[allow(clippy::type_complexity)]
+    fn attribution_paths<'py>(
+        &self,
+        py: Python<'py>,
+        as_of: &str,
+        lookback_days: u32,
+        conversion: &str,
+    ) -> PyResult<(
+        Vec<String>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        f64,
+        f64,
+    )> {
+        let kind = EventKind::parse(conversion).map_err(to_py_err)?;
+        let t = py
+            .detach(|| {
+                let pool = self.read();
+                let as_of = yutang::parse_time(as_of, pool.time_zone())?;
+                pool.attribution_paths(as_of, lookback_days, &kind)
+            })
+            .map_err(to_py_err)?;
+        let p = &t.paths;
+        let names = p.channels();
+        let strings: Vec<String> = (0..p.len())
+            .map(|i| p.path(i).iter().map(|&c| names[c as usize].as_str()).collect::<Vec<_>>().join(" > "))
+            .collect();
+        Ok((
+            strings,
+            p.conversions().to_vec().into_pyarray(py),
+            p.values().to_vec().into_pyarray(py),
+            p.nulls().to_vec().into_pyarray(py),
+            t.unattributed_conversions,
+            t.unattributed_value,
+        ))
+    }
+
     fn snapshot<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         let bytes = py.detach(|| self.read().snapshot());
         PyBytes::new(py, &bytes)

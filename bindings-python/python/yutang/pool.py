@@ -290,6 +290,54 @@ class Pool:
         """Drop events older than ``as_of - retention_days``; returns how many were dropped."""
         return self._pool.apply_retention(_frame.to_iso(as_of))
 
+    # ---------------------------------------------------------------- attribution
+    def attribution_paths(self, as_of: Any, lookback: int = 30, conversion: str = "order", frame: str = "pandas") -> Any:
+        """Each conversion's touchpoint path from the pool (see docs/attribution.md).
+
+        Every ``conversion`` event (default ``order``) up to ``as_of`` is a conversion worth its
+        amount (reporting currency, major units); every other event with a channel, except
+        refunds, is a touch. A conversion's path is the customer's touches since their previous
+        conversion within ``lookback`` days; touches left after the last conversion form a null
+        path. Columns: ``path`` (``"douyin > mini_program"``), ``total_conversions``,
+        ``total_conversion_value``, ``total_null``: ready for :mod:`yutang.attribution`.
+        """
+        paths, conv, value, nulls, _, _ = self._pool.attribution_paths(_frame.to_iso(as_of), int(lookback), conversion)
+        table = pa.table({"path": pa.array(paths, type=pa.string()), "total_conversions": conv,
+                          "total_conversion_value": value, "total_null": nulls})
+        return _frame.from_arrow(table, frame)
+
+    def attribution(self, model: str = "all", as_of: Any = None, lookback: int = 30, conversion: str = "order",
+                    order: int = 1, frame: str = "pandas") -> Any:
+        """Channel attribution on live data: which channels earn the conversions up to ``as_of``.
+
+        ``model``: ``"heuristic"`` (first / last / linear touch, ChannelAttribution's columns),
+        ``"markov"`` (exact removal effects, ``order`` 1–4), ``"shapley"``, or ``"all"`` (every
+        model side by side, one row per channel: ``channel_name``, ``first_touch_conversions``,
+        ``first_touch_value``, ``last_touch_…``, ``linear_touch_…``, ``markov_conversions``,
+        ``markov_value``, ``shapley_conversions``, ``shapley_value``). ``lookback`` in days.
+        """
+        from . import attribution as _attr
+
+        if as_of is None:
+            raise TypeError("attribution() needs as_of (nothing in yutang reads the clock)")
+        paths = self.attribution_paths(as_of, lookback, conversion, frame="pyarrow")
+        if model not in ("heuristic", "markov", "shapley", "all"):
+            raise ValueError(f"model must be 'heuristic', 'markov', 'shapley' or 'all', got {model!r}")
+        args = dict(var_path="path", var_conv="total_conversions", var_value="total_conversion_value")
+        if model == "heuristic":
+            return _frame.from_arrow(_attr.heuristic_models(paths, **args), frame)
+        if model == "markov":
+            return _frame.from_arrow(_attr.markov_model(paths, var_null="total_null", order=order, **args), frame)
+        if model == "shapley":
+            return _frame.from_arrow(_attr.shapley_model(paths, var_null="total_null", **args), frame)
+        h = _attr.heuristic_models(paths, **args).to_pandas()
+        m = _attr.markov_model(paths, var_null="total_null", order=order, **args).to_pandas()
+        sh = _attr.shapley_model(paths, var_null="total_null", **args).to_pandas()
+        m = m.rename(columns={"total_conversions": "markov_conversions", "total_conversion_value": "markov_value"})
+        sh = sh.rename(columns={"total_conversions": "shapley_conversions", "total_conversion_value": "shapley_value"})
+        out = h.merge(m, on="channel_name", how="outer").merge(sh, on="channel_name", how="outer")
+        return _frame.from_arrow(pa.Table.from_pandas(out, preserve_index=False), frame)
+
     def __repr__(self) -> str:
         s = self.stats()
         return f"<yutang.Pool customers={s['customers']} events={s['events']} identities={s['identities']}>"

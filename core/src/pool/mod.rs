@@ -30,6 +30,7 @@
 mod graph;
 mod snapshot;
 mod store;
+mod touch;
 
 use crate::error::{Error, Result};
 use crate::hash::base32;

@@ -99,4 +99,19 @@ class PoolTest {
         assertEquals(200UL, p.stats().events)
         assertEquals(50UL, p.stats().customers)
     }
+
+    @Test
+    fun attributionFromLiveData() {
+        val p = pool()
+        p.ingest(listOf(
+            EventRecord(id = "1", at = "2024-05-01 10:00", kind = "view", channel = "douyin", identities = listOf(phone("13800138000"))),
+            EventRecord(id = "2", at = "2024-05-03 10:00", kind = "view", channel = "mini_program", identities = listOf(phone("13800138000"))),
+            EventRecord(id = "3", at = "2024-05-04 10:00", kind = "order", amount = "88", identities = listOf(phone("13800138000"))),
+        ))
+        val paths = p.attributionPaths("2024-05-20T00:00:00+08:00", 30u, "order")
+        val h = paths.heuristics(HeuristicOptionsRecord())
+        assertEquals(88.0, h.linear.sumOf { it.value }, 1e-9)
+        assertEquals(listOf("douyin", "mini_program"), h.linear.map { it.channel })
+        assertThrows(YutangException.InvalidField::class.java) { p.attributionPaths("2024-05-20", 0u, "order") }
+    }
 }
