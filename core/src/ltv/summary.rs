@@ -338,8 +338,9 @@ struct Grouped {
     sum_first: Vec<f64>,
 }
 
-/// Group kept rows by customer rank and period: one pass over the rows in period order
-/// (counting sort by period when the span of periods is small, which it is for real logs).
+/// Group kept rows by customer rank and period. Rows are bucketed by customer (counting sort,
+/// one packed array), then each customer's few rows are sorted by (period, row) and reduced in
+/// registers: memory is touched sequentially except for one scattered write per row.
 fn group(
     rank: &[u32],
     n_cust: usize,
@@ -347,35 +348,25 @@ fn group(
     keep: impl Fn(usize) -> bool,
     monetary: Option<&[f64]>,
 ) -> Grouped {
-    let kept: Vec<u32> = (0..rank.len() as u32).filter(|&i| keep(i as usize)).collect();
-    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for &i in &kept {
-        lo = lo.min(period[i as usize]);
-        hi = hi.max(period[i as usize]);
+    let mut start = vec![0u32; n_cust + 1];
+    for i in 0..rank.len() {
+        if keep(i) {
+            start[rank[i] as usize + 1] += 1;
+        }
     }
-    let order: Vec<u32> = if kept.is_empty() {
-        kept
-    } else if (hi as i128 - lo as i128) <= 4 * kept.len() as i128 + 1024 {
-        let span = (hi - lo) as usize + 1;
-        let mut start = vec![0u32; span + 1];
-        for &i in &kept {
-            start[(period[i as usize] - lo) as usize + 1] += 1;
+    for c in 0..n_cust {
+        start[c + 1] += start[c];
+    }
+    let mut fill = start.clone();
+    // (period, row, amount) per kept row, bucketed by customer
+    let mut packed = vec![(0i64, 0u32, 0.0f64); start[n_cust] as usize];
+    for i in 0..rank.len() {
+        if keep(i) {
+            let c = rank[i] as usize;
+            packed[fill[c] as usize] = (period[i], i as u32, monetary.map_or(0.0, |m| m[i]));
+            fill[c] += 1;
         }
-        for k in 0..span {
-            start[k + 1] += start[k];
-        }
-        let mut out = vec![0u32; kept.len()];
-        for &i in &kept {
-            let k = (period[i as usize] - lo) as usize;
-            out[start[k] as usize] = i;
-            start[k] += 1;
-        }
-        out
-    } else {
-        let mut k = kept;
-        k.sort_unstable_by_key(|&i| (period[i as usize], i));
-        k
-    };
+    }
     let mut g = Grouped {
         first_row: vec![usize::MAX; n_cust],
         first_period: vec![0; n_cust],
@@ -384,24 +375,32 @@ fn group(
         sum_all: vec![0.0; n_cust],
         sum_first: vec![0.0; n_cust],
     };
-    for &i in &order {
-        let i = i as usize;
-        let (c, p) = (rank[i] as usize, period[i]);
-        if g.first_row[c] == usize::MAX {
-            g.first_row[c] = i;
-            g.first_period[c] = p;
-            g.last_period[c] = p;
-            g.periods[c] = 1;
-        } else if p != g.last_period[c] {
-            g.periods[c] += 1;
-            g.last_period[c] = p;
+    for c in 0..n_cust {
+        let part = &mut packed[start[c] as usize..start[c + 1] as usize];
+        let Some(&(p0, i0, _)) = part.first() else { continue };
+        let mut first = (p0, i0);
+        let sorted = part.windows(2).all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1));
+        if !sorted {
+            part.sort_unstable_by_key(|&(p, i, _)| (p, i));
+            first = (part[0].0, part[0].1);
         }
-        if let Some(m) = monetary {
-            g.sum_all[c] += m[i];
-            if p == g.first_period[c] {
-                g.sum_first[c] += m[i];
+        let (mut n, mut last, mut sum, mut sum_first) = (0u64, i64::MIN, 0.0, 0.0);
+        for &(p, _, m) in part.iter() {
+            if p != last {
+                n += 1;
+                last = p;
+            }
+            sum += m;
+            if p == first.0 {
+                sum_first += m;
             }
         }
+        g.first_row[c] = first.1 as usize;
+        g.first_period[c] = first.0;
+        g.last_period[c] = last;
+        g.periods[c] = n;
+        g.sum_all[c] = sum;
+        g.sum_first[c] = sum_first;
     }
     g
 }
