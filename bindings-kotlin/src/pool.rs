@@ -143,6 +143,16 @@ pub struct PoolStatsRecord {
     pub merges: u64,
 }
 
+/// One customer's RFM summary (lifetimes' columns).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct PoolRfmRecord {
+    pub customer_id: String,
+    pub frequency: f64,
+    pub recency: f64,
+    pub t: f64,
+    pub monetary_value: f64,
+}
+
 /// Pool options (defaults: Asia/Shanghai, CNY, no retention).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct PoolOptions {
@@ -465,6 +475,34 @@ impl Pool {
         let t = yutang::parse_time(&as_of, pool.time_zone())?;
         let paths = pool.attribution_paths(t, lookback_days, &yutang::EventKind::parse(&conversion)?)?;
         Ok(Arc::new(crate::attribution::AttributionPaths::from_touchpoint_paths(paths)))
+    }
+
+    /// RFM summary of the customers' orders (`freq` "D", "W", "M" or "H"; periods floored in
+    /// the business zone; `observation_period_end` ISO-8601, default the last order).
+    pub fn rfm_summary(
+        &self,
+        freq: String,
+        observation_period_end: Option<String>,
+        include_first_transaction: bool,
+    ) -> Result<Vec<PoolRfmRecord>, YutangError> {
+        use yutang::ltv::summary::{Freq, SummaryOptions};
+        let pool = self.read();
+        let mut opts =
+            SummaryOptions::new().freq(Freq::parse(&freq)?).include_first_transaction(include_first_transaction);
+        if let Some(e) = observation_period_end {
+            opts = opts.observation_period_end(yutang::parse_time(&e, pool.time_zone())?.micros());
+        }
+        let s = pool.rfm_summary(&opts)?;
+        let m = s.summary.monetary_value.unwrap_or_default();
+        Ok((0..s.customer_ids.len())
+            .map(|i| PoolRfmRecord {
+                customer_id: s.customer_ids[i].clone(),
+                frequency: s.summary.frequency[i],
+                recency: s.summary.recency[i],
+                t: s.summary.t[i],
+                monetary_value: m.get(i).copied().unwrap_or(0.0),
+            })
+            .collect())
     }
 
     /// Serialise the pool (versioned, checksummed).

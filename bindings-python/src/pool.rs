@@ -483,6 +483,44 @@ impl PyPool {
         ))
     }
 
+    /// RFM summary of the customers' orders: (customer ids, frequency, recency, T, monetary).
+    #[pyo3(signature = (freq="D", observation_period_end=None, include_first_transaction=false))]
+    #[allow(clippy::type_complexity)]
+    fn rfm_summary<'py>(
+        &self,
+        py: Python<'py>,
+        freq: &str,
+        observation_period_end: Option<&str>,
+        include_first_transaction: bool,
+    ) -> PyResult<(
+        Vec<String>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+        Bound<'py, PyArray1<f64>>,
+    )> {
+        let s = py
+            .detach(|| {
+                let pool = self.read();
+                let mut opts = yutang::ltv::summary::SummaryOptions::new()
+                    .freq(yutang::ltv::summary::Freq::parse(freq)?)
+                    .include_first_transaction(include_first_transaction);
+                if let Some(e) = observation_period_end {
+                    opts = opts.observation_period_end(yutang::parse_time(e, pool.time_zone())?.micros());
+                }
+                pool.rfm_summary(&opts)
+            })
+            .map_err(to_py_err)?;
+        let m = s.summary.monetary_value.clone().unwrap_or_default();
+        Ok((
+            s.customer_ids,
+            s.summary.frequency.into_pyarray(py),
+            s.summary.recency.into_pyarray(py),
+            s.summary.t.into_pyarray(py),
+            m.into_pyarray(py),
+        ))
+    }
+
     fn snapshot<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         let bytes = py.detach(|| self.read().snapshot());
         PyBytes::new(py, &bytes)

@@ -58,3 +58,19 @@ def test_single_models_and_errors():
                 {"id": "2", "at": "2024-05-02", "kind": "order", "amount": 5, "currency": "USD", "phone": "13800138000"}])
     with pytest.raises(yutang.CurrencyMismatchError):
         usd.attribution_paths(as_of="2024-05-20")
+
+
+def test_rfm_summary_from_the_pool_matches_the_columnar_summary():
+    p = yutang.Pool()
+    p.ingest([
+        {"id": "1", "at": "2024-05-01 09:00", "kind": "order", "amount": "10", "phone": "13800138000"},
+        {"id": "2", "at": "2024-05-03 23:30", "kind": "order", "amount": "20", "phone": "13800138000"},
+        {"id": "3", "at": "2024-05-10 00:30", "kind": "order", "amount": "40", "phone": "13800138000"},
+        {"id": "4", "at": "2024-05-05 12:00", "kind": "order", "amount": "7", "phone": "13900139000"},
+    ])
+    s = p.rfm_summary(observation_period_end="2024-05-20 12:00")
+    a = p.resolve("phone", "13800138000")
+    assert tuple(s.loc[a, ["frequency", "recency", "T", "monetary_value"]]) == (2.0, 9.0, 19.0, 30.0)
+    assert s.index.name == "customer_id" and len(s) == 2
+    with pytest.raises(yutang.InvalidFieldError):
+        p.rfm_summary(freq="fortnight")

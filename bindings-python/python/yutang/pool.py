@@ -290,6 +290,22 @@ class Pool:
         """Drop events older than ``as_of - retention_days``; returns how many were dropped."""
         return self._pool.apply_retention(_frame.to_iso(as_of))
 
+    # ---------------------------------------------------------------- CLV
+    def rfm_summary(self, observation_period_end: Any = None, freq: str = "D",
+                    include_first_transaction: bool = False, frame: str = "pandas") -> Any:
+        """Per-customer ``frequency, recency, T, monetary_value`` of the pool's orders, with the
+        semantics of ``lifetimes.utils.summary_data_from_transaction_data`` (periods floored in
+        the pool's business time zone; refunds are not transactions; amounts in the reporting
+        currency). One row per customer with at least one order; pandas output is indexed by
+        ``customer_id`` as lifetimes' is. Feed it to :class:`yutang.BetaGeoFitter` and friends.
+        """
+        end = None if observation_period_end is None else _frame.to_iso(observation_period_end)
+        ids, f, r, t, m = self._pool.rfm_summary(freq, end, include_first_transaction)
+        table = pa.table({"customer_id": pa.array(ids, type=pa.string()), "frequency": f, "recency": r, "T": t,
+                          "monetary_value": m})
+        out = _frame.from_arrow(table, frame)
+        return out.set_index("customer_id") if frame == "pandas" else out
+
     # ---------------------------------------------------------------- attribution
     def attribution_paths(self, as_of: Any, lookback: int = 30, conversion: str = "order", frame: str = "pandas") -> Any:
         """Each conversion's touchpoint path from the pool (see docs/attribution.md).

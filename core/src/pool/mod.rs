@@ -29,6 +29,7 @@
 
 mod graph;
 mod snapshot;
+mod rfm_summary;
 mod store;
 mod touch;
 
@@ -44,6 +45,7 @@ use std::cmp::Ordering;
 use std::sync::OnceLock;
 use store::{Codes, Extra, Rare, Row, SideOrders, StrSet, NONE};
 
+pub use rfm_summary::PoolRfmSummary;
 pub use snapshot::SNAPSHOT_VERSION;
 
 /// Configuration of a pool.

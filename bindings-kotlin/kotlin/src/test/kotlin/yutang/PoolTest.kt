@@ -114,4 +114,19 @@ class PoolTest {
         assertEquals(listOf("douyin", "mini_program"), h.linear.map { it.channel })
         assertThrows(YutangException.InvalidField::class.java) { p.attributionPaths("2024-05-20", 0u, "order") }
     }
+
+    @Test
+    fun rfmSummaryFromThePool() {
+        val p = pool()
+        p.ingest(listOf(
+            EventRecord(id = "1", at = "2024-05-01 09:00", kind = "order", amount = "10", identities = listOf(phone("13800138000"))),
+            EventRecord(id = "2", at = "2024-05-03 23:30", kind = "order", amount = "20", identities = listOf(phone("13800138000"))),
+            EventRecord(id = "3", at = "2024-05-10 00:30", kind = "order", amount = "40", identities = listOf(phone("13800138000"))),
+        ))
+        val rows = p.rfmSummary("D", "2024-05-20 12:00", false)
+        assertEquals(1, rows.size)
+        val r = rows.single()
+        assertEquals(listOf(2.0, 9.0, 19.0, 30.0), listOf(r.frequency, r.recency, r.t, r.monetaryValue))
+        assertThrows(YutangException.InvalidField::class.java) { p.rfmSummary("fortnight", null, false) }
+    }
 }
