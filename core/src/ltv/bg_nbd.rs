@@ -321,12 +321,32 @@ impl BgNbd {
     pub fn params(&self) -> [f64; 4] {
         [self.r, self.alpha, self.a, self.b]
     }
+}
 
-    /// 1 − (1−z)^{a−1} ₂F₁(a+b−1−r, a−1; c; z), the bracket shared by both expectations (with
-    /// Euler's transformation applied, so the parameters stay small for any frequency).
-    fn bracket(&self, c: f64, z: f64) -> f64 {
-        euler_bracket(self.a + self.b - 1.0 - self.r, self.a - 1.0, c, z)
+/// [1 − (1−z)^{am1} ₂F₁(p1, am1; c; z)] / am1, continuous through am1 = 0 (a = 1, where the
+/// expectations' (a−1) denominators would give 0/0). Near 0 it uses
+/// −ln(1−z)·expm1(u)/u − e^u·Σ_{n≥1} (p1)_n (am1+1)_{n−1} zⁿ / ((c)_n n!), u = am1·ln(1−z),
+/// which is exact (₂F₁ − 1 = am1·Σ…), without cancellation.
+pub(crate) fn euler_bracket_over(p1: f64, am1: f64, c: f64, z: f64) -> f64 {
+    if am1.abs() >= 1e-3 || z <= 0.0 {
+        return euler_bracket(p1, am1, c, z) / am1;
     }
+    let l1z = (-z).ln_1p();
+    let u = am1 * l1z;
+    let phi = if u == 0.0 { 1.0 } else { u.exp_m1() / u };
+    // term_n = (p1)_n (am1+1)_{n-1} z^n / ((c)_n n!)
+    let mut term = p1 / c * z; // n = 1
+    let mut sum = term;
+    let mut n = 1.0f64;
+    while n < 5e6 {
+        term *= (p1 + n) * (am1 + n) / ((c + n) * (n + 1.0)) * z;
+        sum += term;
+        n += 1.0;
+        if term.abs() <= 1e-17 * sum.abs() {
+            break;
+        }
+    }
+    -l1z * phi - u.exp() * sum
 }
 
 /// 1 − (1−z)^{am1} ₂F₁(p1, am1; c; z), computed without cancellation of its leading term.
@@ -344,7 +364,7 @@ impl TransactionModel for BgNbd {
         check_t(t, "t")?;
         let z = t / (self.alpha + t);
         let (a, b) = (self.a, self.b);
-        Ok((a + b - 1.0) / (a - 1.0) * self.bracket(a + b - 1.0, z))
+        Ok((a + b - 1.0) * euler_bracket_over(a + b - 1.0 - self.r, a - 1.0, a + b - 1.0, z))
     }
 
     fn probability_of_n_purchases_up_to_time(&self, t: f64, n: u64) -> Result<f64> {
@@ -374,7 +394,7 @@ impl TransactionModel for BgNbd {
             return 0.0;
         }
         let z = t / (alpha + age + t);
-        (a + b + x - 1.0) / (a - 1.0) * self.bracket(a + b + x - 1.0, z)
+        (a + b + x - 1.0) * euler_bracket_over(a + b - 1.0 - self.r, a - 1.0, a + b + x - 1.0, z)
     }
 
     fn p_alive_unchecked(&self, x: f64, tx: f64, age: f64) -> f64 {
@@ -447,6 +467,24 @@ mod tests {
         for k in 0..4 {
             assert!((ga[k] - gn[k]).abs() < 1e-7 * (1.0 + ga[k].abs()), "{k}: {} vs {}", ga[k], gn[k]);
         }
+    }
+
+    #[test]
+    fn expectations_are_continuous_through_a_equal_one() {
+        for a in [1.0 - 2e-3, 1.0 - 1e-3, 1.0 - 1e-9, 1.0, 1.0 + 1e-9, 1.0 + 1e-3, 1.0 + 2e-3] {
+            let m = BgNbd::new(0.243, 4.414, a, 2.426).unwrap();
+            let e = m.expected_number_of_purchases_up_to_time(39.0).unwrap();
+            let c = m.conditional_expected_number_of_purchases_up_to_time(39.0, 2.0, 30.0, 38.0).unwrap();
+            assert!(e.is_finite() && c.is_finite(), "a={a}: {e} {c}");
+            let m1 = BgNbd::new(0.243, 4.414, 1.0, 2.426).unwrap();
+            let e1 = m1.expected_number_of_purchases_up_to_time(39.0).unwrap();
+            assert!((e - e1).abs() < 5e-3 * e1, "a={a}: {e} vs {e1}");
+        }
+        // the two branches of euler_bracket_over agree where they meet
+        let (p1, c, z) = (2.0, 3.2, 0.6);
+        let lo = euler_bracket_over(p1, 0.999e-3, c, z);
+        let hi = euler_bracket(p1, 1.001e-3, c, z) / 1.001e-3;
+        assert!((lo - hi).abs() < 1e-5 * hi.abs(), "{lo} vs {hi}");
     }
 
     #[test]

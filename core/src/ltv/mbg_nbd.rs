@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bg_nbd::{
-    check_params, continuous_log_likelihood, euler_bracket, fit_continuous, nb_tail, penalised, sigmoid, Prepared,
+    check_params, continuous_log_likelihood, euler_bracket_over, fit_continuous, nb_tail, penalised, sigmoid, Prepared,
 };
 use super::fit::{FitOptions, FitReport, Objective};
 use super::special::{digamma, ln_beta, ln_gamma};
@@ -192,7 +192,7 @@ impl TransactionModel for MbgNbd {
         check_t(t, "t")?;
         let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
         let z = t / (alpha + t);
-        Ok(b / (a - 1.0) * euler_bracket(a + b - r, a - 1.0, a + b, z))
+        Ok(b * euler_bracket_over(a + b - r, a - 1.0, a + b, z))
     }
 
     fn probability_of_n_purchases_up_to_time(&self, t: f64, n: u64) -> Result<f64> {
@@ -220,7 +220,7 @@ impl TransactionModel for MbgNbd {
             return 0.0;
         }
         let z = t / (alpha + age + t);
-        (a + b + x) / (a - 1.0) * euler_bracket(a + b - self.r, a - 1.0, a + b + x, z)
+        (a + b + x) * euler_bracket_over(a + b - self.r, a - 1.0, a + b + x, z)
     }
 
     fn p_alive_unchecked(&self, x: f64, tx: f64, age: f64) -> f64 {
