@@ -90,11 +90,10 @@ fn normalize_phone(t: &str) -> NormalizeOutcome {
     let out = if let Some(rest) = digits.strip_prefix("86").filter(|r| is_cn_mobile(r)) {
         rest.to_string()
     } else if plus {
-        if digits.starts_with("86") {
+        match digits.strip_prefix("86") {
             // +86 landline: keep the national number
-            digits[2..].to_string()
-        } else {
-            format!("+{digits}")
+            Some(national) => national.to_string(),
+            None => format!("+{digits}"),
         }
     } else {
         digits
