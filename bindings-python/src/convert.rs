@@ -21,11 +21,12 @@ pub struct ColumnArrays<'py> {
     pub valid: Option<PyReadonlyArray1<'py, bool>>,
 }
 
+/// The `(name, tag, a, b, valid)` tuple the Python layer sends for one column.
+pub type ColTuple<'py> = (String, String, Bound<'py, PyAny>, Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>);
+
 impl<'py> ColumnArrays<'py> {
     /// From the `(name, tag, a, b, valid)` tuple the Python layer sends.
-    pub fn from_tuple(
-        t: (String, String, Bound<'py, PyAny>, Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>),
-    ) -> PyResult<Self> {
+    pub fn from_tuple(t: ColTuple<'py>) -> PyResult<Self> {
         let (name, tag, a, b, valid) = t;
         let valid = match valid {
             Some(v) if !v.is_none() => Some(

@@ -1,14 +1,12 @@
 //! Python bindings for `yutang::Pool`.
 
-use crate::convert::{Cell, Col, ColumnArrays, Held};
+use crate::convert::{Cell, Col, ColTuple, ColumnArrays, Held};
 use crate::errors::to_py_err;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use std::sync::RwLock;
 use yutang::{Error, Event, EventKind, Identity, IdentityKind, Money, Timestamp};
-
-type ColTuple<'py> = (String, String, Bound<'py, PyAny>, Option<Bound<'py, PyAny>>, Option<Bound<'py, PyAny>>);
 
 /// The native pool; the public `yutang.Pool` (pure Python) wraps it.
 #[pyclass(name = "_Pool", module = "yutang._yutang", frozen)]
