@@ -49,6 +49,7 @@ class _Pool:
 from numpy import float64, int64, uint64
 from numpy.typing import NDArray
 
+@final
 class BgNbd:
     @staticmethod
     def fit(frequency: NDArray[float64], recency: NDArray[float64], t: NDArray[float64], weights: Optional[NDArray[float64]] = None,
@@ -66,6 +67,7 @@ class BgNbd:
     def expected(self, t: NDArray[float64]) -> NDArray[float64]: ...
     def probability_of_n(self, t: float, n: int) -> float: ...
 
+@final
 class MbgNbd:
     @staticmethod
     def fit(frequency: NDArray[float64], recency: NDArray[float64], t: NDArray[float64], weights: Optional[NDArray[float64]] = None,
@@ -83,6 +85,7 @@ class MbgNbd:
     def expected(self, t: NDArray[float64]) -> NDArray[float64]: ...
     def probability_of_n(self, t: float, n: int) -> float: ...
 
+@final
 class ParetoNbd:
     @staticmethod
     def fit(frequency: NDArray[float64], recency: NDArray[float64], t: NDArray[float64], weights: Optional[NDArray[float64]] = None,
@@ -102,6 +105,7 @@ class ParetoNbd:
 
 def pareto_conditional_probability_of_n(model: ParetoNbd, n: int, t: float, frequency: float, recency: float, age: float) -> float: ...
 
+@final
 class BgBb:
     @staticmethod
     def fit(frequency: NDArray[float64], recency: NDArray[float64], n_periods: NDArray[float64], weights: Optional[NDArray[float64]] = None,
@@ -117,6 +121,7 @@ class BgBb:
     def probability_alive(self, m: int, frequency: NDArray[float64], recency: NDArray[float64], n_periods: NDArray[float64]) -> NDArray[float64]: ...
     def probability_of_n_in_first_n_periods(self, n: int, x: int) -> float: ...
 
+@final
 class GammaGamma:
     @staticmethod
     def fit(frequency: NDArray[float64], monetary_value: NDArray[float64], weights: Optional[NDArray[float64]] = None, penalizer: float = 0.0,
