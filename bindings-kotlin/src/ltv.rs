@@ -368,3 +368,79 @@ pub fn rfm_summary(
         .collect();
     Ok(RfmSummaryRecord { customer_ids, rows, monetary_value: s.monetary_value })
 }
+
+/// BG/BB: the discrete-time model (one purchase opportunity per period: renewals, donations,
+/// yearly events). Rows are (frequency, recency, n_periods), optionally with weights.
+#[derive(uniffi::Object)]
+pub struct DiscreteModel {
+    inner: ltv::BgBb,
+}
+
+#[uniffi::export]
+impl DiscreteModel {
+    /// Fit by maximum likelihood (`weights`: the count of customers with each row).
+    #[uniffi::constructor(default(weights = None))]
+    pub fn fit_columns(
+        frequency: Vec<f64>,
+        recency: Vec<f64>,
+        n_periods: Vec<f64>,
+        weights: Option<Vec<f64>>,
+        options: LtvFitOptions,
+    ) -> Result<Arc<Self>, YutangError> {
+        let inner =
+            ltv::BgBb::fit(&frequency, &recency, &n_periods, weights.as_deref(), &ltv::FitOptions::from(&options))?;
+        Ok(Arc::new(Self { inner }))
+    }
+
+    /// A model with known parameters alpha, beta, gamma, delta.
+    #[uniffi::constructor]
+    pub fn from_params(alpha: f64, beta: f64, gamma: f64, delta: f64) -> Result<Arc<Self>, YutangError> {
+        Ok(Arc::new(Self { inner: ltv::BgBb::new(alpha, beta, gamma, delta)? }))
+    }
+
+    /// Restore a model written by `toJson`.
+    #[uniffi::constructor]
+    pub fn from_json(json: String) -> Result<Arc<Self>, YutangError> {
+        Ok(Arc::new(Self { inner: serde_json::from_str(&json).map_err(json_err)? }))
+    }
+
+    pub fn to_json(&self) -> Result<String, YutangError> {
+        serde_json::to_string(&self.inner).map_err(json_err)
+    }
+
+    /// alpha, beta, gamma, delta.
+    pub fn params(&self) -> Vec<f64> {
+        self.inner.params().to_vec()
+    }
+
+    pub fn summary(&self) -> Option<FitSummary> {
+        summary(self.inner.report.as_ref())
+    }
+
+    /// Expected purchases in the next `periods` opportunities for a customer with this history.
+    pub fn conditional_expected_purchases(
+        &self,
+        periods: u64,
+        frequency: f64,
+        recency: f64,
+        n_periods: f64,
+    ) -> Result<f64, YutangError> {
+        Ok(self.inner.conditional_expected_number_of_purchases_up_to_time(periods, frequency, recency, n_periods)?)
+    }
+
+    /// Probability that the customer is still alive `periods` opportunities from now.
+    pub fn probability_alive(
+        &self,
+        periods: u64,
+        frequency: f64,
+        recency: f64,
+        n_periods: f64,
+    ) -> Result<f64, YutangError> {
+        Ok(self.inner.conditional_probability_alive(periods, frequency, recency, n_periods)?)
+    }
+
+    /// Probability of `x` purchases in the first `n` opportunities.
+    pub fn probability_of_n_purchases(&self, n: u64, x: u64) -> Result<f64, YutangError> {
+        Ok(self.inner.probability_of_n_purchases_in_first_n_periods(n, x)?)
+    }
+}

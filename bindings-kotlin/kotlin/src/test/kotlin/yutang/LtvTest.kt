@@ -106,4 +106,18 @@ class LtvTest {
         assertNull(cst.monetaryValue)
         assertThrows(YutangException.InvalidField::class.java) { rfmSummary(ids, at, "Q", null, null, false, 0, 1.0) }
     }
+
+    @Test
+    fun discreteBgBbFitsDonationsThroughTheBoundary() {
+        // data/cdnow/donations.csv: frequency, recency, periods, weights (Fader, Hardie & Shang 2010)
+        val rows = java.io.File(System.getProperty("yutang.data"), "cdnow/donations.csv").readLines().drop(1).map { it.split(",").map(String::toDouble) }
+        val m = DiscreteModel.fitColumns(rows.map { it[0] }, rows.map { it[1] }, rows.map { it[2] }, rows.map { it[3] }, LtvFitOptions())
+        val p = m.params()
+        assertEquals(1.204, p[0], 0.001)
+        assertEquals(2.783, p[3], 0.001)
+        val back = DiscreteModel.fromJson(m.toJson())
+        assertEquals(m.probabilityAlive(1u, 3.0, 4.0, 6.0), back.probabilityAlive(1u, 3.0, 4.0, 6.0))
+        assertTrue(m.conditionalExpectedPurchases(5u, 3.0, 4.0, 6.0) > 0.0)
+        assertThrows(YutangException.InvalidField::class.java) { DiscreteModel.fromParams(-1.0, 1.0, 1.0, 1.0) }
+    }
 }
