@@ -28,8 +28,8 @@
 //! exclusive — wrap it in a `RwLock` to share it. The Python and Kotlin objects do exactly that.
 
 mod graph;
-mod snapshot;
 mod rfm_summary;
+mod snapshot;
 mod store;
 mod touch;
 
@@ -756,6 +756,21 @@ impl Pool {
         }
         self.anchor[slot as usize] = anchor;
         sc.link = link;
+    }
+
+    /// The amount of a stored event in the reporting currency's major units (0 without money).
+    ///
+    /// # Errors
+    /// [`Error::CurrencyMismatch`] for money in another currency (no silent conversion).
+    fn reporting_amount(&self, r: &Row) -> Result<f64> {
+        if r.currency == 0 {
+            return Ok(0.0);
+        }
+        let c = self.currencies.values[r.currency as usize - 1];
+        if c != self.config.currency {
+            return Err(Error::CurrencyMismatch { left: self.config.currency.to_string(), right: c.to_string() });
+        }
+        Ok(Money::new(r.amount, c).to_major_f64())
     }
 
     fn id_bits(&self, root: u32) -> u128 {

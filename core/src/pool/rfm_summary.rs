@@ -2,9 +2,9 @@
 //! orders.
 
 use super::Pool;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ltv::summary::{rfm_summary, CustomerKeys, RfmSummary, SummaryOptions, Zone};
-use crate::model::{EventKind, Money};
+use crate::model::EventKind;
 
 /// An RFM summary of the pool's customers (those with at least one order), by customer id.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -27,7 +27,6 @@ impl Pool {
     /// [`Error::CurrencyMismatch`] for an order in another currency than the reporting one;
     /// the errors of [`crate::ltv::summary::rfm_summary`] (e.g. no orders at all).
     pub fn rfm_summary(&self, options: &SummaryOptions) -> Result<PoolRfmSummary> {
-        let currency = self.config.currency;
         let ix = self.index();
         let (mut keys, mut at, mut value) = (Vec::new(), Vec::new(), Vec::new());
         for p in 0..ix.roots.len() {
@@ -36,15 +35,7 @@ impl Pool {
                 if self.kinds.values[r.kind as usize] != EventKind::Order {
                     continue;
                 }
-                let v = if r.currency != 0 {
-                    let c = self.currencies.values[r.currency as usize - 1];
-                    if c != currency {
-                        return Err(Error::CurrencyMismatch { left: currency.to_string(), right: c.to_string() });
-                    }
-                    Money::new(r.amount, c).to_major_f64()
-                } else {
-                    0.0
-                };
+                let v = self.reporting_amount(r)?;
                 keys.push(super::id_string(ix.ids[p]));
                 at.push(r.at);
                 value.push(v);

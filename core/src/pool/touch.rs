@@ -46,7 +46,6 @@ impl Pool {
         if lookback_days == 0 {
             return Err(Error::invalid("lookback_days", "0", "must be at least 1"));
         }
-        let currency = self.config.currency;
         let ix = self.index();
         let (mut customers, mut at, mut channels, mut conv, mut values) = (vec![], vec![], vec![], vec![], vec![]);
         for p in 0..ix.roots.len() {
@@ -64,15 +63,7 @@ impl Pool {
                 if !is_conv && (channel.is_empty() || *kind == EventKind::Refund) {
                     continue;
                 }
-                let value = if is_conv && r.currency != 0 {
-                    let c = self.currencies.values[r.currency as usize - 1];
-                    if c != currency {
-                        return Err(Error::CurrencyMismatch { left: currency.to_string(), right: c.to_string() });
-                    }
-                    crate::model::Money::new(r.amount, c).to_major_f64()
-                } else {
-                    0.0
-                };
+                let value = if is_conv { self.reporting_amount(r)? } else { 0.0 };
                 customers.push(p as u32);
                 at.push(r.at);
                 channels.push(channel);
