@@ -2,7 +2,7 @@
 
 use crate::errors::YutangError;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// An identity (`kind` is a string id such as `phone`).
 #[derive(Debug, Clone, uniffi::Record)]
@@ -304,15 +304,15 @@ fn profile_record(p: &yutang::Profile) -> ProfileRecord {
 /// exclusive (an internal read–write lock).
 #[derive(uniffi::Object)]
 pub struct Pool {
-    inner: RwLock<yutang::Pool>,
+    inner: yutang::SharedPool,
 }
 
 impl Pool {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, yutang::Pool> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
+        self.inner.read()
     }
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, yutang::Pool> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
+        self.inner.write()
     }
 }
 
@@ -334,13 +334,13 @@ impl Pool {
                 ..Default::default()
             },
         };
-        Ok(Arc::new(Pool { inner: RwLock::new(yutang::Pool::new(config)?) }))
+        Ok(Arc::new(Pool { inner: yutang::SharedPool::new(yutang::Pool::new(config)?) }))
     }
 
     /// Restore a pool from `snapshot()` bytes.
     #[uniffi::constructor]
     pub fn restore(bytes: Vec<u8>) -> Result<Arc<Self>, YutangError> {
-        Ok(Arc::new(Pool { inner: RwLock::new(yutang::Pool::restore(&bytes)?) }))
+        Ok(Arc::new(Pool { inner: yutang::SharedPool::new(yutang::Pool::restore(&bytes)?) }))
     }
 
     /// Ingest events; bad events are reported per index, never thrown.

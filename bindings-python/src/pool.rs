@@ -5,21 +5,20 @@ use crate::errors::to_py_err;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
-use std::sync::RwLock;
 use yutang::{Error, Event, EventKind, Identity, IdentityKind, Money, Timestamp};
 
 /// The native pool; the public `yutang.Pool` (pure Python) wraps it.
 #[pyclass(name = "_Pool", module = "yutang._yutang", frozen)]
 pub struct PyPool {
-    inner: RwLock<yutang::Pool>,
+    inner: yutang::SharedPool,
 }
 
 impl PyPool {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, yutang::Pool> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
+        self.inner.read()
     }
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, yutang::Pool> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
+        self.inner.write()
     }
 }
 
@@ -186,13 +185,13 @@ impl PyPool {
             Some(j) => serde_json::from_str::<yutang::PoolConfig>(j).map_err(|e| json_err("config", e))?,
             None => yutang::PoolConfig::default(),
         };
-        Ok(PyPool { inner: RwLock::new(yutang::Pool::new(config).map_err(to_py_err)?) })
+        Ok(PyPool { inner: yutang::SharedPool::new(yutang::Pool::new(config).map_err(to_py_err)?) })
     }
 
     #[staticmethod]
     fn restore(py: Python<'_>, blob: &[u8]) -> PyResult<Self> {
         let pool = py.detach(|| yutang::Pool::restore(blob)).map_err(to_py_err)?;
-        Ok(PyPool { inner: RwLock::new(pool) })
+        Ok(PyPool { inner: yutang::SharedPool::new(pool) })
     }
 
     fn config_json(&self) -> String {

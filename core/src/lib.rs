@@ -15,13 +15,13 @@
 
 pub mod attribution;
 pub mod error;
-pub mod synth;
 mod hash;
 pub mod identity;
 pub mod ltv;
 pub mod model;
 pub mod pool;
 pub mod profile;
+pub mod synth;
 
 pub use error::{Error, Result};
 pub use identity::{BlockRule, IdentityRules, KindRule, Normalizer};
@@ -30,8 +30,8 @@ pub use model::{
     IdentityInput, IdentityKind, Item, ItemInput, Limits, Money, PropValue, Subscription, Timestamp,
 };
 pub use pool::{
-    Conflict, CustomerExport, EraseReport, IngestReport, MergeEntry, MergeReason, Pool, PoolConfig, PoolStats,
-    Rejection,
+    Conflict, CustomerExport, EraseReport, IngestReport, MergeEntry, MergeReason, Pool, PoolConfig, PoolRfmSummary,
+    PoolStats, Rejection, SharedPool,
 };
 pub use profile::Profile;
 

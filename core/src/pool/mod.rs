@@ -1196,6 +1196,30 @@ impl Pool {
     }
 }
 
+/// A pool shared between threads: reads run in parallel, writes are exclusive. A panic in
+/// another thread while it held the lock does not make the pool unusable (the lock's poison is
+/// ignored: the pool is only ever changed through methods that leave it consistent or fail
+/// before changing it). The Python and Kotlin objects hold one of these.
+#[derive(Debug, Default)]
+pub struct SharedPool(std::sync::RwLock<Pool>);
+
+impl SharedPool {
+    /// Share a pool.
+    pub fn new(pool: Pool) -> Self {
+        SharedPool(std::sync::RwLock::new(pool))
+    }
+
+    /// Read access (many readers at once).
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Pool> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write access (exclusive).
+    pub fn write(&self) -> std::sync::RwLockWriteGuard<'_, Pool> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 #[derive(Default)]
 struct Scratch {
     link: Vec<u32>,
