@@ -232,7 +232,9 @@ impl Objective for Obj<'_> {
                 let latx = lat_tx[txi];
                 let dd = c_lnab - (r + x) * latx - a3;
                 let e = (-dd.abs()).exp();
-                let sp = dd.max(0.0) + e.ln_1p();
+                // softplus: e = exp(-|dd|) is in (0, 1], so ln(1 + e) is within one ulp of 1 of
+                // ln_1p(e) (<= 1.1e-16 absolute per row) and glibc's log is ~3x faster than log1p.
+                let sp = dd.max(0.0) + (1.0 + e).ln();
                 let w4 = if dd >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
                 (a3 + sp, 1.0 - w4, w4, latx, inv_tx[txi])
             } else {

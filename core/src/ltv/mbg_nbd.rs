@@ -108,7 +108,9 @@ impl Objective for Obj<'_> {
             let a4 = c_lnab + (r + x) * (lat - latx);
             // softplus and sigmoid from one exp
             let e = (-a4.abs()).exp();
-            let sp = a4.max(0.0) + e.ln_1p();
+            // softplus: e = exp(-|a4|) is in (0, 1], so ln(1 + e) is within one ulp of 1 of
+            // ln_1p(e) (<= 1.1e-16 absolute per row) and glibc's log is ~3x faster than log1p.
+            let sp = a4.max(0.0) + (1.0 + e).ln();
             let sig = if a4 >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
             ll += w * (c12 - (r + x) * lat + sp);
             gr[0] += w * (c_psi_rx - psi_r + ln_alpha - lat + sig * (lat - latx));
