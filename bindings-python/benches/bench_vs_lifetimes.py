@@ -41,7 +41,7 @@ def best(fn, repeat):
     return min(ts), out
 
 
-def compare(name, yt_fn, lt_fn, repeat_yt=5, repeat_lt=3, target=None):
+def compare(name, yt_fn, lt_fn, repeat_yt=20, repeat_lt=3, target=None):
     t_yt, _ = best(yt_fn, repeat_yt)
     t_lt, _ = best(lt_fn, repeat_lt) if lt_fn else (float("nan"), None)
     ratio = t_lt / t_yt
