@@ -14,10 +14,10 @@ pub struct PyPool {
 }
 
 impl PyPool {
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, yutang::Pool> {
+    pub(crate) fn read(&self) -> std::sync::RwLockReadGuard<'_, yutang::Pool> {
         self.inner.read()
     }
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, yutang::Pool> {
+    pub(crate) fn write(&self) -> std::sync::RwLockWriteGuard<'_, yutang::Pool> {
         self.inner.write()
     }
 }

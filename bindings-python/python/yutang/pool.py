@@ -11,6 +11,10 @@ import pyarrow as pa
 
 from . import frame as _frame
 from ._yutang import _Pool
+from ._pool_journeys import JourneysMixin
+from ._pool_lifecycle import LifecycleMixin
+from ._pool_metrics import MetricsMixin
+from ._pool_rules import RulesMixin
 
 __all__ = ["Pool", "IngestReport", "IDENTITY_KINDS"]
 
@@ -91,7 +95,7 @@ def _dict_event(d: Mapping[str, Any]) -> Dict[str, Any]:
     return out
 
 
-class Pool:
+class Pool(RulesMixin, LifecycleMixin, MetricsMixin, JourneysMixin):
     """The customer pool.
 
     Parameters

@@ -27,11 +27,13 @@
 //! `Pool` is `Send + Sync`: reads (`&self`) can run in parallel, writes (`&mut self`) are
 //! exclusive — wrap it in a `RwLock` to share it. The Python and Kotlin objects do exactly that.
 
+mod ext;
 mod graph;
 mod rfm_summary;
 mod snapshot;
 mod store;
 mod touch;
+mod view;
 
 use crate::error::{Error, Result};
 use crate::hash::base32;
@@ -47,6 +49,7 @@ use store::{Codes, Extra, Rare, Row, SideOrders, StrSet, NONE};
 
 pub use rfm_summary::PoolRfmSummary;
 pub use snapshot::SNAPSHOT_VERSION;
+pub use view::{CustomerView, EventRef};
 
 /// Configuration of a pool.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -235,6 +238,8 @@ pub struct Pool {
     table: IdentTable,
     merge_log: Vec<MergeEntry>,
     retention_horizon: Option<Timestamp>,
+    /// The state of the modules built on the pool (segments, tags, lifecycle, journeys).
+    ext: ext::Extensions,
     // --- derived ---
     graph: Graph,
     anchor: Vec<u32>,
@@ -278,6 +283,7 @@ impl Pool {
             table: IdentTable::default(),
             merge_log: Vec::new(),
             retention_horizon: None,
+            ext: ext::Extensions::default(),
             graph: Graph::default(),
             anchor: Vec::new(),
             order: Vec::new(),
@@ -295,6 +301,18 @@ impl Pool {
     /// The business time zone.
     pub fn time_zone(&self) -> Tz {
         self.tz
+    }
+
+    /// The state of the modules built on the pool.
+    #[allow(dead_code)] // read once a module registers its state
+    pub(crate) fn ext(&self) -> &ext::Extensions {
+        &self.ext
+    }
+
+    /// The state of the modules built on the pool, to change.
+    #[allow(dead_code)]
+    pub(crate) fn ext_mut(&mut self) -> &mut ext::Extensions {
+        &mut self.ext
     }
 
     // ------------------------------------------------------------------ ingest
@@ -891,6 +909,12 @@ impl Pool {
 
     /// The customer an identity belongs to (normalised as on ingestion), or `None`.
     pub fn resolve(&self, identity: &Identity) -> Option<String> {
+        let root = self.root_of(identity)?;
+        self.graph.is_customer(root).then(|| id_string(self.id_bits(root)))
+    }
+
+    /// The graph root of an identity (normalised as on ingestion), if it is known.
+    fn root_of(&self, identity: &Identity) -> Option<u32> {
         let n = self.config.identity_rules.normalize(identity).ok()?.ok()?;
         let kind = self.config.identity_rules.kinds.iter().position(|r| r.kind == n.kind)? as u8;
         let ns = match &n.namespace {
@@ -898,8 +922,7 @@ impl Pool {
             None => 0,
         };
         let i = self.table.find(kind, ns, &n.value)?;
-        let root = self.graph.root(i);
-        self.graph.is_customer(root).then(|| id_string(self.id_bits(root)))
+        Some(self.graph.root(i))
     }
 
     /// The current id of a customer id (itself, or the survivor it was merged into), or `None`.
@@ -1121,6 +1144,9 @@ impl Pool {
             .collect();
         let report = EraseReport { events: gone_events.len(), identities: gone_idents.len() };
         self.reload(kept, log)?;
+        let mut ids = aliases;
+        ids.push(id);
+        self.ext.on_erase(&ids);
         Ok(report)
     }
 
@@ -1180,6 +1206,7 @@ impl Pool {
     fn reload(&mut self, events: Vec<(Event, u16)>, log: Vec<MergeEntry>) -> Result<()> {
         let mut fresh = Pool::new(self.config.clone())?;
         fresh.retention_horizon = self.retention_horizon;
+        fresh.ext = std::mem::take(&mut self.ext);
         fresh.merge_log = log;
         let mut warnings = Vec::new();
         for (index, (e, mask)) in events.into_iter().enumerate() {

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! magic    8 bytes  "YUTANGSN"
-//! version  u16 LE   format version (1)
+//! version  u16 LE   format version (2; 1 is still read)
 //! crc32    u32 LE   CRC-32 (IEEE) of the payload
 //! length   u64 LE   payload length
 //! payload  postcard encoding of the version's frozen types
@@ -12,6 +12,9 @@
 //! lookup indexes) is recomputed on restore, so it is exact by construction and derived
 //! structures can change between library versions without a format change. The frozen
 //! `*V1` types below never change; a new format version adds new types and a conversion.
+//! Version 2 appends the named sections of the modules built on the pool (segments, tags,
+//! lifecycle settings, journeys; see `pool::ext`): a version-1 payload followed by a list of
+//! (name, postcard bytes). A section name this library does not know is a typed error.
 
 use super::{MergeEntry, MergeReason, Pool, PoolConfig};
 use crate::error::{Error, Result};
@@ -23,7 +26,7 @@ use crate::model::{
 use serde::{Deserialize, Serialize};
 
 /// The format version written by this library.
-pub const SNAPSHOT_VERSION: u16 = 1;
+pub const SNAPSHOT_VERSION: u16 = 2;
 const MAGIC: &[u8; 8] = b"YUTANGSN";
 const HEADER: usize = 8 + 2 + 4 + 8;
 
@@ -104,6 +107,14 @@ struct SnapV1 {
     events: Vec<EventV1>,
     merge_log: Vec<MergeV1>,
     retention_horizon: Option<i64>,
+}
+
+/// Version 2: version 1 followed by the named sections of the modules built on the pool
+/// (see `pool::ext`).
+#[derive(Serialize, Deserialize)]
+struct SnapV2 {
+    v1: SnapV1,
+    sections: Vec<(String, Vec<u8>)>,
 }
 
 fn ident_v1(i: &Identity) -> IdentV1 {
@@ -228,7 +239,8 @@ impl Pool {
                 },
             })
             .collect();
-        let snap = SnapV1 { config, events, merge_log, retention_horizon: self.retention_horizon.map(|t| t.micros()) };
+        let v1 = SnapV1 { config, events, merge_log, retention_horizon: self.retention_horizon.map(|t| t.micros()) };
+        let snap = SnapV2 { v1, sections: self.ext.encode() };
         let payload = postcard::to_stdvec(&snap).unwrap_or_default();
         let mut out = Vec::with_capacity(HEADER + payload.len());
         out.extend_from_slice(MAGIC);
@@ -267,8 +279,15 @@ impl Pool {
         if crc32fast::hash(payload) != crc {
             return Err(Error::Snapshot { reason: "checksum mismatch (corrupted)".into() });
         }
-        let snap: SnapV1 = postcard::from_bytes(payload).map_err(corrupt)?;
-        Self::from_v1(snap)
+        if version == 1 {
+            let snap: SnapV1 = postcard::from_bytes(payload).map_err(corrupt)?;
+            return Self::from_v1(snap);
+        }
+        let snap: SnapV2 = postcard::from_bytes(payload).map_err(corrupt)?;
+        let ext = super::ext::Extensions::decode(snap.sections)?;
+        let mut pool = Self::from_v1(snap.v1)?;
+        pool.ext = ext;
+        Ok(pool)
     }
 
     fn from_v1(s: SnapV1) -> Result<Pool> {

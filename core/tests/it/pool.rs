@@ -17,9 +17,6 @@ fn golden_pool() -> Pool {
 
 #[test]
 fn golden_snapshot_v1_restores() {
-    if std::env::var("YUTANG_WRITE_GOLDEN").is_ok() {
-        std::fs::write(GOLDEN_V1, golden_pool().snapshot()).unwrap();
-    }
     let blob = std::fs::read(GOLDEN_V1).expect("golden snapshot");
     let restored = Pool::restore(&blob).expect("restores");
     let fresh = golden_pool();
@@ -57,7 +54,10 @@ fn attribution_paths_from_the_pool() {
         .collect();
     assert_eq!(
         got,
-        vec![(vec!["douyin".to_string(), "mini_program".to_string()], 1.0, 88.0, 0.0), (vec!["sms".to_string()], 0.0, 0.0, 1.0)]
+        vec![
+            (vec!["douyin".to_string(), "mini_program".to_string()], 1.0, 88.0, 0.0),
+            (vec!["sms".to_string()], 0.0, 0.0, 1.0)
+        ]
     );
     assert_eq!((t.unattributed_conversions, t.unattributed_value), (1.0, 10.0));
     let m = yutang::attribution::markov_model(&t.paths, &yutang::attribution::MarkovOptions::default()).unwrap();

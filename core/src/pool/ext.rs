@@ -1,0 +1,57 @@
+//! State of the modules built on the pool (segment and tag definitions, manual tags, lifecycle
+//! settings, journeys and their instances). The pool holds it beside the events, and a snapshot
+//! writes it as named sections, one per module whose state is not the default, each encoded
+//! with postcard from the module's own serde types (their shape is part of the file format).
+//!
+//! A module adds one field to [`Extensions`] and one line to each of `encode` and `decode`.
+
+use crate::error::{Error, Result};
+use serde::{de::DeserializeOwned, Serialize};
+
+/// The state of the modules built on the pool.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Extensions {}
+
+#[allow(dead_code)] // used once a module registers its section
+fn put<T: Serialize + Default + PartialEq>(out: &mut Vec<(String, Vec<u8>)>, name: &str, v: &T) {
+    if *v != T::default() {
+        out.push((name.to_string(), postcard::to_stdvec(v).unwrap_or_default()));
+    }
+}
+
+#[allow(dead_code)] // used once a module registers its section
+fn take<T: DeserializeOwned>(name: &str, bytes: &[u8]) -> Result<T> {
+    postcard::from_bytes(bytes).map_err(|e| Error::Snapshot { reason: format!("corrupted section `{name}`: {e}") })
+}
+
+impl Extensions {
+    /// The named sections of a snapshot, in a fixed order.
+    pub fn encode(&self) -> Vec<(String, Vec<u8>)> {
+        #[allow(unused_mut)]
+        let mut out = Vec::new();
+        // one line per module: put(&mut out, "rules", &self.rules);
+        out
+    }
+
+    /// Read the named sections back. An unknown section comes from a newer library.
+    #[allow(clippy::never_loop)] // until a module registers its section
+    pub fn decode(sections: Vec<(String, Vec<u8>)>) -> Result<Extensions> {
+        #[allow(unused_mut)]
+        let mut ext = Extensions::default();
+        for (name, _bytes) in sections {
+            match name.as_str() {
+                // one line per module: "rules" => ext.rules = take(&name, &_bytes)?,
+                _ => {
+                    return Err(Error::Snapshot {
+                        reason: format!("unknown section `{name}` (written by a newer library); upgrade yutang"),
+                    })
+                }
+            }
+        }
+        Ok(ext)
+    }
+
+    /// Drop what the modules hold for an erased customer (the id and every alias of it).
+    #[allow(unused_variables)]
+    pub fn on_erase(&mut self, customer_ids: &[String]) {}
+}
