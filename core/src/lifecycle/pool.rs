@@ -1,0 +1,210 @@
+//! The stage machine over the pool's customers.
+
+use super::machine::Machine;
+use super::stage::{Stage, StageAt, StageChange, Transition};
+use super::LifecycleConfig;
+use crate::error::Result;
+use crate::model::{EventKind, Timestamp};
+use crate::pool::{CustomerView, Pool};
+
+/// One customer's stage at an instant (a row of [`Pool::lifecycle`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LifecycleRow {
+    /// The customer.
+    pub customer_id: String,
+    /// The stage.
+    pub stage: Stage,
+    /// Since when.
+    pub since: Timestamp,
+}
+
+/// One cell of a transition matrix: how many customers were in `from` at the first date and
+/// in `to` at the second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TransitionCount {
+    /// Stage at the first date (`None`: not yet known then).
+    pub from: Option<Stage>,
+    /// Stage at the second date.
+    pub to: Stage,
+    /// Number of customers.
+    pub customers: u64,
+}
+
+/// First-seen time and the order times (ascending) of the events `0..n` of a customer.
+#[inline]
+pub(crate) fn order_times(view: &CustomerView<'_>, n: usize, order: u8, buf: &mut Vec<i64>) -> Option<i64> {
+    buf.clear();
+    let mut first = None;
+    for e in view.events().take(n) {
+        if first.is_none() {
+            first = Some(e.at_micros());
+        }
+        if e.kind_code() == order {
+            buf.push(e.at_micros());
+        }
+    }
+    first
+}
+
+/// A customer's stage at `as_of` under the pool's lifecycle configuration, and since when;
+/// `None` when the customer has no event at or before `as_of`.
+///
+/// # Example
+/// See the [module documentation](super).
+pub fn stage_at(pool: &Pool, view: CustomerView<'_>, as_of: Timestamp) -> Option<StageAt> {
+    let cfg = pool.lifecycle_config();
+    let mut m = Machine::new(cfg, pool.time_zone());
+    let mut buf = Vec::new();
+    stage_with(&mut m, pool.order_code(), &view, as_of, &mut buf)
+}
+
+fn stage_with(
+    m: &mut Machine<'_>,
+    order: u8,
+    view: &CustomerView<'_>,
+    as_of: Timestamp,
+    buf: &mut Vec<i64>,
+) -> Option<StageAt> {
+    let n = view.until(as_of);
+    let first = order_times(view, n, order, buf)?;
+    let (stage, since) = m.walk(first, buf, as_of.micros(), |_, _, _| {})?;
+    Some(StageAt { stage, since: ts(since) })
+}
+
+fn ts(micros: i64) -> Timestamp {
+    Timestamp::from_micros(micros)
+        .unwrap_or_else(|_| unreachable!("transition times come from stored times and day starts in range"))
+}
+
+impl Pool {
+    pub(crate) fn order_code(&self) -> u8 {
+        self.kind_code(&EventKind::Order).unwrap_or_else(|| unreachable!("built-in kinds always have a code"))
+    }
+
+    /// The lifecycle configuration (defaults until [`Pool::set_lifecycle_config`]).
+    pub fn lifecycle_config(&self) -> &LifecycleConfig {
+        &self.ext().lifecycle.config
+    }
+
+    /// Set the lifecycle configuration (kept in snapshots).
+    ///
+    /// # Errors
+    /// The errors of [`LifecycleConfig::validate`]; the pool keeps its configuration.
+    pub fn set_lifecycle_config(&mut self, config: LifecycleConfig) -> Result<()> {
+        config.validate()?;
+        self.ext_mut().lifecycle.config = config;
+        Ok(())
+    }
+
+    /// Every customer known at `as_of` (an event at or before it) with their stage and since
+    /// when, in founding order.
+    ///
+    /// # Example
+    /// See [`crate::lifecycle`].
+    pub fn lifecycle(&self, as_of: Timestamp) -> Vec<LifecycleRow> {
+        let mut out = Vec::with_capacity(self.customer_count());
+        self.each_stage(as_of, |view, s| {
+            out.push(LifecycleRow { customer_id: view.id(), stage: s.stage, since: s.since });
+        });
+        out
+    }
+
+    /// Call `f` with each known customer's stage at `as_of`, in founding order.
+    pub(crate) fn each_stage(&self, as_of: Timestamp, mut f: impl FnMut(&CustomerView<'_>, StageAt)) {
+        let mut m = Machine::new(self.lifecycle_config(), self.time_zone());
+        let order = self.order_code();
+        let mut buf = Vec::new();
+        for pos in 0..self.customer_count() {
+            let Some(view) = self.customer_at(pos) else { break };
+            if let Some(s) = stage_with(&mut m, order, &view, as_of, &mut buf) {
+                f(&view, s);
+            }
+        }
+    }
+
+    /// One customer's stage at `as_of` (`None`: not known yet).
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] for an unknown customer id.
+    pub fn stage_of(&self, customer_id: &str, as_of: Timestamp) -> Result<Option<StageAt>> {
+        Ok(stage_at(self, self.customer(customer_id)?, as_of))
+    }
+
+    /// A customer's stage history up to `as_of`: every transition with its time, the first
+    /// entry (`from: None`) when they became known.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`] for an unknown customer id.
+    pub fn stage_history(&self, customer_id: &str, as_of: Timestamp) -> Result<Vec<Transition>> {
+        let view = self.customer(customer_id)?;
+        let mut m = Machine::new(self.lifecycle_config(), self.time_zone());
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        if let Some(first) = order_times(&view, view.until(as_of), self.order_code(), &mut buf) {
+            m.walk(first, &buf, as_of.micros(), |from, to, at| out.push(Transition { from, to, at: ts(at) }));
+        }
+        Ok(out)
+    }
+
+    /// Stage transitions of every customer with `after < at <= until`, as events for journeys
+    /// to trigger on, sorted by (time, customer id). A transition caused by an order carries
+    /// the order's time; a decay (`at_risk`, `churned`) the start of the day it happened.
+    pub fn stage_changes(&self, after: Timestamp, until: Timestamp) -> Vec<StageChange> {
+        let mut m = Machine::new(self.lifecycle_config(), self.time_zone());
+        let order = self.order_code();
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        let (lo, hi) = (after.micros(), until.micros());
+        for pos in 0..self.customer_count() {
+            let Some(view) = self.customer_at(pos) else { break };
+            let Some(first) = order_times(&view, view.until(until), order, &mut buf) else { continue };
+            let mut id: Option<String> = None;
+            m.walk(first, &buf, hi, |from, to, at| {
+                if at > lo {
+                    let customer_id = id.get_or_insert_with(|| view.id()).clone();
+                    out.push(StageChange { customer_id, from, to, at: ts(at) });
+                }
+            });
+        }
+        out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.customer_id.cmp(&b.customer_id)));
+        out
+    }
+
+    /// How many customers are in each stage at `as_of`, in [`Stage::ALL`] order (zeros
+    /// included).
+    pub fn stage_distribution(&self, as_of: Timestamp) -> Vec<(Stage, u64)> {
+        let mut counts = [0u64; 6];
+        self.each_stage(as_of, |_, s| counts[s.stage.index()] += 1);
+        Stage::ALL.iter().map(|&s| (s, counts[s.index()])).collect()
+    }
+
+    /// The transition matrix between two dates: for every (stage at `from`, stage at `to`)
+    /// pair with customers, how many; customers not yet known at `from` have `from: None`.
+    /// Sorted by (from, to) with `None` first. `from` after `to` swaps nothing: it is counted
+    /// as given.
+    pub fn stage_transitions(&self, from: Timestamp, to: Timestamp) -> Vec<TransitionCount> {
+        let mut counts = [[0u64; 6]; 7];
+        let mut m = Machine::new(self.lifecycle_config(), self.time_zone());
+        let order = self.order_code();
+        let mut buf = Vec::new();
+        for pos in 0..self.customer_count() {
+            let Some(view) = self.customer_at(pos) else { break };
+            let Some(b) = stage_with(&mut m, order, &view, to, &mut buf) else { continue };
+            let a = stage_with(&mut m, order, &view, from, &mut buf);
+            counts[a.map_or(0, |s| s.stage.index() + 1)][b.stage.index()] += 1;
+        }
+        let mut out = Vec::new();
+        for (i, row) in counts.iter().enumerate() {
+            for (j, &c) in row.iter().enumerate() {
+                if c > 0 {
+                    out.push(TransitionCount {
+                        from: (i > 0).then(|| Stage::ALL[i - 1]),
+                        to: Stage::ALL[j],
+                        customers: c,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
