@@ -111,18 +111,29 @@ fn p_alive_first_day(p: &PAlive, x: f64, tx: f64, theta: f64) -> i64 {
     }
 }
 
+/// When a transition happened: at an order's instant, or at the start of a business day
+/// (decays). Resolve with [`Machine::resolve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    /// An instant (µs since the epoch).
+    Instant(i64),
+    /// The start of this business day (day number, see [`DayClock::day`]).
+    DayStart(i64),
+}
+
 /// Walks the machine; reusable scratch for many customers.
 #[derive(Debug)]
 pub struct Machine<'a> {
     cfg: &'a LifecycleConfig,
     clock: DayClock,
     gaps: RunningMedian,
+    until_day: (i64, i64),
 }
 
 impl<'a> Machine<'a> {
     /// A machine for a (validated) configuration and the business zone.
     pub fn new(cfg: &'a LifecycleConfig, tz: Tz) -> Self {
-        Machine { cfg, clock: DayClock::new(tz), gaps: RunningMedian::default() }
+        Machine { cfg, clock: DayClock::new(tz), gaps: RunningMedian::default(), until_day: (i64::MIN, 0) }
     }
 
     /// The day clock.
@@ -130,24 +141,39 @@ impl<'a> Machine<'a> {
         &self.clock
     }
 
-    /// Emit `(from, to, at_micros)` for every transition at or before `until`, in time order,
-    /// for a customer first seen at `first_seen` with these order times (ascending). Returns
-    /// the last transition emitted (the stage at `until`), if any.
+    /// The instant (µs) of a transition time.
+    pub fn resolve(&self, at: At) -> i64 {
+        match at {
+            At::Instant(t) => t,
+            At::DayStart(d) => self.clock.start(d),
+        }
+    }
+
+    fn day_of_until(&mut self, until: i64) -> i64 {
+        if self.until_day.0 != until {
+            self.until_day = (until, self.clock.day(until));
+        }
+        self.until_day.1
+    }
+
+    /// Emit `(from, to, at)` for every transition at or before `until`, in time order, for a
+    /// customer first seen at `first_seen` (µs) with these order times (µs, ascending). Returns
+    /// the last transition emitted (the stage at `until` and since when), if any.
     pub fn walk(
         &mut self,
         first_seen: i64,
         orders: &[i64],
         until: i64,
-        mut emit: impl FnMut(Option<Stage>, Stage, i64),
-    ) -> Option<(Stage, i64)> {
+        mut emit: impl FnMut(Option<Stage>, Stage, At),
+    ) -> Option<(Stage, At)> {
         if first_seen > until {
             return None;
         }
         let cfg = self.cfg;
         let exact_days = cfg.rhythm.is_some() || cfg.p_alive.is_some();
         let mut cur: Option<Stage> = None;
-        let mut since = first_seen;
-        let mut step = |cur: &mut Option<Stage>, since: &mut i64, to: Stage, at: i64| {
+        let mut since = At::Instant(first_seen);
+        let mut step = |cur: &mut Option<Stage>, since: &mut At, to: Stage, at: At| {
             if *cur != Some(to) {
                 emit(*cur, to, at);
                 *cur = Some(to);
@@ -155,10 +181,12 @@ impl<'a> Machine<'a> {
             }
         };
         if orders.first().is_none_or(|&o| o > first_seen) {
-            step(&mut cur, &mut since, Stage::Prospect, first_seen);
+            step(&mut cur, &mut since, Stage::Prospect, At::Instant(first_seen));
         }
         self.gaps.clear();
         let (mut order_days, mut last_day, mut first_day) = (0u32, i64::MIN, 0i64);
+        // the day of the order at index .0 (computed for the previous gap), if known
+        let mut known: (usize, i64) = (usize::MAX, 0);
         for (k, &t) in orders.iter().enumerate() {
             if t > until {
                 break;
@@ -170,45 +198,64 @@ impl<'a> Machine<'a> {
             } else {
                 Stage::Repeat
             };
-            step(&mut cur, &mut since, to, t);
-            // decays happen before the next order (an order at the same instant wins) and
-            // at or before `until`
-            let limit = match orders.get(k + 1) {
-                Some(&n) if n <= until => n,
-                _ => until.saturating_add(1),
-            };
-            let d = if exact_days {
-                let d = self.clock.day(t);
-                if d != last_day {
+            step(&mut cur, &mut since, to, At::Instant(t));
+            let mut d = None;
+            if exact_days {
+                let dd = self.day_cached(&mut known, k, t);
+                if dd != last_day {
                     if order_days == 0 {
-                        first_day = d;
+                        first_day = dd;
                     } else {
-                        self.gaps.push(d - last_day);
+                        self.gaps.push(dd - last_day);
                     }
                     order_days += 1;
-                    last_day = d;
+                    last_day = dd;
                 }
-                Some(d)
-            } else {
-                None
-            };
+                d = Some(dd);
+            }
+            // decays happen before the next order (an order at the same instant wins) and at
+            // or before `until`
+            let next = orders.get(k + 1).copied().filter(|&n| n <= until);
+            let limit = next.unwrap_or_else(|| until.saturating_add(1));
             let (ar, ch) = self.thresholds(order_days, last_day, first_day);
             // no decay can fall before `limit` when the at-risk day starts more than the gap
             // later: start(day(t) + ar) > t + (ar − 1) days − 26 h
             if limit.saturating_sub(t) <= (ar - 1).saturating_mul(DAY).saturating_sub(MAX_OFFSET_SWING) {
                 continue;
             }
-            let d = d.unwrap_or_else(|| self.clock.day(t));
-            let ta = self.clock.start(d + ar);
-            if ta < limit {
-                step(&mut cur, &mut since, Stage::AtRisk, ta);
-                let tc = self.clock.start(d + ch);
-                if tc < limit {
-                    step(&mut cur, &mut since, Stage::Churned, tc);
+            let d = match d {
+                Some(d) => d,
+                None => self.day_cached(&mut known, k, t),
+            };
+            let ta = d.saturating_add(ar);
+            if self.starts_before(ta, k, next, until, &mut known) {
+                step(&mut cur, &mut since, Stage::AtRisk, At::DayStart(ta));
+                let tc = d.saturating_add(ch);
+                if self.starts_before(tc, k, next, until, &mut known) {
+                    step(&mut cur, &mut since, Stage::Churned, At::DayStart(tc));
                 }
             }
         }
         cur.map(|s| (s, since))
+    }
+
+    fn day_cached(&self, known: &mut (usize, i64), i: usize, t: i64) -> i64 {
+        if known.0 != i {
+            *known = (i, self.clock.day(t));
+        }
+        known.1
+    }
+
+    /// Does day `x` start before the next order (index `k + 1`, at `next`), or at or before
+    /// `until` when there is none?
+    fn starts_before(&mut self, x: i64, k: usize, next: Option<i64>, until: i64, known: &mut (usize, i64)) -> bool {
+        match next {
+            Some(n) => {
+                let dn = self.day_cached(known, k + 1, n);
+                x < dn || (x == dn && self.clock.start(x) < n)
+            }
+            None => x <= self.day_of_until(until),
+        }
     }
 
     /// (at-risk days, churn days) after the latest order, given the distinct order days so far.

@@ -52,7 +52,7 @@ mod pool;
 mod stage;
 
 pub use config::{LifecycleConfig, PAlive, Rhythm, MAX_THRESHOLD_DAYS};
-pub use machine::{DayClock, Machine};
+pub use machine::{At, DayClock, Machine};
 pub use pool::{stage_at, LifecycleRow, TransitionCount};
 pub use stage::{Stage, StageAt, StageChange, Transition};
 

@@ -30,20 +30,30 @@ pub struct TransitionCount {
     pub customers: u64,
 }
 
-/// First-seen time and the order times (ascending) of the events `0..n` of a customer.
+/// First-seen time and the order times (ascending) of a customer's events at or before
+/// `until` (µs); `None` when there is no such event.
 #[inline]
-pub(crate) fn order_times(view: &CustomerView<'_>, n: usize, order: u8, buf: &mut Vec<i64>) -> Option<i64> {
+pub(crate) fn order_times(view: &CustomerView<'_>, until: i64, order: u8, buf: &mut Vec<i64>) -> Option<i64> {
     buf.clear();
-    let mut first = None;
-    for e in view.events().take(n) {
-        if first.is_none() {
-            first = Some(e.at_micros());
+    let mut events = view.events();
+    let e0 = events.next()?;
+    let first = e0.at_micros();
+    if first > until {
+        return None;
+    }
+    if e0.kind_code() == order {
+        buf.push(first);
+    }
+    for e in events {
+        let t = e.at_micros();
+        if t > until {
+            break;
         }
         if e.kind_code() == order {
-            buf.push(e.at_micros());
+            buf.push(t);
         }
     }
-    first
+    Some(first)
 }
 
 /// A customer's stage at `as_of` under the pool's lifecycle configuration, and since when;
@@ -65,10 +75,9 @@ fn stage_with(
     as_of: Timestamp,
     buf: &mut Vec<i64>,
 ) -> Option<StageAt> {
-    let n = view.until(as_of);
-    let first = order_times(view, n, order, buf)?;
+    let first = order_times(view, as_of.micros(), order, buf)?;
     let (stage, since) = m.walk(first, buf, as_of.micros(), |_, _, _| {})?;
-    Some(StageAt { stage, since: ts(since) })
+    Some(StageAt { stage, since: ts(m.resolve(since)) })
 }
 
 fn ts(micros: i64) -> Timestamp {
@@ -140,8 +149,10 @@ impl Pool {
         let mut m = Machine::new(self.lifecycle_config(), self.time_zone());
         let mut buf = Vec::new();
         let mut out = Vec::new();
-        if let Some(first) = order_times(&view, view.until(as_of), self.order_code(), &mut buf) {
-            m.walk(first, &buf, as_of.micros(), |from, to, at| out.push(Transition { from, to, at: ts(at) }));
+        if let Some(first) = order_times(&view, as_of.micros(), self.order_code(), &mut buf) {
+            let mut raw = Vec::new();
+            m.walk(first, &buf, as_of.micros(), |from, to, at| raw.push((from, to, at)));
+            out = raw.into_iter().map(|(from, to, at)| Transition { from, to, at: ts(m.resolve(at)) }).collect();
         }
         Ok(out)
     }
@@ -157,14 +168,17 @@ impl Pool {
         let (lo, hi) = (after.micros(), until.micros());
         for pos in 0..self.customer_count() {
             let Some(view) = self.customer_at(pos) else { break };
-            let Some(first) = order_times(&view, view.until(until), order, &mut buf) else { continue };
+            let Some(first) = order_times(&view, hi, order, &mut buf) else { continue };
+            let mut raw = Vec::new();
+            m.walk(first, &buf, hi, |from, to, at| raw.push((from, to, at)));
             let mut id: Option<String> = None;
-            m.walk(first, &buf, hi, |from, to, at| {
+            for (from, to, at) in raw {
+                let at = m.resolve(at);
                 if at > lo {
                     let customer_id = id.get_or_insert_with(|| view.id()).clone();
                     out.push(StageChange { customer_id, from, to, at: ts(at) });
                 }
-            });
+            }
         }
         out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.customer_id.cmp(&b.customer_id)));
         out

@@ -103,14 +103,17 @@ impl Pool {
         let refund = self.kind_code(&EventKind::Refund).unwrap_or(u8::MAX);
         let reporting = self.config().currency;
         let clock = DayClock::new(self.time_zone());
-        let today = clock.day(as_of.micros());
+        let until = as_of.micros();
+        let today = clock.day(until);
         let scale = 10f64.powi(reporting.exponent() as i32);
         let (mut ids, mut rec, mut freq, mut mon) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for pos in 0..self.customer_count() {
             let Some(view) = self.customer_at(pos) else { break };
-            let n = view.until(as_of);
             let (mut count, mut last, mut minor, mut other) = (0u64, 0i64, 0i64, 0f64);
-            for e in view.events().take(n) {
+            for e in view.events() {
+                if e.at_micros() > until {
+                    break;
+                }
                 let k = e.kind_code();
                 if k != order && k != refund {
                     continue;
