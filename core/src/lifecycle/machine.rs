@@ -304,9 +304,11 @@ mod tests {
     ) -> Vec<(Option<Stage>, Stage, String)> {
         let mut m = Machine::new(cfg, Shanghai);
         let o: Vec<i64> = orders.iter().map(|s| t(s)).collect();
-        let mut out = Vec::new();
-        m.walk(t(first), &o, t(until), |f, to, at| out.push((f, to, Timestamp::from_micros(at).unwrap().to_rfc3339())));
-        out
+        let mut raw = Vec::new();
+        m.walk(t(first), &o, t(until), |f, to, at| raw.push((f, to, at)));
+        raw.into_iter()
+            .map(|(f, to, at)| (f, to, Timestamp::from_micros(m.resolve(at)).unwrap().to_rfc3339()))
+            .collect()
     }
 
     #[test]

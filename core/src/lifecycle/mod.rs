@@ -48,12 +48,14 @@
 
 mod config;
 mod machine;
-mod pool;
+pub(crate) mod pool;
+mod scan;
 mod stage;
 
 pub use config::{LifecycleConfig, PAlive, Rhythm, MAX_THRESHOLD_DAYS};
 pub use machine::{At, DayClock, Machine};
 pub use pool::{stage_at, LifecycleRow, TransitionCount};
+pub(crate) use scan::Scanner;
 pub use stage::{Stage, StageAt, StageChange, Transition};
 
 /// The pool-held settings of the lifecycle and RFM modules (one snapshot section,

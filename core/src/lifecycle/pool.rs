@@ -2,10 +2,11 @@
 
 use super::machine::Machine;
 use super::stage::{Stage, StageAt, StageChange, Transition};
-use super::LifecycleConfig;
+use super::{LifecycleConfig, Scanner};
 use crate::error::Result;
 use crate::model::{EventKind, Timestamp};
 use crate::pool::{CustomerView, Pool};
+use std::collections::BTreeMap;
 
 /// One customer's stage at an instant (a row of [`Pool::lifecycle`]).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -30,32 +31,6 @@ pub struct TransitionCount {
     pub customers: u64,
 }
 
-/// First-seen time and the order times (ascending) of a customer's events at or before
-/// `until` (µs); `None` when there is no such event.
-#[inline]
-pub(crate) fn order_times(view: &CustomerView<'_>, until: i64, order: u8, buf: &mut Vec<i64>) -> Option<i64> {
-    buf.clear();
-    let mut events = view.events();
-    let e0 = events.next()?;
-    let first = e0.at_micros();
-    if first > until {
-        return None;
-    }
-    if e0.kind_code() == order {
-        buf.push(first);
-    }
-    for e in events {
-        let t = e.at_micros();
-        if t > until {
-            break;
-        }
-        if e.kind_code() == order {
-            buf.push(t);
-        }
-    }
-    Some(first)
-}
-
 /// A customer's stage at `as_of` under the pool's lifecycle configuration, and since when;
 /// `None` when the customer has no event at or before `as_of`.
 ///
@@ -64,19 +39,24 @@ pub(crate) fn order_times(view: &CustomerView<'_>, until: i64, order: u8, buf: &
 pub fn stage_at(pool: &Pool, view: CustomerView<'_>, as_of: Timestamp) -> Option<StageAt> {
     let cfg = pool.lifecycle_config();
     let mut m = Machine::new(cfg, pool.time_zone());
-    let mut buf = Vec::new();
-    stage_with(&mut m, pool.order_code(), &view, as_of, &mut buf)
+    let rates = BTreeMap::new();
+    let mut sc = Scanner::new(pool, &rates);
+    stage_with(&mut m, &mut sc, &view, as_of)
 }
 
-fn stage_with(
+pub(crate) fn stage_with(
     m: &mut Machine<'_>,
-    order: u8,
+    sc: &mut Scanner<'_>,
     view: &CustomerView<'_>,
     as_of: Timestamp,
-    buf: &mut Vec<i64>,
 ) -> Option<StageAt> {
-    let first = order_times(view, as_of.micros(), order, buf)?;
-    let (stage, since) = m.walk(first, buf, as_of.micros(), |_, _, _| {})?;
+    let facts = sc.scan(view, as_of.micros())?;
+    stage_of_scan(m, sc, facts.first, as_of)
+}
+
+/// The stage at `as_of` from the last scan.
+pub(crate) fn stage_of_scan(m: &mut Machine<'_>, sc: &Scanner<'_>, first: i64, as_of: Timestamp) -> Option<StageAt> {
+    let (stage, since) = m.walk(first, &sc.orders, as_of.micros(), |_, _, _| {})?;
     Some(StageAt { stage, since: ts(m.resolve(since)) })
 }
 
@@ -121,11 +101,11 @@ impl Pool {
     /// Call `f` with each known customer's stage at `as_of`, in founding order.
     pub(crate) fn each_stage(&self, as_of: Timestamp, mut f: impl FnMut(&CustomerView<'_>, StageAt)) {
         let mut m = Machine::new(self.lifecycle_config(), self.time_zone());
-        let order = self.order_code();
-        let mut buf = Vec::new();
+        let rates = BTreeMap::new();
+        let mut sc = Scanner::new(self, &rates);
         for pos in 0..self.customer_count() {
             let Some(view) = self.customer_at(pos) else { break };
-            if let Some(s) = stage_with(&mut m, order, &view, as_of, &mut buf) {
+            if let Some(s) = stage_with(&mut m, &mut sc, &view, as_of) {
                 f(&view, s);
             }
         }
@@ -147,11 +127,12 @@ impl Pool {
     pub fn stage_history(&self, customer_id: &str, as_of: Timestamp) -> Result<Vec<Transition>> {
         let view = self.customer(customer_id)?;
         let mut m = Machine::new(self.lifecycle_config(), self.time_zone());
-        let mut buf = Vec::new();
+        let rates = BTreeMap::new();
+        let mut sc = Scanner::new(self, &rates);
         let mut out = Vec::new();
-        if let Some(first) = order_times(&view, as_of.micros(), self.order_code(), &mut buf) {
+        if let Some(facts) = sc.scan(&view, as_of.micros()) {
             let mut raw = Vec::new();
-            m.walk(first, &buf, as_of.micros(), |from, to, at| raw.push((from, to, at)));
+            m.walk(facts.first, &sc.orders, as_of.micros(), |from, to, at| raw.push((from, to, at)));
             out = raw.into_iter().map(|(from, to, at)| Transition { from, to, at: ts(m.resolve(at)) }).collect();
         }
         Ok(out)
@@ -162,17 +143,18 @@ impl Pool {
     /// the order's time; a decay (`at_risk`, `churned`) the start of the day it happened.
     pub fn stage_changes(&self, after: Timestamp, until: Timestamp) -> Vec<StageChange> {
         let mut m = Machine::new(self.lifecycle_config(), self.time_zone());
-        let order = self.order_code();
-        let mut buf = Vec::new();
+        let rates = BTreeMap::new();
+        let mut sc = Scanner::new(self, &rates);
         let mut out = Vec::new();
         let (lo, hi) = (after.micros(), until.micros());
+        let mut raw = Vec::new();
         for pos in 0..self.customer_count() {
             let Some(view) = self.customer_at(pos) else { break };
-            let Some(first) = order_times(&view, hi, order, &mut buf) else { continue };
-            let mut raw = Vec::new();
-            m.walk(first, &buf, hi, |from, to, at| raw.push((from, to, at)));
+            let Some(facts) = sc.scan(&view, hi) else { continue };
+            raw.clear();
+            m.walk(facts.first, &sc.orders, hi, |from, to, at| raw.push((from, to, at)));
             let mut id: Option<String> = None;
-            for (from, to, at) in raw {
+            for &(from, to, at) in &raw {
                 let at = m.resolve(at);
                 if at > lo {
                     let customer_id = id.get_or_insert_with(|| view.id()).clone();
@@ -199,12 +181,12 @@ impl Pool {
     pub fn stage_transitions(&self, from: Timestamp, to: Timestamp) -> Vec<TransitionCount> {
         let mut counts = [[0u64; 6]; 7];
         let mut m = Machine::new(self.lifecycle_config(), self.time_zone());
-        let order = self.order_code();
-        let mut buf = Vec::new();
+        let rates = BTreeMap::new();
+        let mut sc = Scanner::new(self, &rates);
         for pos in 0..self.customer_count() {
             let Some(view) = self.customer_at(pos) else { break };
-            let Some(b) = stage_with(&mut m, order, &view, to, &mut buf) else { continue };
-            let a = stage_with(&mut m, order, &view, from, &mut buf);
+            let Some(b) = stage_with(&mut m, &mut sc, &view, to) else { continue };
+            let a = stage_with(&mut m, &mut sc, &view, from);
             counts[a.map_or(0, |s| s.stage.index() + 1)][b.stage.index()] += 1;
         }
         let mut out = Vec::new();

@@ -192,6 +192,10 @@ proptest! {
         }).collect();
         p.ingest(evs);
         let rows = p.rfm(t("2024-08-01")).unwrap();
+        // the one-pass call returns exactly what the two calls return
+        let (stages, rows2) = p.lifecycle_and_rfm(t("2024-08-01")).unwrap();
+        prop_assert_eq!(&rows2, &rows);
+        prop_assert_eq!(stages, p.lifecycle(t("2024-08-01")));
         let buyers = p.profiles().iter().filter(|x| x.order_count > 0).count();
         prop_assert_eq!(rows.len(), buyers);
         let names: Vec<String> = TierMap::default().tiers.into_iter().map(|t| t.name).collect();
