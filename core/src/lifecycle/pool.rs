@@ -44,10 +44,10 @@ pub fn stage_at(pool: &Pool, view: CustomerView<'_>, as_of: Timestamp) -> Option
     stage_with(&mut m, &mut sc, &view, as_of)
 }
 
-pub(crate) fn stage_with(
+pub(crate) fn stage_with<'p>(
     m: &mut Machine<'_>,
-    sc: &mut Scanner<'_>,
-    view: &CustomerView<'_>,
+    sc: &mut Scanner<'p>,
+    view: &CustomerView<'p>,
     as_of: Timestamp,
 ) -> Option<StageAt> {
     let facts = sc.scan(view, as_of.micros())?;

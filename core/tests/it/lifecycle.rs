@@ -225,3 +225,60 @@ proptest! {
         }
     }
 }
+
+/// tests/vectors/lifecycle.json (shared with the Python and Kotlin tests).
+#[test]
+fn lifecycle_vectors() {
+    use serde_json::Value;
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/lifecycle.json")).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 6);
+    let stage_pair = |v: &Value| -> Option<(String, String)> {
+        v.as_array().map(|a| (a[0].as_str().unwrap().to_string(), a[1].as_str().unwrap().to_string()))
+    };
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let mut cfg = yutang::PoolConfig::default();
+        if let Some(tz) = case.get("time_zone").and_then(Value::as_str) {
+            cfg.time_zone = tz.into();
+        }
+        let mut p = Pool::new(cfg).unwrap();
+        let inputs: Vec<yutang::EventInput> = serde_json::from_value(case["events"].clone()).unwrap();
+        assert!(p.ingest_inputs(&inputs).rejected.is_empty(), "{name}");
+        if !case["config"].is_null() {
+            p.set_lifecycle_config(serde_json::from_value(case["config"].clone()).unwrap()).unwrap();
+        }
+        let tz = p.time_zone();
+        let who = |phone: &str| p.resolve(&Identity::new(IdentityKind::Phone, phone)).unwrap();
+        for probe in case["stages"].as_array().unwrap() {
+            let as_of = parse_time(probe["as_of"].as_str().unwrap(), tz).unwrap();
+            for (phone, want) in probe["expect"].as_object().unwrap() {
+                let got = p.stage_of(&who(phone), as_of).unwrap().map(|s| (s.stage.to_string(), s.since.to_rfc3339()));
+                assert_eq!(got, stage_pair(want), "{name} {phone} at {as_of}");
+            }
+        }
+        if let Some(d) = case.get("distribution") {
+            let as_of = parse_time(d["as_of"].as_str().unwrap(), tz).unwrap();
+            for (stage, n) in p.stage_distribution(as_of) {
+                assert_eq!(Some(n), d["expect"][stage.as_str()].as_u64(), "{name} {stage}");
+            }
+        }
+        if let Some(h) = case.get("history") {
+            let as_of = parse_time(h["as_of"].as_str().unwrap(), tz).unwrap();
+            let got: Vec<(Option<String>, String, String)> = p
+                .stage_history(&who(h["phone"].as_str().unwrap()), as_of)
+                .unwrap()
+                .iter()
+                .map(|x| (x.from.map(|s| s.to_string()), x.to.to_string(), x.at.to_rfc3339()))
+                .collect();
+            let want: Vec<(Option<String>, String, String)> = h["expect"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| (x[0].as_str().map(str::to_string), x[1].as_str().unwrap().into(), x[2].as_str().unwrap().into()))
+                .collect();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+}

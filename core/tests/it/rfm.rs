@@ -205,3 +205,58 @@ proptest! {
         }
     }
 }
+
+/// tests/vectors/rfm.json (shared with the Python and Kotlin tests).
+#[test]
+fn rfm_vectors() {
+    use serde_json::Value;
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/rfm.json")).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let col = |v: &Value| -> Vec<f64> { v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect() };
+    let bytes = |v: &Value| -> Vec<u8> { v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u8).collect() };
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 7);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let opts: RfmOptions = serde_json::from_value(case["options"].clone()).unwrap();
+        let got = rfm_scores(&col(&case["recency_days"]), &col(&case["frequency"]), &col(&case["monetary"]), &opts);
+        if let Some(err) = case.get("error") {
+            let e = got.unwrap_err();
+            assert_eq!(e.field(), err["field"].as_str(), "{name}");
+            assert!(e.to_string().contains(err["contains"].as_str().unwrap()), "{name}: {e}");
+            continue;
+        }
+        let s = got.unwrap();
+        let exp = &case["expect"];
+        assert_eq!((s.r.clone(), s.f.clone(), s.m.clone()), (bytes(&exp["r"]), bytes(&exp["f"]), bytes(&exp["m"])), "{name}");
+        let tiers: Vec<&str> = s.tier.iter().map(|&i| s.tier_names[i as usize].as_str()).collect();
+        let want: Vec<&str> = exp["tier"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+        assert_eq!(tiers, want, "{name}");
+    }
+    for case in doc["pool_cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let mut p = Pool::default();
+        let inputs: Vec<yutang::EventInput> = serde_json::from_value(case["events"].clone()).unwrap();
+        assert!(p.ingest_inputs(&inputs).rejected.is_empty(), "{name}");
+        let rows = p.rfm(parse_time(case["as_of"].as_str().unwrap(), p.time_zone()).unwrap()).unwrap();
+        let exp = case["expect"].as_object().unwrap();
+        assert_eq!(rows.len(), exp.len(), "{name}");
+        for (phone, e) in exp {
+            let id = p.resolve(&Identity::new(IdentityKind::Phone, phone.as_str())).unwrap();
+            let r = rows.iter().find(|r| r.customer_id == id).unwrap();
+            assert_eq!(
+                (r.recency_days as u64, r.frequency, r.monetary, r.r as u64, r.f as u64, r.m as u64, r.tier.as_str()),
+                (
+                    e["recency_days"].as_u64().unwrap(),
+                    e["frequency"].as_u64().unwrap(),
+                    e["monetary"].as_f64().unwrap(),
+                    e["r"].as_u64().unwrap(),
+                    e["f"].as_u64().unwrap(),
+                    e["m"].as_u64().unwrap(),
+                    e["tier"].as_str().unwrap()
+                ),
+                "{name} {phone}"
+            );
+        }
+    }
+}
