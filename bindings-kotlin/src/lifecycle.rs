@@ -216,9 +216,7 @@ impl Pool {
     pub fn stage(&self, customer_id: String, as_of: String) -> Result<Option<StageAtRecord>, YutangError> {
         let pool = self.read();
         let t = yutang::parse_time(&as_of, pool.time_zone())?;
-        Ok(pool
-            .stage_of(&customer_id, t)?
-            .map(|s| StageAtRecord { stage: s.stage.to_string(), since: iso(s.since) }))
+        Ok(pool.stage_of(&customer_id, t)?.map(|s| StageAtRecord { stage: s.stage.to_string(), since: iso(s.since) }))
     }
 
     /// A customer's stage history up to `as_of`.
@@ -260,13 +258,21 @@ impl Pool {
     }
 
     /// The transition matrix between two dates (non-zero cells).
-    pub fn stage_transitions(&self, start: String, end: String) -> Result<Vec<StageTransitionCountRecord>, YutangError> {
+    pub fn stage_transitions(
+        &self,
+        start: String,
+        end: String,
+    ) -> Result<Vec<StageTransitionCountRecord>, YutangError> {
         let pool = self.read();
         let (a, b) = (yutang::parse_time(&start, pool.time_zone())?, yutang::parse_time(&end, pool.time_zone())?);
         Ok(pool
             .stage_transitions(a, b)
             .into_iter()
-            .map(|c| StageTransitionCountRecord { from_stage: stage_str(c.from), to_stage: c.to.to_string(), customers: c.customers })
+            .map(|c| StageTransitionCountRecord {
+                from_stage: stage_str(c.from),
+                to_stage: c.to.to_string(),
+                customers: c.customers,
+            })
             .collect())
     }
 

@@ -75,7 +75,11 @@ fn lifecycle_stage_names() -> Vec<&'static str> {
 
 /// Every known customer's stage at `as_of`: (ids, stage codes, since µs).
 #[pyfunction]
-fn lifecycle_stages<'py>(py: Python<'py>, pool: &PyPool, as_of: &str) -> PyResult<(Vec<String>, Arr<'py, i8>, Arr<'py, i64>)> {
+fn lifecycle_stages<'py>(
+    py: Python<'py>,
+    pool: &PyPool,
+    as_of: &str,
+) -> PyResult<(Vec<String>, Arr<'py, i8>, Arr<'py, i64>)> {
     let rows = py
         .detach(|| {
             let p = pool.read();
@@ -148,13 +152,13 @@ fn lifecycle_distribution(py: Python<'_>, pool: &PyPool, as_of: &str) -> PyResul
 fn lifecycle_transitions(
     py: Python<'_>,
     pool: &PyPool,
-    from: &str,
-    to: &str,
+    start: &str,
+    end: &str,
 ) -> PyResult<Vec<(Option<&'static str>, &'static str, u64)>> {
     let m = py
         .detach(|| {
             let p = pool.read();
-            let (a, b) = (time(&p, from, "from")?, time(&p, to, "to")?);
+            let (a, b) = (time(&p, start, "start")?, time(&p, end, "end")?);
             Ok::<_, Error>(p.stage_transitions(a, b))
         })
         .map_err(to_py_err)?;

@@ -47,6 +47,8 @@ pub mod _documentation {
     pub mod limits {}
     #[doc = include_str!("../../docs/attribution.md")]
     pub mod attribution {}
+    #[doc = include_str!("../../docs/lifecycle.md")]
+    pub mod lifecycle {}
 }
 
 /// The crate version.

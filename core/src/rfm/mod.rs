@@ -24,8 +24,9 @@ use crate::error::{Error, Result};
 use crate::model::Currency;
 use std::collections::BTreeMap;
 
-/// How RFM scores and tiers are computed.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// How RFM scores and tiers are computed (default: quintiles, the eleven default tiers, no
+/// rates).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RfmOptions {
     /// Recency scoring (5 = fewest days since the last order).
     #[serde(default)]
@@ -43,18 +44,6 @@ pub struct RfmOptions {
     /// currency = `rate` units of the reporting currency, major units).
     #[serde(default)]
     pub rates: BTreeMap<Currency, f64>,
-}
-
-impl Default for RfmOptions {
-    fn default() -> Self {
-        RfmOptions {
-            recency: Scoring::default(),
-            frequency: Scoring::default(),
-            monetary: Scoring::default(),
-            tiers: TierMap::default(),
-            rates: BTreeMap::new(),
-        }
-    }
 }
 
 impl RfmOptions {

@@ -106,26 +106,61 @@ fn key(v: f64) -> u64 {
     }
 }
 
+/// Largest value for which small non-negative whole numbers (days, order counts) are scored by
+/// counting instead of sorting.
+const COUNTING_MAX: f64 = (1 << 20) as f64;
+
+/// The score of a tie block of ranks `lo + 1 ..= hi` among `n` values.
+#[inline]
+fn block_score(lo: usize, hi: usize, n: usize, p: &[f64; 4], higher_is_better: bool) -> u8 {
+    // twice the average rank, ascending or descending
+    let twice = (lo + 1 + hi) as f64;
+    let twice = if higher_is_better { twice } else { 2.0 * (n as f64 + 1.0) - twice };
+    let x = if n == 1 { 0.5 } else { (twice - 2.0) / (2.0 * (n as f64 - 1.0)) };
+    1 + p.iter().filter(|&&q| x > q).count() as u8
+}
+
 fn quantile_scores(values: &[f64], p: &[f64; 4], higher_is_better: bool) -> Vec<u8> {
     let n = values.len();
     let mut out = vec![0u8; n];
     if n == 0 {
         return out;
     }
+    // whole numbers in 0..2^20 (recency days, order counts): count instead of sort, O(n + max)
+    let mut max = 0.0f64;
+    if values.iter().all(|&v| {
+        max = max.max(v);
+        (0.0..=COUNTING_MAX).contains(&v) && v.fract() == 0.0
+    }) && (max as usize) <= 4 * n + 1024
+    {
+        let mut counts = vec![0u32; max as usize + 1];
+        for &v in values {
+            counts[v as usize] += 1;
+        }
+        // score of each distinct value from its tie block
+        let mut score = vec![0u8; counts.len()];
+        let mut lo = 0usize;
+        for (v, &c) in counts.iter().enumerate() {
+            if c > 0 {
+                let hi = lo + c as usize;
+                score[v] = block_score(lo, hi, n, p, higher_is_better);
+                lo = hi;
+            }
+        }
+        for (o, &v) in out.iter_mut().zip(values) {
+            *o = score[v as usize];
+        }
+        return out;
+    }
     let mut pairs: Vec<(u64, u32)> = values.iter().enumerate().map(|(i, &v)| (key(v), i as u32)).collect();
     pairs.sort_unstable();
-    let denom = 2.0 * (n as f64 - 1.0);
     let mut lo = 0;
     while lo < n {
         let mut hi = lo + 1;
         while hi < n && pairs[hi].0 == pairs[lo].0 {
             hi += 1;
         }
-        // ranks lo+1 ..= hi; twice the average rank, ascending or descending
-        let twice = (lo + 1 + hi) as f64;
-        let twice = if higher_is_better { twice } else { 2.0 * (n as f64 + 1.0) - twice };
-        let x = if n == 1 { 0.5 } else { (twice - 2.0) / denom };
-        let s = 1 + p.iter().filter(|&&q| x > q).count() as u8;
+        let s = block_score(lo, hi, n, p, higher_is_better);
         for &(_, i) in &pairs[lo..hi] {
             out[i as usize] = s;
         }
@@ -159,6 +194,15 @@ mod tests {
         );
         // negative values order below zero
         assert_eq!(Scoring::default().score(&[-5.0, 0.0, -0.5, 3.0, 2.0], true, "x").unwrap(), vec![1, 3, 2, 5, 4]);
+        // the counting path (small whole numbers) and the sorting path agree
+        let whole: Vec<f64> = (0..500).map(|i| ((i * 37) % 23) as f64).collect();
+        let nudged: Vec<f64> = whole.iter().map(|v| v + 0.5).collect(); // not whole: sorts
+        for up in [true, false] {
+            assert_eq!(
+                Scoring::default().score(&whole, up, "x").unwrap(),
+                Scoring::default().score(&nudged, up, "x").unwrap()
+            );
+        }
     }
 
     #[test]

@@ -151,8 +151,7 @@ fn business_zone_decides_the_day() {
     // one at 2024-01-11 00:30 Shanghai is 2024-01-10 16:30 UTC: day 01-11 in Shanghai,
     // 01-10 in UTC, so at risk one day later in Shanghai than in UTC
     let mk = |tz: &str| {
-        let mut cfg = yutang::PoolConfig::default();
-        cfg.time_zone = tz.into();
+        let cfg = yutang::PoolConfig { time_zone: tz.into(), ..Default::default() };
         let mut p = Pool::new(cfg).unwrap();
         p.ingest(vec![ev("o", "2024-01-11T00:30:00+08:00", EventKind::Order, A)]);
         p
@@ -216,7 +215,7 @@ proptest! {
         }
         for m in probes {
             let at = Timestamp::from_micros(base + m * 60_000_000).unwrap();
-            let want = full.iter().filter(|x| x.at <= at).last().map(|x| (x.to, x.at));
+            let want = full.iter().rfind(|x| x.at <= at).map(|x| (x.to, x.at));
             let got = p.stage_of(&a, at).unwrap().map(|s| (s.stage, s.since));
             prop_assert_eq!(got, want);
             // the history up to `at` is a prefix of the full history
@@ -230,7 +229,8 @@ proptest! {
 #[test]
 fn lifecycle_vectors() {
     use serde_json::Value;
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/lifecycle.json")).unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/lifecycle.json")).unwrap();
     let doc: Value = serde_json::from_str(&text).unwrap();
     let cases = doc["cases"].as_array().unwrap();
     assert!(cases.len() >= 6);
@@ -239,10 +239,8 @@ fn lifecycle_vectors() {
     };
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let mut cfg = yutang::PoolConfig::default();
-        if let Some(tz) = case.get("time_zone").and_then(Value::as_str) {
-            cfg.time_zone = tz.into();
-        }
+        let tz = case.get("time_zone").and_then(Value::as_str).unwrap_or("Asia/Shanghai");
+        let cfg = yutang::PoolConfig { time_zone: tz.into(), ..Default::default() };
         let mut p = Pool::new(cfg).unwrap();
         let inputs: Vec<yutang::EventInput> = serde_json::from_value(case["events"].clone()).unwrap();
         assert!(p.ingest_inputs(&inputs).rejected.is_empty(), "{name}");
@@ -276,7 +274,9 @@ fn lifecycle_vectors() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|x| (x[0].as_str().map(str::to_string), x[1].as_str().unwrap().into(), x[2].as_str().unwrap().into()))
+                .map(|x| {
+                    (x[0].as_str().map(str::to_string), x[1].as_str().unwrap().into(), x[2].as_str().unwrap().into())
+                })
                 .collect();
             assert_eq!(got, want, "{name}");
         }

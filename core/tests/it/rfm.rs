@@ -228,7 +228,11 @@ fn rfm_vectors() {
         }
         let s = got.unwrap();
         let exp = &case["expect"];
-        assert_eq!((s.r.clone(), s.f.clone(), s.m.clone()), (bytes(&exp["r"]), bytes(&exp["f"]), bytes(&exp["m"])), "{name}");
+        assert_eq!(
+            (s.r.clone(), s.f.clone(), s.m.clone()),
+            (bytes(&exp["r"]), bytes(&exp["f"]), bytes(&exp["m"])),
+            "{name}"
+        );
         let tiers: Vec<&str> = s.tier.iter().map(|&i| s.tier_names[i as usize].as_str()).collect();
         let want: Vec<&str> = exp["tier"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
         assert_eq!(tiers, want, "{name}");
