@@ -1,6 +1,6 @@
 //! The stage machine over the pool's customers.
 
-use super::machine::Machine;
+use super::machine::{At, Machine};
 use super::stage::{Stage, StageAt, StageChange, Transition};
 use super::{LifecycleConfig, Scanner};
 use crate::error::Result;
@@ -147,6 +147,8 @@ impl Pool {
         let mut sc = Scanner::new(self, &rates);
         let mut out = Vec::new();
         let (lo, hi) = (after.micros(), until.micros());
+        // a day starts after `lo` exactly when it comes after `lo`'s day
+        let lo_day = m.clock().day(lo);
         let mut raw = Vec::new();
         for pos in 0..self.customer_count() {
             let Some(view) = self.customer_at(pos) else { break };
@@ -155,10 +157,13 @@ impl Pool {
             m.walk(facts.first, &sc.orders, hi, |from, to, at| raw.push((from, to, at)));
             let mut id: Option<String> = None;
             for &(from, to, at) in &raw {
-                let at = m.resolve(at);
-                if at > lo {
+                let after = match at {
+                    At::Instant(t) => t > lo,
+                    At::DayStart(d) => d > lo_day,
+                };
+                if after {
                     let customer_id = id.get_or_insert_with(|| view.id()).clone();
-                    out.push(StageChange { customer_id, from, to, at: ts(at) });
+                    out.push(StageChange { customer_id, from, to, at: ts(m.resolve(at)) });
                 }
             }
         }

@@ -221,6 +221,12 @@ proptest! {
             // the history up to `at` is a prefix of the full history
             let part = p.stage_history(&a, at).unwrap();
             prop_assert_eq!(&full[..part.len()], &part[..]);
+            // the changes in (at, end] are the history entries after `at`
+            let ch: Vec<(Option<Stage>, Stage, Timestamp)> =
+                p.stage_changes(at, end).into_iter().map(|c| (c.from, c.to, c.at)).collect();
+            let want: Vec<(Option<Stage>, Stage, Timestamp)> =
+                full.iter().filter(|x| x.at > at).map(|x| (x.from, x.to, x.at)).collect();
+            prop_assert_eq!(ch, want);
         }
     }
 }
