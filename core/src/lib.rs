@@ -17,10 +17,12 @@ pub mod attribution;
 pub mod error;
 mod hash;
 pub mod identity;
+pub mod lifecycle;
 pub mod ltv;
 pub mod model;
 pub mod pool;
 pub mod profile;
+pub mod rfm;
 pub mod synth;
 
 pub use error::{Error, Result};
@@ -45,6 +47,8 @@ pub mod _documentation {
     pub mod limits {}
     #[doc = include_str!("../../docs/attribution.md")]
     pub mod attribution {}
+    #[doc = include_str!("../../docs/lifecycle.md")]
+    pub mod lifecycle {}
 }
 
 /// The crate version.
