@@ -86,6 +86,27 @@ pub struct SizePoint {
     pub size: u64,
 }
 
+/// A normalised identity as a map key (every field written: the snapshot's binary format
+/// cannot skip fields).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub(crate) struct IdKey {
+    kind: crate::model::IdentityKind,
+    namespace: Option<String>,
+    value: String,
+}
+
+impl From<&Identity> for IdKey {
+    fn from(i: &Identity) -> Self {
+        IdKey { kind: i.kind.clone(), namespace: i.namespace.clone(), value: i.value.clone() }
+    }
+}
+
+impl IdKey {
+    pub(crate) fn identity(&self) -> Identity {
+        Identity { kind: self.kind.clone(), namespace: self.namespace.clone(), value: self.value.clone() }
+    }
+}
+
 /// The last refresh of a segment (for `refresh_segment`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Checkpoint {
@@ -101,7 +122,7 @@ pub struct RulesState {
     /// customer id -> group -> tag.
     pub(crate) manual_tags: BTreeMap<String, BTreeMap<String, ManualTag>>,
     /// Tags on identities (pre-tagging), normalised identity -> group -> tag.
-    pub(crate) identity_tags: BTreeMap<Identity, BTreeMap<String, ManualTag>>,
+    pub(crate) identity_tags: BTreeMap<IdKey, BTreeMap<String, ManualTag>>,
     /// customer id -> attribute -> value.
     pub(crate) attributes: BTreeMap<String, BTreeMap<String, AttrValue>>,
     pub(crate) checkpoints: BTreeMap<String, Checkpoint>,
@@ -160,7 +181,7 @@ pub(crate) fn side_of(pool: &Pool, view: CustomerView<'_>) -> Side {
     }
     if !st.identity_tags.is_empty() {
         for ident in view.identities() {
-            if let Some(m) = st.identity_tags.get(&ident) {
+            if let Some(m) = st.identity_tags.get(&IdKey::from(&ident)) {
                 for (k, v) in m {
                     side.manual.entry(k.clone()).or_insert_with(|| v.clone());
                 }
@@ -190,7 +211,7 @@ pub(crate) fn side_index(pool: &Pool) -> HashMap<usize, Side> {
         }
     }
     for (ident, m) in &st.identity_tags {
-        if let Some(p) = pool.position_of_identity(ident) {
+        if let Some(p) = pool.position_of_identity(&ident.identity()) {
             let side = out.entry(p).or_default();
             for (k, v) in m {
                 side.manual.entry(k.clone()).or_insert_with(|| v.clone());

@@ -338,7 +338,7 @@ impl Pool {
         check_tag("group", group)?;
         check_tag("value", value)?;
         check_tag("set_by", set_by)?;
-        let n = self.normalized(identity)?;
+        let n = crate::segment::IdKey::from(&self.normalized(identity)?);
         let tag = ManualTag { value: value.to_string(), set_by: set_by.to_string(), set_at: at };
         self.ext_mut().rules.identity_tags.entry(n).or_default().insert(group.to_string(), tag);
         Ok(())
@@ -349,7 +349,7 @@ impl Pool {
     /// # Errors
     /// [`Error::InvalidField`] for an identity that normalises to nothing.
     pub fn remove_identity_tag(&mut self, identity: &Identity, group: &str) -> Result<bool> {
-        let n = self.normalized(identity)?;
+        let n = crate::segment::IdKey::from(&self.normalized(identity)?);
         let st = &mut self.ext_mut().rules;
         let had = st.identity_tags.get_mut(&n).and_then(|m| m.remove(group)).is_some();
         if st.identity_tags.get(&n).is_some_and(BTreeMap::is_empty) {
@@ -412,7 +412,7 @@ impl Pool {
         }
         if !st.identity_tags.is_empty() {
             for ident in view.identities() {
-                if let Some(m) = st.identity_tags.get(&ident) {
+                if let Some(m) = st.identity_tags.get(&crate::segment::IdKey::from(&ident)) {
                     for (g, t) in m {
                         if visible(t) && seen.insert(g.clone()) {
                             out.push(TagAssignment {

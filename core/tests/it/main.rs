@@ -4,3 +4,4 @@ mod ltv;
 mod pool;
 mod properties;
 mod vectors;
+mod rules;
