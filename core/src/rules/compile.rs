@@ -3,6 +3,7 @@
 //! segment and tag-group references are inlined (cycles are an error).
 
 use super::ast::*;
+use super::check::Path;
 use super::limits::MAX_REFERENCE_DEPTH;
 use crate::error::{Error, Result};
 use crate::model::{Currency, EventKind, Money, Timestamp};
@@ -116,7 +117,6 @@ pub(crate) struct Uses {
 pub struct Compiled {
     pub(crate) root: CNode,
     pub(crate) uses: Uses,
-    pub(crate) rule: Rule,
 }
 
 pub(crate) struct Compiler<'p> {
@@ -126,14 +126,14 @@ pub(crate) struct Compiler<'p> {
     uses: Uses,
 }
 
-fn money_minor(path: &str, amount: f64, currency: Currency) -> Result<f64> {
+fn money_minor(path: &Path<'_>, amount: f64, currency: Currency) -> Result<f64> {
     let m = Money::from_f64(amount.abs(), currency).map(|m| m.minor as f64).or_else(|_| {
         // more decimals than the currency has: compare in fractional minor units
         let v = amount.abs() * 10f64.powi(currency.exponent() as i32);
         if v.is_finite() {
             Ok(v)
         } else {
-            Err(Error::invalid(path, amount.to_string(), "amount out of range"))
+            Err(Error::invalid(path.to_string(), amount.to_string(), "amount out of range"))
         }
     })?;
     Ok(if amount < 0.0 { -m } else { m })
@@ -144,11 +144,11 @@ impl<'p> Compiler<'p> {
         Compiler { pool, stack: Vec::new(), uses: Uses::default() }
     }
 
-    pub(crate) fn finish(self, root: CNode, rule: Rule) -> Compiled {
-        Compiled { root, uses: self.uses, rule }
+    pub(crate) fn finish(self, root: CNode) -> Compiled {
+        Compiled { root, uses: self.uses }
     }
 
-    fn time(&self, path: &str, s: &str) -> Result<i64> {
+    fn time(&self, path: &Path<'_>, s: &str) -> Result<i64> {
         crate::model::parse_time(s, self.pool.time_zone())
             .map(Timestamp::micros)
             .map_err(|e| match e {
@@ -157,17 +157,17 @@ impl<'p> Compiler<'p> {
             })
     }
 
-    fn window(&self, path: &str, w: &Window) -> Result<CWindow> {
+    fn window(&self, path: &Path<'_>, w: &Window) -> Result<CWindow> {
         Ok(match w {
             Window::All => CWindow::All,
             Window::Last(d) => CWindow::Last(d.micros()),
             Window::Between { from, to } => {
-                CWindow::Between(self.time(&format!("{path}.from"), from)?, self.time(&format!("{path}.to"), to)?)
+                CWindow::Between(self.time(&path.field("from"), from)?, self.time(&path.field("to"), to)?)
             }
         })
     }
 
-    fn filter(&mut self, path: &str, f: &EventFilter, money_default: Option<Currency>) -> Result<CFilter> {
+    fn filter(&mut self, path: &Path<'_>, f: &EventFilter, money_default: Option<Currency>) -> Result<CFilter> {
         let kind = match &f.kind {
             None => KindSel::Any,
             Some(k) => match self.pool.kind_code(k) {
@@ -192,7 +192,8 @@ impl<'p> Compiler<'p> {
         let amount_currency = currency.unwrap_or(self.pool.config().currency);
         let mut conds = Vec::with_capacity(f.conditions.len());
         for (i, c) in f.conditions.iter().enumerate() {
-            let p = format!("{path}.where[{i}].value");
+            let pw = path.index("where", i);
+            let p = pw.field("value");
             let texts = |v: &Value| -> Vec<String> {
                 match v {
                     Value::Text(s) => vec![s.clone()],
@@ -219,7 +220,7 @@ impl<'p> Compiler<'p> {
                             }
                             money_minor(&p, m.amount, m.currency)?
                         }
-                        other => return Err(Error::invalid(p, super::check::kind_of(other), "expected an amount")),
+                        other => return Err(Error::invalid(p.to_string(), super::check::kind_of(other), "expected an amount")),
                     };
                     CCond::Amount(c.cmp, minor)
                 }
@@ -233,20 +234,20 @@ impl<'p> Compiler<'p> {
         Ok(CFilter { kind, channels, later_channels, currency, conds, spend: None })
     }
 
-    pub(crate) fn node(&mut self, n: &Node, path: &str) -> Result<CNode> {
+    pub(crate) fn node(&mut self, n: &Node, path: &Path<'_>) -> Result<CNode> {
         Ok(match n {
             Node::And { args } => CNode::And(
-                args.iter().enumerate().map(|(i, a)| self.node(a, &format!("{path}.args[{i}]"))).collect::<Result<_>>()?,
+                args.iter().enumerate().map(|(i, a)| self.node(a, &path.index("args", i))).collect::<Result<_>>()?,
             ),
             Node::Or { args } => CNode::Or(
-                args.iter().enumerate().map(|(i, a)| self.node(a, &format!("{path}.args[{i}]"))).collect::<Result<_>>()?,
+                args.iter().enumerate().map(|(i, a)| self.node(a, &path.index("args", i))).collect::<Result<_>>()?,
             ),
-            Node::Not { arg } => CNode::Not(Box::new(self.node(arg, &format!("{path}.arg"))?)),
+            Node::Not { arg } => CNode::Not(Box::new(self.node(arg, &path.field("arg"))?)),
             Node::Const { value } => CNode::Const(*value),
             Node::Compare { left, cmp, right } => {
-                let lp = format!("{path}.left");
+                let lp = path.field("left");
                 let op = self.operand(left, &lp)?;
-                let rp = format!("{path}.right");
+                let rp = path.field("right");
                 let test = match (&op, right) {
                     (COperand::Agg { agg: AggFn::Count, .. }, Value::Number(x)) => Test::Num(*cmp, *x),
                     (COperand::Agg { currency, .. }, Value::Number(x)) => Test::Money(*cmp, money_minor(&rp, *x, *currency)?),
@@ -267,38 +268,38 @@ impl<'p> Compiler<'p> {
                                 .iter()
                                 .map(|x| match x {
                                     Value::Text(s) => Ok(s.clone()),
-                                    o => Err(Error::invalid(rp.clone(), super::check::kind_of(o), "expected strings")),
+                                    o => Err(Error::invalid(rp.to_string(), super::check::kind_of(o), "expected strings")),
                                 })
                                 .collect::<Result<_>>()?,
-                            o => return Err(Error::invalid(rp, super::check::kind_of(o), "expected a string")),
+                            o => return Err(Error::invalid(rp.to_string(), super::check::kind_of(o), "expected a string")),
                         };
                         Test::Text(*cmp, items)
                     }
                     (COperand::Attr(_), v) => Test::Dyn(*cmp, v.clone()),
                     (_, v) => {
-                        return Err(Error::invalid(rp, super::check::kind_of(v), "does not fit the left side's type"))
+                        return Err(Error::invalid(rp.to_string(), super::check::kind_of(v), "does not fit the left side's type"))
                     }
                 };
                 CNode::Cmp(op, test)
             }
-            Node::Missing { operand } => CNode::Missing(self.operand(operand, &format!("{path}.operand"))?),
+            Node::Missing { operand } => CNode::Missing(self.operand(operand, &path.field("operand"))?),
             Node::Did { events, window } => {
-                CNode::Did(self.filter(&format!("{path}.events"), events, None)?, self.window(&format!("{path}.window"), window)?)
+                CNode::Did(self.filter(&path.field("events"), events, None)?, self.window(&path.field("window"), window)?)
             }
             Node::Sequence { steps, within, window } => CNode::Seq(
                 steps
                     .iter()
                     .enumerate()
-                    .map(|(i, s)| self.filter(&format!("{path}.steps[{i}]"), s, None))
+                    .map(|(i, s)| self.filter(&path.index("steps", i), s, None))
                     .collect::<Result<_>>()?,
                 within.micros(),
-                self.window(&format!("{path}.window"), window)?,
+                self.window(&path.field("window"), window)?,
             ),
             Node::Segment { name } => {
                 let key = format!("segment:{name}");
                 if self.stack.contains(&key) {
                     return Err(Error::invalid(
-                        format!("{path}.name"),
+                        path.field("name").to_string(),
                         name,
                         format!("segments refer to each other in a cycle: {} -> {key}", self.stack.join(" -> ")),
                     ));
@@ -311,28 +312,28 @@ impl<'p> Compiler<'p> {
                     id: name.clone(),
                 })?;
                 self.stack.push(key);
-                let inner = self.node(&def.rule.root, &format!("segment({name}).root"))?;
+                let inner = self.node(&def.rule.root, &Path::Root("segment"))?;
                 self.stack.pop();
                 CNode::Segment(Box::new(inner))
             }
         })
     }
 
-    fn operand(&mut self, o: &Operand, path: &str) -> Result<COperand> {
+    fn operand(&mut self, o: &Operand, path: &Path<'_>) -> Result<COperand> {
         Ok(match o {
             Operand::Aggregate { agg, events, window } => {
                 let currency = events.currency.unwrap_or(self.pool.config().currency);
                 let money = *agg != AggFn::Count;
-                let mut f = self.filter(&format!("{path}.events"), events, money.then_some(currency))?;
+                let mut f = self.filter(&path.field("events"), events, money.then_some(currency))?;
                 if *agg == AggFn::Spend {
                     let o = self.pool.kind_code(&EventKind::Order).unwrap_or(u8::MAX);
                     let r = self.pool.kind_code(&EventKind::Refund).unwrap_or(u8::MAX);
                     f.spend = Some((o, r));
                 }
-                COperand::Agg { agg: *agg, f, w: self.window(&format!("{path}.window"), window)?, currency }
+                COperand::Agg { agg: *agg, f, w: self.window(&path.field("window"), window)?, currency }
             }
             Operand::Since { which, events } => {
-                COperand::Since { which: *which, f: self.filter(&format!("{path}.events"), events, None)? }
+                COperand::Since { which: *which, f: self.filter(&path.field("events"), events, None)? }
             }
             Operand::Stage => {
                 self.uses.stage = true;
@@ -359,7 +360,7 @@ impl<'p> Compiler<'p> {
                         let key = format!("tag:{group}");
                         if self.stack.contains(&key) {
                             return Err(Error::invalid(
-                                format!("{path}.group"),
+                                path.field("group").to_string(),
                                 group,
                                 format!("tag groups refer to each other in a cycle: {} -> {key}", self.stack.join(" -> ")),
                             ));
@@ -374,7 +375,7 @@ impl<'p> Compiler<'p> {
                         self.stack.push(key);
                         let mut vals = Vec::with_capacity(g.values.len());
                         for (i, v) in g.values.iter().enumerate() {
-                            vals.push((v.value.clone(), self.node(&v.rule.root, &format!("tag({group}).values[{i}]"))?));
+                            vals.push((v.value.clone(), self.node(&v.rule.root, &Path::Root("tag").index("values", i))?));
                         }
                         self.stack.pop();
                         COperand::TagRules(group.clone(), vals)
@@ -395,12 +396,7 @@ impl Compiled {
     pub fn new(rule: &Rule, pool: &Pool) -> Result<Compiled> {
         rule.validate()?;
         let mut c = Compiler::new(pool);
-        let root = c.node(&rule.root, "root")?;
-        Ok(c.finish(root, rule.clone()))
-    }
-
-    /// The rule this was compiled from.
-    pub fn rule(&self) -> &Rule {
-        &self.rule
+        let root = c.node(&rule.root, &Path::Root("root"))?;
+        Ok(c.finish(root))
     }
 }

@@ -7,24 +7,24 @@ use crate::error::{Error, Result};
 use crate::model::{Channel, Currency, EventKind};
 
 #[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Ident(String),
+enum Tok<'a> {
+    Ident(&'a str),
     Str(String),
     /// The number's text (parsed where used).
-    Num(String),
+    Num(&'a str),
     Dur(Duration),
     Sym(&'static str),
     Eof,
 }
 
 #[derive(Debug, Clone)]
-struct Token {
-    tok: Tok,
+struct Token<'a> {
+    tok: Tok<'a>,
     line: usize,
     col: usize,
 }
 
-fn describe(t: &Tok) -> String {
+fn describe(t: &Tok<'_>) -> String {
     match t {
         Tok::Ident(s) => format!("`{}`", truncate(s, 30)),
         Tok::Str(s) => format!("string {:?}", truncate(s, 30)),
@@ -39,117 +39,141 @@ fn err(line: usize, column: usize, expected: impl Into<String>, found: impl Into
     Error::Parse { line, column, expected: expected.into(), found: found.into() }
 }
 
-fn lex(src: &str) -> Result<Vec<Token>> {
-    let chars: Vec<char> = src.chars().collect();
-    let mut out = Vec::new();
+fn unit_of(s: &str) -> Option<Unit> {
+    Some(match s {
+        "min" => Unit::Minutes,
+        "h" => Unit::Hours,
+        "d" => Unit::Days,
+        "w" => Unit::Weeks,
+        _ => return None,
+    })
+}
+
+fn lex(src: &str) -> Result<Vec<Token<'_>>> {
+    let b = src.as_bytes();
+    let mut out = Vec::with_capacity(src.len() / 3 + 1);
     let (mut i, mut line, mut col) = (0usize, 1usize, 1usize);
-    while i < chars.len() {
-        let c = chars[i];
+    // advance over one (possibly multi-byte) character
+    let step = |i: &mut usize, col: &mut usize| {
+        let n = src[*i..].chars().next().map_or(1, char::len_utf8);
+        *i += n;
+        *col += 1;
+    };
+    while i < b.len() {
+        let c = b[i];
         let (tl, tc) = (line, col);
-        let adv = |i: &mut usize, col: &mut usize, n: usize| {
-            *i += n;
-            *col += n;
-        };
-        if c == '\n' {
+        if c == b'\n' {
             i += 1;
             line += 1;
             col = 1;
             continue;
         }
-        if c.is_whitespace() {
-            adv(&mut i, &mut col, 1);
+        if c == b' ' || c == b'\t' || c == b'\r' {
+            i += 1;
+            col += 1;
             continue;
         }
-        if c == '#' {
-            // comment to the end of the line
-            while i < chars.len() && chars[i] != '\n' {
-                adv(&mut i, &mut col, 1);
+        if c == b'#' {
+            while i < b.len() && b[i] != b'\n' {
+                step(&mut i, &mut col);
             }
             continue;
         }
-        if c.is_ascii_alphabetic() || c == '_' {
+        if c.is_ascii_alphabetic() || c == b'_' {
             let start = i;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
-                adv(&mut i, &mut col, 1);
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
             }
-            out.push(Token { tok: Tok::Ident(chars[start..i].iter().collect()), line: tl, col: tc });
+            col += i - start;
+            out.push(Token { tok: Tok::Ident(&src[start..i]), line: tl, col: tc });
             continue;
         }
-        let digit_at = |k: usize| k < chars.len() && chars[k].is_ascii_digit();
-        if c.is_ascii_digit() || (c == '-' && digit_at(i + 1)) {
+        let digit_at = |k: usize| k < b.len() && b[k].is_ascii_digit();
+        if c.is_ascii_digit() || (c == b'-' && digit_at(i + 1)) {
             let start = i;
-            adv(&mut i, &mut col, 1);
+            i += 1;
             while digit_at(i) {
-                adv(&mut i, &mut col, 1);
+                i += 1;
             }
             let mut frac = false;
-            if i < chars.len() && chars[i] == '.' && digit_at(i + 1) {
+            if i < b.len() && b[i] == b'.' && digit_at(i + 1) {
                 frac = true;
-                adv(&mut i, &mut col, 1);
+                i += 1;
                 while digit_at(i) {
-                    adv(&mut i, &mut col, 1);
+                    i += 1;
                 }
             }
-            let num: String = chars[start..i].iter().collect();
-            if i < chars.len() && chars[i].is_ascii_alphabetic() {
+            let num = &src[start..i];
+            if i < b.len() && b[i].is_ascii_alphabetic() {
                 let ustart = i;
-                while i < chars.len() && chars[i].is_ascii_alphanumeric() {
-                    adv(&mut i, &mut col, 1);
+                while i < b.len() && b[i].is_ascii_alphanumeric() {
+                    i += 1;
                 }
-                let unit: String = chars[ustart..i].iter().collect();
+                let unit = &src[ustart..i];
+                col += i - start;
+                let found = || format!("{num}{unit}");
                 if frac || num.starts_with('-') {
-                    return Err(err(tl, tc, "a duration of whole units (30d, 12h, 2w, 90min)", format!("{num}{unit}")));
+                    return Err(err(tl, tc, "a duration of whole units (30d, 12h, 2w, 90min)", found()));
                 }
-                let d = Duration::parse(&format!("{num}{unit}")).map_err(|_| {
-                    err(tl, tc, "a duration: a whole number followed by min, h, d or w", format!("{num}{unit}"))
-                })?;
-                out.push(Token { tok: Tok::Dur(d), line: tl, col: tc });
+                let value: Option<u32> = if num.len() <= 9 { num.parse().ok() } else { None };
+                match (value, unit_of(unit)) {
+                    (Some(value), Some(unit)) => out.push(Token { tok: Tok::Dur(Duration { value, unit }), line: tl, col: tc }),
+                    _ => return Err(err(tl, tc, "a duration: a whole number (at most 9 digits) followed by min, h, d or w", found())),
+                }
             } else {
+                col += i - start;
                 out.push(Token { tok: Tok::Num(num), line: tl, col: tc });
             }
             continue;
         }
-        if c == '"' {
-            adv(&mut i, &mut col, 1);
+        if c == b'"' {
+            i += 1;
+            col += 1;
             let mut s = String::new();
             loop {
-                if i >= chars.len() {
+                if i >= b.len() {
                     return Err(err(tl, tc, "a closing `\"`", "end of input"));
                 }
-                let ch = chars[i];
-                if ch == '"' {
-                    adv(&mut i, &mut col, 1);
+                let ch = b[i];
+                if ch == b'"' {
+                    i += 1;
+                    col += 1;
                     break;
                 }
-                if ch == '\n' {
+                if ch == b'\n' {
                     return Err(err(line, col, "a closing `\"` on the same line", "a line break"));
                 }
-                if ch == '\\' {
+                if ch == b'\\' {
                     let (el, ec) = (line, col);
-                    adv(&mut i, &mut col, 1);
-                    let e = chars.get(i).copied();
-                    adv(&mut i, &mut col, 1);
+                    i += 1;
+                    col += 1;
+                    let e = src[i.min(b.len())..].chars().next();
+                    if e.is_some() {
+                        step(&mut i, &mut col);
+                    }
                     match e {
                         Some('"') => s.push('"'),
                         Some('\\') => s.push('\\'),
                         Some('n') => s.push('\n'),
                         Some('t') => s.push('\t'),
                         Some('u') => {
-                            if chars.get(i) != Some(&'{') {
+                            if b.get(i) != Some(&b'{') {
                                 return Err(err(el, ec, "`\\u{hex}`", "`\\u` without `{`"));
                             }
-                            adv(&mut i, &mut col, 1);
+                            i += 1;
+                            col += 1;
                             let hs = i;
-                            while i < chars.len() && chars[i].is_ascii_hexdigit() && i - hs < 6 {
-                                adv(&mut i, &mut col, 1);
+                            while i < b.len() && b[i].is_ascii_hexdigit() && i - hs < 6 {
+                                i += 1;
+                                col += 1;
                             }
-                            let hex: String = chars[hs..i].iter().collect();
-                            if chars.get(i) != Some(&'}') {
+                            let hex = &src[hs..i];
+                            if b.get(i) != Some(&b'}') {
                                 return Err(err(el, ec, "`\\u{hex}` with 1-6 hex digits", "an unterminated escape"));
                             }
-                            adv(&mut i, &mut col, 1);
-                            let ch = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
-                            match ch {
+                            i += 1;
+                            col += 1;
+                            match u32::from_str_radix(hex, 16).ok().and_then(char::from_u32) {
                                 Some(ch) => s.push(ch),
                                 None => return Err(err(el, ec, "a valid unicode scalar", format!("\\u{{{hex}}}"))),
                             }
@@ -165,36 +189,43 @@ fn lex(src: &str) -> Result<Vec<Token>> {
                     }
                     continue;
                 }
-                s.push(ch);
-                adv(&mut i, &mut col, 1);
+                let start = i;
+                step(&mut i, &mut col);
+                s.push_str(&src[start..i]);
             }
             out.push(Token { tok: Tok::Str(s), line: tl, col: tc });
             continue;
         }
-        let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-        let sym: Option<(&'static str, usize)> = match two.as_str() {
-            "==" => Some(("==", 2)),
-            "!=" => Some(("!=", 2)),
-            "<=" => Some(("<=", 2)),
-            ">=" => Some((">=", 2)),
-            _ => match c {
-                '<' => Some(("<", 1)),
-                '>' => Some((">", 1)),
-                '(' => Some(("(", 1)),
-                ')' => Some((")", 1)),
-                '[' => Some(("[", 1)),
-                ']' => Some(("]", 1)),
-                ',' => Some((",", 1)),
-                ':' => Some((":", 1)),
-                _ => None,
-            },
+        let next = b.get(i + 1).copied();
+        let sym: Option<(&'static str, usize)> = match (c, next) {
+            (b'=', Some(b'=')) => Some(("==", 2)),
+            (b'!', Some(b'=')) => Some(("!=", 2)),
+            (b'<', Some(b'=')) => Some(("<=", 2)),
+            (b'>', Some(b'=')) => Some((">=", 2)),
+            (b'<', _) => Some(("<", 1)),
+            (b'>', _) => Some((">", 1)),
+            (b'(', _) => Some(("(", 1)),
+            (b')', _) => Some((")", 1)),
+            (b'[', _) => Some(("[", 1)),
+            (b']', _) => Some(("]", 1)),
+            (b',', _) => Some((",", 1)),
+            (b':', _) => Some((":", 1)),
+            _ => None,
         };
         match sym {
             Some((s, n)) => {
                 out.push(Token { tok: Tok::Sym(s), line: tl, col: tc });
-                adv(&mut i, &mut col, n);
+                i += n;
+                col += n;
             }
-            None => return Err(err(tl, tc, "a condition, name, string, number or operator", format!("`{c}`"))),
+            None => {
+                let ch = src[i..].chars().next().unwrap_or('?');
+                if ch.is_whitespace() {
+                    step(&mut i, &mut col);
+                    continue;
+                }
+                return Err(err(tl, tc, "a condition, name, string, number or operator", format!("`{ch}`")));
+            }
         }
     }
     out.push(Token { tok: Tok::Eof, line, col });
@@ -229,8 +260,8 @@ pub fn parse(text: &str) -> Result<Rule> {
     Ok(rule)
 }
 
-struct Parser {
-    toks: Vec<Token>,
+struct Parser<'a> {
+    toks: Vec<Token<'a>>,
     pos: usize,
     depth: usize,
 }
@@ -238,17 +269,21 @@ struct Parser {
 const CONDITION: &str =
     "a condition (did, sequence, segment, missing, count, orders, spend, since_last, stage, tag, attr, not, `(` …)";
 
-impl Parser {
-    fn peek(&self) -> Token {
-        self.toks[self.pos.min(self.toks.len() - 1)].clone()
+impl<'a> Parser<'a> {
+    fn peek(&self) -> &Token<'a> {
+        &self.toks[self.pos.min(self.toks.len() - 1)]
     }
 
-    fn next(&mut self) -> Token {
-        let t = self.peek();
+    fn next(&mut self) -> Token<'a> {
         if self.pos < self.toks.len() - 1 {
+            // each token is taken once (no backtracking)
+            let (line, col) = (self.toks[self.pos].line, self.toks[self.pos].col);
+            let t = std::mem::replace(&mut self.toks[self.pos], Token { tok: Tok::Eof, line, col });
             self.pos += 1;
+            t
+        } else {
+            self.peek().clone()
         }
-        t
     }
 
     fn is_sym(&self, s: &str) -> bool {
@@ -256,7 +291,7 @@ impl Parser {
     }
 
     fn is_word(&self, w: &str) -> bool {
-        matches!(&self.peek().tok, Tok::Ident(x) if x == w)
+        matches!(&self.peek().tok, Tok::Ident(x) if *x == w)
     }
 
     fn expect_sym(&mut self, s: &'static str) -> Result<()> {
@@ -270,7 +305,7 @@ impl Parser {
     fn expect_word(&mut self, w: &str) -> Result<()> {
         let t = self.next();
         match &t.tok {
-            Tok::Ident(x) if x == w => Ok(()),
+            Tok::Ident(x) if *x == w => Ok(()),
             other => Err(err(t.line, t.col, format!("`{w}`"), describe(other))),
         }
     }
@@ -286,7 +321,7 @@ impl Parser {
     fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            let t = self.peek();
+            let t = self.peek().clone();
             return Err(Error::limit(format!("rule depth (line {}, column {})", t.line, t.col), MAX_DEPTH, self.depth));
         }
         Ok(())
@@ -328,7 +363,7 @@ impl Parser {
     }
 
     fn primary(&mut self) -> Result<Node> {
-        let t = self.peek();
+        let t = self.peek().clone();
         match &t.tok {
             Tok::Sym("(") => {
                 self.next();
@@ -336,10 +371,10 @@ impl Parser {
                 self.expect_sym(")")?;
                 Ok(n)
             }
-            Tok::Ident(w) => match w.as_str() {
+            Tok::Ident(w) => match *w {
                 "true" | "false" => {
                     self.next();
-                    Ok(Node::Const { value: w == "true" })
+                    Ok(Node::Const { value: *w == "true" })
                 }
                 "all" | "any" => {
                     self.next();
@@ -356,7 +391,7 @@ impl Parser {
                         }
                     }
                     self.expect_sym(")")?;
-                    Ok(if w == "all" { Node::And { args } } else { Node::Or { args } })
+                    Ok(if *w == "all" { Node::And { args } } else { Node::Or { args } })
                 }
                 "did" => {
                     self.next();
@@ -398,11 +433,11 @@ impl Parser {
                     let ct = self.next();
                     let cmp = match &ct.tok {
                         Tok::Sym(s) => sym_cmp(s),
-                        Tok::Ident(s) if s == "in" => Some(Cmp::In),
+                        Tok::Ident(s) if *s == "in" => Some(Cmp::In),
                         _ => None,
                     }
                     .ok_or_else(|| err(ct.line, ct.col, "a comparison (== != < <= > >= in)", describe(&ct.tok)))?;
-                    let lt = self.peek();
+                    let lt = self.peek().clone();
                     let right = if cmp == Cmp::In { self.list()? } else { self.literal()? };
                     let cur = match &left {
                         Operand::Aggregate { events, .. } => events.currency,
@@ -426,7 +461,7 @@ impl Parser {
             steps.push(self.step()?);
         }
         if steps.len() < 2 {
-            let t = self.peek();
+            let t = self.peek().clone();
             return Err(err(t.line, t.col, "`then` and a further step", describe(&t.tok)));
         }
         self.expect_word("within")?;
@@ -458,8 +493,12 @@ impl Parser {
     fn kind_sel(&mut self) -> Result<Option<EventKind>> {
         let t = self.next();
         match &t.tok {
-            Tok::Ident(w) if w == "any" => Ok(None),
-            Tok::Ident(w) | Tok::Str(w) => EventKind::parse(w)
+            Tok::Ident(w) if *w == "any" => Ok(None),
+            Tok::Ident(_) | Tok::Str(_) => EventKind::parse(match &t.tok {
+                Tok::Ident(w) => w,
+                Tok::Str(w) => w.as_ref(),
+                _ => "",
+            })
                 .map(Some)
                 .map_err(|_| err(t.line, t.col, "an event kind (order, view, coupon_redeemed, \"custom:<name>\" …) or any", describe(&t.tok))),
             other => Err(err(t.line, t.col, "an event kind (order, view, …) or any", describe(other))),
@@ -482,7 +521,7 @@ impl Parser {
                 at(&t, super::check::check_window(&w))?;
                 Ok(w)
             }
-            Tok::Ident(w) if w == "between" => {
+            Tok::Ident(w) if *w == "between" => {
                 self.expect_sym("(")?;
                 let from = self.string("a start time (a string such as \"2024-05-01\")")?;
                 self.expect_sym(",")?;
@@ -515,7 +554,7 @@ impl Parser {
             return Ok((f, Window::All));
         }
         loop {
-            let t = self.peek();
+            let t = self.peek().clone();
             match &t.tok {
                 Tok::Dur(_) | Tok::Ident(_) if windowed && (matches!(t.tok, Tok::Dur(_)) || self.is_word("between")) => {
                     if window.is_some() {
@@ -523,7 +562,7 @@ impl Parser {
                     }
                     window = Some(self.window()?);
                 }
-                Tok::Ident(w) if w == "channel" => {
+                Tok::Ident(w) if *w == "channel" => {
                     self.next();
                     self.expect_sym(":")?;
                     if seen_channel {
@@ -545,22 +584,22 @@ impl Parser {
                         f.channels.push(self.channel()?);
                     }
                 }
-                Tok::Ident(w) if w == "currency" => {
+                Tok::Ident(w) if *w == "currency" => {
                     self.next();
                     self.expect_sym(":")?;
                     if f.currency.is_some() {
                         return Err(err(t.line, t.col, "`currency:` once", "a second `currency:`"));
                     }
-                    let ct = self.peek();
+                    let ct = self.peek().clone();
                     let s = self.string("a currency code as a string (\"CNY\")")?;
                     f.currency = Some(
                         Currency::parse(&s)
                             .map_err(|_| err(ct.line, ct.col, "an ISO-4217 currency code", describe(&ct.tok)))?,
                     );
                 }
-                Tok::Ident(w) if matches!(w.as_str(), "amount" | "group_id" | "order_id" | "prop") => {
+                Tok::Ident(w) if matches!(*w, "amount" | "group_id" | "order_id" | "prop") => {
                     self.next();
-                    let field = match w.as_str() {
+                    let field = match *w {
                         "amount" => Field::Amount,
                         "group_id" => Field::GroupId,
                         "order_id" => Field::OrderId,
@@ -574,11 +613,11 @@ impl Parser {
                     let ct = self.next();
                     let cmp = match &ct.tok {
                         Tok::Sym(s) => sym_cmp(s),
-                        Tok::Ident(s) if s == "in" => Some(Cmp::In),
+                        Tok::Ident(s) if *s == "in" => Some(Cmp::In),
                         _ => None,
                     }
                     .ok_or_else(|| err(ct.line, ct.col, "a comparison (== != < <= > >= in)", describe(&ct.tok)))?;
-                    let lt = self.peek();
+                    let lt = self.peek().clone();
                     let value = if cmp == Cmp::In { self.list()? } else { self.literal()? };
                     let ty = match field {
                         Field::Amount => super::check::Ty::Money,
@@ -611,7 +650,7 @@ impl Parser {
         let Tok::Ident(w) = &t.tok else {
             return Err(err(t.line, t.col, "a value (count, orders, spend, since_last, stage, tier, tag, attr …)", describe(&t.tok)));
         };
-        let agg = match w.as_str() {
+        let agg = match *w {
             "count" => Some(AggFn::Count),
             "sum" => Some(AggFn::Sum),
             "avg" => Some(AggFn::Avg),
@@ -626,11 +665,11 @@ impl Parser {
             self.expect_sym(")")?;
             return Ok(Operand::Aggregate { agg, events, window });
         }
-        match w.as_str() {
+        match *w {
             "orders" | "spend" => {
                 self.expect_sym("(")?;
                 let (agg, kind) =
-                    if w == "orders" { (AggFn::Count, Some(EventKind::Order)) } else { (AggFn::Spend, None) };
+                    if *w == "orders" { (AggFn::Count, Some(EventKind::Order)) } else { (AggFn::Spend, None) };
                 let (events, window) = self.args_list(kind, true, ")")?;
                 self.expect_sym(")")?;
                 Ok(Operand::Aggregate { agg, events, window })
@@ -640,7 +679,7 @@ impl Parser {
                 let kind = self.kind_sel()?;
                 let (events, _) = self.args(kind, false, ")")?;
                 self.expect_sym(")")?;
-                Ok(Operand::Since { which: if w == "since_first" { Which::First } else { Which::Last }, events })
+                Ok(Operand::Since { which: if *w == "since_first" { Which::First } else { Which::Last }, events })
             }
             "stage" => Ok(Operand::Stage),
             "tier" => Ok(Operand::Tier),
@@ -683,20 +722,24 @@ impl Parser {
         match &t.tok {
             Tok::Str(s) => Ok(Value::Text(s.clone())),
             Tok::Dur(d) => Ok(Value::Duration(DurationLit { duration: *d })),
-            Tok::Ident(w) if w == "true" || w == "false" => Ok(Value::Bool(w == "true")),
+            Tok::Ident(w) if *w == "true" || *w == "false" => Ok(Value::Bool(*w == "true")),
             Tok::Num(n) => {
                 let x: f64 = n.parse().map_err(|_| err(t.line, t.col, "a number", describe(&t.tok)))?;
                 if !x.is_finite() || x.abs() > MAX_NUMBER {
                     return Err(err(t.line, t.col, "a number within ±1e15", describe(&t.tok)));
                 }
                 // an amount with its currency: `500.00 CNY`
-                if let Tok::Ident(c) = &self.peek().tok {
-                    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) {
-                        let ct = self.next();
-                        let currency = Currency::parse(c)
-                            .map_err(|_| err(ct.line, ct.col, "an ISO-4217 currency code", describe(&ct.tok)))?;
-                        return Ok(Value::Money(MoneyLit { amount: x, currency }));
-                    }
+                let is_currency =
+                    matches!(&self.peek().tok, Tok::Ident(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));
+                if is_currency {
+                    let ct = self.next();
+                    let code = match &ct.tok {
+                        Tok::Ident(c) => c,
+                        _ => "",
+                    };
+                    let currency = Currency::parse(code)
+                        .map_err(|_| err(ct.line, ct.col, "an ISO-4217 currency code", describe(&ct.tok)))?;
+                    return Ok(Value::Money(MoneyLit { amount: x, currency }));
                 }
                 Ok(Value::Number(x))
             }
@@ -725,7 +768,7 @@ fn is_operand_word(w: &str) -> bool {
 }
 
 /// Turn a type / limit error about a literal into a parse error at its position.
-fn at(t: &Token, r: Result<()>) -> Result<()> {
+fn at(t: &Token<'_>, r: Result<()>) -> Result<()> {
     r.map_err(|e| match e {
         Error::InvalidField { reason, value, .. } => err(t.line, t.col, reason, value),
         other => other,
