@@ -7,6 +7,7 @@ mod convert;
 mod errors;
 mod ltv;
 mod pool;
+mod rules;
 
 #[pymodule]
 fn _yutang(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -15,5 +16,6 @@ fn _yutang(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pool::register(m)?;
     ltv::register(m)?;
     attribution::register(m)?;
+    rules::register(m)?;
     Ok(())
 }
