@@ -6,5 +6,6 @@ mod attribution;
 mod errors;
 mod ltv;
 mod pool;
+mod rules;
 
 pub use errors::YutangError;

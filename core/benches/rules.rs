@@ -16,7 +16,7 @@ use yutang::synth::{events, SynthConfig};
 pub const FIVE_AND: &str = r#"orders(30d) >= 1 and spend(90d) > 100.00 and channel_seen("douyin") and not did(refund) and count(view) >= 1"#;
 /// The same five clauses as `or` of negations: no short cut, every clause is evaluated for
 /// almost every customer.
-pub const FIVE_OR: &str = r#"orders(30d) >= 3 or spend(90d) > 2000.00 or channel_seen("custom:none") or did(custom_kind_none) or count(view) >= 1000"#;
+pub const FIVE_OR: &str = r#"orders(30d) >= 3 or spend(90d) > 2000.00 or channel_seen("custom:none") or did("custom:none") or count(view) >= 1000"#;
 
 fn fifty_clauses() -> String {
     let mut parts = Vec::new();

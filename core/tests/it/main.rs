@@ -5,3 +5,4 @@ mod pool;
 mod properties;
 mod vectors;
 mod rules;
+mod rules_vectors;
