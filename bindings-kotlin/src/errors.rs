@@ -21,6 +21,9 @@ pub enum YutangError {
     /// Amounts in different currencies were combined.
     #[error("currency mismatch: {left} vs {right}")]
     CurrencyMismatch { left: String, right: String },
+    /// Rule text could not be parsed.
+    #[error("rule syntax: line {line}, column {column}: expected {expected}, found {found}")]
+    Parse { line: u64, column: u64, expected: String, found: String },
     /// Anything else.
     #[error("{detail}")]
     Other { detail: String },
@@ -38,6 +41,9 @@ impl From<yutang::Error> for YutangError {
             E::Snapshot { reason } => YutangError::Snapshot { reason },
             E::NotConverged { iterations, reason } => YutangError::NotConverged { iterations, reason },
             E::CurrencyMismatch { left, right } => YutangError::CurrencyMismatch { left, right },
+            E::Parse { line, column, expected, found } => {
+                YutangError::Parse { line: line as u64, column: column as u64, expected, found }
+            }
             other => YutangError::Other { detail: other.to_string() },
         }
     }

@@ -7,5 +7,6 @@ mod errors;
 mod lifecycle;
 mod ltv;
 mod pool;
+mod rules;
 
 pub use errors::YutangError;

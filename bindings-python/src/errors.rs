@@ -12,6 +12,7 @@ create_exception!(yutang, NotFoundError, YutangError, "No such customer or ident
 create_exception!(yutang, SnapshotError, YutangError, "A snapshot could not be restored.");
 create_exception!(yutang, ConvergenceError, YutangError, "A model fit did not converge.");
 create_exception!(yutang, CurrencyMismatchError, YutangError, "Amounts in different currencies were combined.");
+create_exception!(yutang, RuleSyntaxError, InvalidFieldError, "Rule text could not be parsed (.line, .column, .expected, .found).");
 
 /// Convert a core error into the matching Python exception (orphan rule: a fn, not `From`).
 pub fn to_py_err(e: yutang::Error) -> PyErr {
@@ -24,14 +25,22 @@ pub fn to_py_err(e: yutang::Error) -> PyErr {
             yutang::Error::Snapshot { .. } => SnapshotError::new_err(msg),
             yutang::Error::NotConverged { .. } => ConvergenceError::new_err(msg),
             yutang::Error::CurrencyMismatch { .. } => CurrencyMismatchError::new_err(msg),
+            yutang::Error::Parse { .. } => RuleSyntaxError::new_err(msg),
             _ => YutangError::new_err(msg),
         };
         let value = err.value(py);
         let (field, val) = match &e {
             yutang::Error::InvalidField { field, value, .. } => (Some(field.clone()), Some(value.clone())),
             yutang::Error::LimitExceeded { what, got, .. } => (Some(what.clone()), Some(got.to_string())),
+            yutang::Error::Parse { found, .. } => (Some("rule".to_string()), Some(found.clone())),
             _ => (None, None),
         };
+        if let yutang::Error::Parse { line, column, expected, found } = &e {
+            let _ = value.setattr("line", *line);
+            let _ = value.setattr("column", *column);
+            let _ = value.setattr("expected", expected.clone());
+            let _ = value.setattr("found", found.clone());
+        }
         let _ = value.setattr("field", field);
         let _ = value.setattr("value", val);
         err
@@ -47,5 +56,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SnapshotError", py.get_type::<SnapshotError>())?;
     m.add("ConvergenceError", py.get_type::<ConvergenceError>())?;
     m.add("CurrencyMismatchError", py.get_type::<CurrencyMismatchError>())?;
+    m.add("RuleSyntaxError", py.get_type::<RuleSyntaxError>())?;
     Ok(())
 }

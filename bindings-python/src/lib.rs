@@ -8,6 +8,7 @@ mod errors;
 mod lifecycle;
 mod ltv;
 mod pool;
+mod rules;
 
 #[pymodule]
 fn _yutang(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -17,5 +18,6 @@ fn _yutang(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ltv::register(m)?;
     attribution::register(m)?;
     lifecycle::register(m)?;
+    rules::register(m)?;
     Ok(())
 }

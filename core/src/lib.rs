@@ -23,7 +23,10 @@ pub mod model;
 pub mod pool;
 pub mod profile;
 pub mod rfm;
+pub mod rules;
+pub mod segment;
 pub mod synth;
+pub mod tag;
 
 pub use error::{Error, Result};
 pub use identity::{BlockRule, IdentityRules, KindRule, Normalizer};

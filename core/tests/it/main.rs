@@ -6,3 +6,5 @@ mod pool;
 mod properties;
 mod rfm;
 mod vectors;
+mod rules;
+mod rules_vectors;
