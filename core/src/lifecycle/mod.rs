@@ -54,7 +54,7 @@ mod stage;
 
 pub use config::{LifecycleConfig, PAlive, Rhythm, MAX_THRESHOLD_DAYS};
 pub use machine::{At, DayClock, Machine};
-pub use pool::{stage_at, LifecycleRow, TransitionCount};
+pub use pool::{next_stage_change, stage_at, LifecycleRow, TransitionCount};
 pub(crate) use scan::Scanner;
 pub use stage::{Stage, StageAt, StageChange, Transition};
 

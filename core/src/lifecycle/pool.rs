@@ -44,6 +44,22 @@ pub fn stage_at(pool: &Pool, view: CustomerView<'_>, as_of: Timestamp) -> Option
     stage_with(&mut m, &mut sc, &view, as_of)
 }
 
+/// When a customer's stage next changes by the passage of time alone (no new event): the
+/// first transition after `as_of` if no order comes (`at_risk`, then `churned`); `None` when no
+/// such change is ahead (already churned) or the customer has no event at or before `as_of`.
+/// The condition language uses it for `next_change_at` of rules on `stage`.
+pub fn next_stage_change(pool: &Pool, view: CustomerView<'_>, as_of: Timestamp) -> Option<Timestamp> {
+    /// Look this far ahead (a century: every threshold is far shorter).
+    const HORIZON: i64 = 100 * 366 * 86_400 * 1_000_000;
+    let mut m = Machine::new(pool.lifecycle_config(), pool.time_zone());
+    let rates = BTreeMap::new();
+    let mut sc = Scanner::new(pool, &rates);
+    let facts = sc.scan(&view, as_of.micros())?;
+    let mut raw = Vec::new();
+    m.walk(facts.first, &sc.orders, as_of.micros().saturating_add(HORIZON), |_, _, at| raw.push(at));
+    raw.into_iter().map(|at| m.resolve(at)).find(|&t| t > as_of.micros()).and_then(|t| Timestamp::from_micros(t).ok())
+}
+
 pub(crate) fn stage_with<'p>(
     m: &mut Machine<'_>,
     sc: &mut Scanner<'p>,

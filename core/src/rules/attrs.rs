@@ -1,8 +1,9 @@
 //! Customer attributes that other modules provide: the lifecycle stage and the value tier.
 //!
-//! **The one place where the lifecycle module is wired in.** Until it is, `stage` and `tier`
-//! come only from host-set attributes (`Pool::set_attribute(id, "stage", …)`), which also
-//! override what the lifecycle module computes.
+//! **The one place where the lifecycle module is wired in**: `stage` is
+//! [`crate::lifecycle::stage_at`] under the pool's lifecycle configuration and `tier` the tier
+//! of [`Pool::rfm`] at the same `as_of`. Host-set attributes (`Pool::set_attribute(id, "stage",
+//! …)`) override both.
 
 use crate::model::Timestamp;
 use crate::pool::{CustomerView, Pool};
@@ -20,20 +21,24 @@ impl Tiers {
 }
 
 /// The lifecycle stage of a customer at `as_of` (without a host-set override).
-// LIFECYCLE WIRING: call `crate::lifecycle::stage_at(pool, view, as_of)` here.
-pub(crate) fn stage(_pool: &Pool, _view: CustomerView<'_>, _as_of: Timestamp) -> Option<String> {
-    None
+pub(crate) fn stage(pool: &Pool, view: CustomerView<'_>, as_of: Timestamp) -> Option<String> {
+    crate::lifecycle::stage_at(pool, view, as_of).map(|s| s.stage.as_str().to_string())
 }
 
 /// When the lifecycle stage of a customer can next change by time alone.
-// LIFECYCLE WIRING: the lifecycle module's next transition time goes here.
-pub(crate) fn stage_next_change(_pool: &Pool, _view: CustomerView<'_>, _as_of: Timestamp) -> Option<Timestamp> {
-    None
+pub(crate) fn stage_next_change(pool: &Pool, view: CustomerView<'_>, as_of: Timestamp) -> Option<Timestamp> {
+    crate::lifecycle::next_stage_change(pool, view, as_of)
 }
 
-/// Value tiers of the pool at `as_of`.
-// LIFECYCLE WIRING: build from `Pool::rfm(as_of)` (tier per customer position) here.
-pub(crate) fn tiers(_pool: &Pool, _as_of: Timestamp) -> Option<Tiers> {
-    let _ = Tiers::default().by_position.len();
-    None
+/// Value tiers of the pool at `as_of` (the pool's RFM settings); `None` when they cannot be
+/// computed (e.g. an order in a currency without a rate), so `tier` is missing.
+pub(crate) fn tiers(pool: &Pool, as_of: Timestamp) -> Option<Tiers> {
+    let rows = pool.rfm(as_of).ok()?;
+    let mut by_position = vec![None; pool.customer_count()];
+    for row in rows {
+        if let Some(p) = pool.position_of(&row.customer_id) {
+            by_position[p] = Some(row.tier);
+        }
+    }
+    Some(Tiers { by_position })
 }

@@ -507,7 +507,8 @@ fn candidates(n: &CNode, cx: &mut Cx<'_>, out: &mut Vec<i64>) {
                     events(f, CWindow::All, out);
                     if let (CNode::Cmp(_, Test::Dur(_, d)), Some(e)) = (n, since_event(*which, f, cx)) {
                         // `since op d` flips at e + d (== holds) and just after it
-                        for t in [e.at_micros().saturating_add(*d), e.at_micros().saturating_add(*d).saturating_add(1)] {
+                        for t in [e.at_micros().saturating_add(*d), e.at_micros().saturating_add(*d).saturating_add(1)]
+                        {
                             if t > as_of {
                                 out.push(t);
                             }

@@ -5,6 +5,7 @@ mod ltv;
 mod pool;
 mod properties;
 mod rfm;
-mod vectors;
 mod rules;
 mod rules_vectors;
+mod vectors;
+mod wiring;
