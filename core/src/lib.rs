@@ -18,6 +18,7 @@ pub mod error;
 mod hash;
 pub mod identity;
 pub mod ltv;
+pub mod metrics;
 pub mod model;
 pub mod pool;
 pub mod profile;
@@ -45,6 +46,8 @@ pub mod _documentation {
     pub mod limits {}
     #[doc = include_str!("../../docs/attribution.md")]
     pub mod attribution {}
+    #[doc = include_str!("../../docs/metrics.md")]
+    pub mod metrics {}
 }
 
 /// The crate version.
