@@ -80,6 +80,7 @@ impl Pool {
     /// None in practice (the pool's times are valid); kept for the shared signature.
     pub fn cohort_retention(&self, as_of: Option<Timestamp>) -> Result<Cohorts> {
         let (c, t) = self.order_columns(as_of);
+        let (c, _) = densify(&c);
         let mut opts = CohortOptions::new().time_zone(self.time_zone());
         opts.as_of = as_of.map(|a| a.micros());
         cohort_retention(&c, &t, &opts)
