@@ -6,6 +6,7 @@ mod attribution;
 mod convert;
 mod errors;
 mod ltv;
+mod metrics;
 mod pool;
 
 #[pymodule]
@@ -15,5 +16,6 @@ fn _yutang(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pool::register(m)?;
     ltv::register(m)?;
     attribution::register(m)?;
+    metrics::register(m)?;
     Ok(())
 }
