@@ -121,11 +121,9 @@ impl State {
         self.bits[c * self.words + m / 64] |= 1u64 << (m % 64);
     }
 
-    /// Count into a table and reset the touched customers.
-    fn finish(&mut self, cal: &Calendar) -> Cohorts {
-        let months = cal.len();
-        let mut size = vec![0u64; months];
-        let mut active = vec![0u64; months * months];
+    /// Count the touched customers into `size` / `active` (a months × months table) and reset
+    /// them; returns (customers, repeat customers).
+    fn drain(&mut self, months: usize, size: &mut [u64], active: &mut [u64]) -> (u64, u64) {
         let (mut customers, mut repeat) = (0u64, 0u64);
         let w = self.words;
         for &c in &self.touched {
@@ -151,15 +149,77 @@ impl State {
             self.repeat[c] = false;
         }
         self.touched.clear();
-        let cohorts = (0..months)
-            .map(|m| Cohort {
-                month: cal.label(m),
-                customers: size[m],
-                active: active[m * months..m * months + (months - m)].to_vec(),
-            })
-            .collect();
-        Cohorts { cohorts, customers, repeat_customers: repeat }
+        (customers, repeat)
     }
+
+    /// Count into a table and reset the touched customers.
+    fn finish(&mut self, cal: &Calendar) -> Cohorts {
+        let months = cal.len();
+        let mut size = vec![0u64; months];
+        let mut active = vec![0u64; months * months];
+        let (customers, repeat) = self.drain(months, &mut size, &mut active);
+        table(cal, &size, &active, customers, repeat)
+    }
+}
+
+fn table(cal: &Calendar, size: &[u64], active: &[u64], customers: u64, repeat: u64) -> Cohorts {
+    let months = cal.len();
+    let cohorts = (0..months)
+        .map(|m| Cohort {
+            month: cal.label(m),
+            customers: size[m],
+            active: active[m * months..m * months + (months - m)].to_vec(),
+        })
+        .collect();
+    Cohorts { cohorts, customers, repeat_customers: repeat }
+}
+
+/// Customers per block of the partitioned kernel (their state stays in the L2 cache).
+const BLOCK_BITS: u32 = 12;
+
+/// Many customers: partition the rows by customer block first (two sequential passes), so that
+/// the per-customer state of one block stays in cache instead of one random memory access per
+/// row.
+fn partitioned(customers: &[u32], at: &[i64], cut: i64, n: usize, cal: &Calendar) -> Cohorts {
+    let nb = (n >> BLOCK_BITS) + 1;
+    let mut start = vec![0usize; nb + 1];
+    for (&c, &t) in customers.iter().zip(at) {
+        if t <= cut {
+            start[(c >> BLOCK_BITS) as usize + 1] += 1;
+        }
+    }
+    for b in 0..nb {
+        start[b + 1] += start[b];
+    }
+    let total = start[nb];
+    let mut fill = start.clone();
+    let mut at_p = vec![0i64; total];
+    let mut cm = vec![0u32; total];
+    for (&c, &t) in customers.iter().zip(at) {
+        if t <= cut {
+            let b = (c >> BLOCK_BITS) as usize;
+            let k = fill[b];
+            at_p[k] = t;
+            // month index < 100,000 < 2^20: it fits above the 12 customer bits
+            cm[k] = (c & ((1 << BLOCK_BITS) - 1)) | (cal.index(t) << BLOCK_BITS);
+            fill[b] = k + 1;
+        }
+    }
+    let months = cal.len();
+    let mut size = vec![0u64; months];
+    let mut active = vec![0u64; months * months];
+    let (mut customers_n, mut repeat) = (0u64, 0u64);
+    let mut st = State::new(1 << BLOCK_BITS, months);
+    for b in 0..nb {
+        for k in start[b]..start[b + 1] {
+            let v = cm[k];
+            st.add((v & ((1 << BLOCK_BITS) - 1)) as usize, (v >> BLOCK_BITS) as usize, at_p[k]);
+        }
+        let (c, r) = st.drain(months, &mut size, &mut active);
+        customers_n += c;
+        repeat += r;
+    }
+    table(cal, &size, &active, customers_n, repeat)
 }
 
 /// Check columns and find the span; `None` when no row is in range.
@@ -223,6 +283,9 @@ pub fn cohort_retention(customers: &[u32], at: &[i64], opts: &CohortOptions) -> 
         return Ok(Cohorts::default());
     };
     let cut = opts.as_of.unwrap_or(i64::MAX);
+    if n > 1 << 16 {
+        return Ok(partitioned(customers, at, cut, n, &cal));
+    }
     let mut st = State::new(n, cal.len());
     for (&c, &t) in customers.iter().zip(at) {
         if t <= cut {
@@ -473,6 +536,29 @@ mod tests {
         assert_eq!(m[2].fit_score, 10.0);
         // months run Jan..Mar for every category (the span of all rows)
         assert_eq!(m[0].cohorts.cohorts[0].active, [2, 1, 0]);
+    }
+
+    #[test]
+    fn partitioned_equals_direct() {
+        // 200,000 customers (> 2^16: the partitioned kernel) against the direct kernel
+        let n = 200_000u32;
+        let mut cust = vec![];
+        let mut at = vec![];
+        let mut z = 1u64;
+        for _ in 0..600_000 {
+            z = crate::synth::mix(z);
+            cust.push((z % n as u64) as u32);
+            at.push(t("2023-01-01") + ((z >> 20) % (700 * 86_400)) as i64 * 1_000_000);
+        }
+        let opts = CohortOptions::new();
+        let (_, cal) = prepare(&cust, &at, &opts).unwrap().unwrap();
+        let fast = partitioned(&cust, &at, i64::MAX, n as usize, &cal);
+        let mut st = State::new(n as usize, cal.len());
+        for (&c, &a) in cust.iter().zip(&at) {
+            st.add(c as usize, cal.index(a) as usize, a);
+        }
+        assert_eq!(fast, st.finish(&cal));
+        assert_eq!(cohort_retention(&cust, &at, &opts).unwrap(), fast);
     }
 
     #[test]
