@@ -304,3 +304,10 @@ def test_gil_released_for_big_cohort():
         1_704_067_200_000_000 + rng.integers(0, 3 * 365 * 86_400, n) * 1_000_000, pa.timestamp("us", tz="UTC"))})
     t = metrics.cohort_retention(df)
     assert isinstance(t, pa.Table) and t.num_rows > 0
+
+
+def test_docstring_examples():
+    import doctest
+
+    r = doctest.testmod(metrics)
+    assert r.attempted >= 4 and r.failed == 0
