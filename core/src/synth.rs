@@ -219,16 +219,32 @@ pub const CATALOGUE: &[(&str, &str)] = &[
 /// with beans, tea with cookies, a mug with a gift box …
 const COMPANION: &[usize] = &[3, 3, 9, 0, 1, 7, 7, 5, 6, 13, 13, 1, 3, 9];
 
+/// Price level of each catalogue item (an order's amount is split over its lines by these).
+const PRICE_WEIGHT: &[i64] = &[3, 5, 2, 1, 4, 2, 3, 1, 1, 2, 3, 10, 8, 4];
+
+/// How likely each item is to be a customer's favourite (consumables far more than equipment).
+const FAVOURITE_WEIGHT: &[u64] = &[8, 3, 5, 1, 1, 5, 3, 3, 2, 1, 1, 1, 1, 1];
+
 /// The order lines of the `i`-th event when it is an order (empty otherwise): one to three
-/// lines from the catalogue, led by the customer's favourite category, often with a companion
-/// item; unit prices split the order amount exactly (quantity 1). Added for the metrics
+/// lines from the catalogue, led by the customer's favourite item (consumables are favourites
+/// far more often than equipment), often with a companion item; unit prices split the order
+/// amount exactly (quantity 1) by the items' price levels. Added for the metrics
 /// examples without changing [`event`]'s output.
 pub fn order_items(cfg: &SynthConfig, i: usize) -> Vec<crate::model::Item> {
     let e = event(cfg, i);
     let Some(amount) = e.amount_fen.filter(|_| e.kind == EventKind::Order) else { return vec![] };
     let (c, h) = customer_of(cfg, i);
     let h = mix(h ^ 0x17e5);
-    let fav = (mix(c ^ cfg.seed) % CATALOGUE.len() as u64) as usize;
+    let fav = {
+        let total: u64 = FAVOURITE_WEIGHT.iter().sum();
+        let mut r = mix(c ^ cfg.seed) % total;
+        let mut j = 0;
+        while r >= FAVOURITE_WEIGHT[j] {
+            r -= FAVOURITE_WEIGHT[j];
+            j += 1;
+        }
+        j
+    };
     let first = if pct(h, 70) { fav } else { ((h >> 8) % CATALOGUE.len() as u64) as usize };
     let mut lines = vec![first];
     if pct(h >> 16, 50) {
@@ -238,12 +254,14 @@ pub fn order_items(cfg: &SynthConfig, i: usize) -> Vec<crate::model::Item> {
         lines.push(((h >> 32) % CATALOGUE.len() as u64) as usize);
     }
     lines.dedup();
-    let n = lines.len() as i64;
+    let weights: i64 = lines.iter().map(|&j| PRICE_WEIGHT[j]).sum();
+    let shares: Vec<i64> = lines.iter().map(|&j| amount * PRICE_WEIGHT[j] / weights).collect();
+    let rest = amount - shares.iter().sum::<i64>();
     lines
         .iter()
         .enumerate()
         .map(|(k, &j)| {
-            let share = amount / n + if k == 0 { amount % n } else { 0 };
+            let share = shares[k] + if k == 0 { rest } else { 0 };
             crate::model::Item {
                 sku: CATALOGUE[j].0.to_string(),
                 category: Some(CATALOGUE[j].1.to_string()),
