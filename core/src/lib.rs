@@ -17,11 +17,13 @@ pub mod attribution;
 pub mod error;
 mod hash;
 pub mod identity;
+pub mod lifecycle;
 pub mod ltv;
 pub mod metrics;
 pub mod model;
 pub mod pool;
 pub mod profile;
+pub mod rfm;
 pub mod synth;
 
 pub use error::{Error, Result};

@@ -1,7 +1,9 @@
 //! The one integration-test binary (jiff's layout): one module per area.
 mod attribution;
+mod lifecycle;
 mod ltv;
 mod metrics;
 mod pool;
 mod properties;
+mod rfm;
 mod vectors;
