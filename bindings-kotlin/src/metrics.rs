@@ -382,7 +382,8 @@ impl Pool {
     }
 
     /// The growth formula in two periods `[start, end)` (ISO-8601) and its LMDI decomposition,
-    /// overall and by acquisition channel. `traffic`: `visitors` or `registrants`.
+    /// overall and by acquisition channel. `traffic`: `visitors` or `registrants`; LTV over
+    /// the `ltvDays` before each period end (`null`: all history).
     pub fn growth(
         &self,
         previous_start: String,
@@ -390,10 +391,11 @@ impl Pool {
         current_start: String,
         current_end: String,
         traffic: String,
+        ltv_days: Option<u32>,
     ) -> Result<GrowthRecord, YutangError> {
         let p = self.read();
         let t = |s: &str| yutang::parse_time(s, p.time_zone());
-        let opts = m::GrowthOptions { traffic: m::Traffic::parse(&traffic)? };
+        let opts = m::GrowthOptions { traffic: m::Traffic::parse(&traffic)?, ltv_days };
         Ok(p.growth((t(&previous_start)?, t(&previous_end)?), (t(&current_start)?, t(&current_end)?), &opts)?.into())
     }
 
@@ -555,6 +557,7 @@ pub fn growth_columns(
     current_start_millis: i64,
     current_end_millis: i64,
     traffic: String,
+    ltv_days: Option<u32>,
 ) -> Result<GrowthRecord, YutangError> {
     let (c, _) = codes(&customer_ids);
     let kind: Vec<u8> = events
@@ -587,7 +590,7 @@ pub fn growth_columns(
         &cols,
         p(previous_start_millis, previous_end_millis),
         p(current_start_millis, current_end_millis),
-        &m::GrowthOptions { traffic: m::Traffic::parse(&traffic)? },
+        &m::GrowthOptions { traffic: m::Traffic::parse(&traffic)?, ltv_days },
     )?
     .into())
 }

@@ -102,7 +102,7 @@ fn growth_json(g: &m::Growth) -> serde_json::Value {
 
 /// Growth formula from code columns; JSON `{previous, current, decomposition}`.
 #[pyfunction]
-#[pyo3(signature = (customers, at, kind, amount, channel, channel_names, previous, current, traffic))]
+#[pyo3(signature = (customers, at, kind, amount, channel, channel_names, previous, current, traffic, ltv_days=Some(365)))]
 #[allow(clippy::too_many_arguments)]
 fn metrics_growth(
     py: Python<'_>,
@@ -115,6 +115,7 @@ fn metrics_growth(
     previous: (i64, i64),
     current: (i64, i64),
     traffic: &str,
+    ltv_days: Option<u32>,
 ) -> PyResult<String> {
     let ch = channel.as_ref().map(|c| c.as_slice()).transpose()?;
     let cols = m::GrowthColumns {
@@ -125,7 +126,7 @@ fn metrics_growth(
         channel: ch,
         channel_names: &channel_names,
     };
-    let opts = m::GrowthOptions { traffic: m::Traffic::parse(traffic).map_err(to_py_err)? };
+    let opts = m::GrowthOptions { traffic: m::Traffic::parse(traffic).map_err(to_py_err)?, ltv_days };
     let g = py
         .detach(|| {
             m::growth(
@@ -221,14 +222,16 @@ fn pool_category_metrics(py: Python<'_>, pool: &PyPool, as_of: Option<&str>) -> 
 }
 
 #[pyfunction]
+#[pyo3(signature = (pool, previous, current, traffic, ltv_days=Some(365)))]
 fn pool_growth(
     py: Python<'_>,
     pool: &PyPool,
     previous: (String, String),
     current: (String, String),
     traffic: &str,
+    ltv_days: Option<u32>,
 ) -> PyResult<String> {
-    let opts = m::GrowthOptions { traffic: m::Traffic::parse(traffic).map_err(to_py_err)? };
+    let opts = m::GrowthOptions { traffic: m::Traffic::parse(traffic).map_err(to_py_err)?, ltv_days };
     let g = py
         .detach(|| {
             let p = pool.read();

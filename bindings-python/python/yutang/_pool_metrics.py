@@ -77,7 +77,7 @@ class MetricsMixin:
         return _category_table(json.loads(_yutang.pool_category_metrics(self._pool, _opt_iso(as_of))), frame)
 
     def growth(self, previous: Tuple[Any, Any], current: Tuple[Any, Any], traffic: str = "visitors",
-               frame: str = "pandas") -> Any:
+               ltv_days: Optional[int] = 365, frame: str = "pandas") -> Any:
         """The growth formula in two periods ``(start, end)`` and its LMDI decomposition, overall
         and by acquisition channel (see :func:`yutang.metrics.growth`). A ``referral`` event
         counts as an invited arrival only when its referrer resolves to another customer."""
@@ -85,7 +85,8 @@ class MetricsMixin:
 
         p = (_frame.to_iso(previous[0]), _frame.to_iso(previous[1]))
         c = (_frame.to_iso(current[0]), _frame.to_iso(current[1]))
-        return _growth_frames(json.loads(_yutang.pool_growth(self._pool, p, c, traffic)), frame)
+        ltv = None if ltv_days is None else int(ltv_days)
+        return _growth_frames(json.loads(_yutang.pool_growth(self._pool, p, c, traffic, ltv)), frame)
 
     def referrals(self, as_of: Any = None, window_days: int = 30, frame: str = "pandas") -> Referrals:
         """Referral (fission) trees from ``referral`` events up to ``as_of``: who invited whom

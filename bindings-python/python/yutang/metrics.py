@@ -308,7 +308,7 @@ def _growth_frames(parsed: Dict[str, Any], kind: str) -> Growth:
 def growth(events: Any, previous: Tuple[Any, Any], current: Tuple[Any, Any], customer_id_col: str = "customer_id",
            datetime_col: str = "timestamp", event_col: str = "event", amount_col: str = "amount",
            channel_col: Optional[str] = "channel", traffic: str = "visitors",
-           time_zone: str = "Asia/Shanghai") -> Growth:
+           time_zone: str = "Asia/Shanghai", ltv_days: Optional[int] = 365) -> Growth:
     """The growth formula traffic × conversion × AOV × referral × LTV in two periods, and the
     LMDI decomposition of its change into each factor's contribution, overall and by channel.
 
@@ -321,7 +321,8 @@ def growth(events: Any, previous: Tuple[Any, Any], current: Tuple[Any, Any], cus
     Per period ``[start, end)``: traffic = customers with any event (``traffic="visitors"``)
     or with a ``register`` event (``"registrants"``); conversion = buyers / traffic;
     aov = revenue / orders; referral_rate = invited traffic / traffic; ltv = the buyers' order
-    revenue from their first order to the period end, per buyer (historical). The formula
+    revenue in the ``ltv_days`` (default 365; ``None``: all history) before the period end, per
+    buyer (historical). The formula
     multiplies traffic, conversion, aov, ``1 + referral_rate`` and ltv. A customer's channel is
     the channel of their first event that has one (``(none)`` without). The decomposition is
     the additive LMDI-I (Ang 2005): contributions add up exactly to the change.
@@ -331,7 +332,7 @@ def growth(events: Any, previous: Tuple[Any, Any], current: Tuple[Any, Any], cus
     :class:`Growth` with ``factors`` and ``decomposition`` tables of the input's kind.
     """
     if type(events).__name__ == "Pool" and hasattr(events, "_pool"):
-        return events.growth(previous, current, traffic=traffic)
+        return events.growth(previous, current, traffic=traffic, ltv_days=ltv_days)
     t, kind = _table(events)
     cust, _ = _codes(_col(t, customer_id_col, "customer_id_col"), customer_id_col)
     at = _micros(_col(t, datetime_col, "datetime_col"), time_zone, datetime_col)
@@ -352,7 +353,8 @@ def growth(events: Any, previous: Tuple[Any, Any], current: Tuple[Any, Any], cus
         names = [str(raw[i]) for i in order]
     p = (_scalar_micros(previous[0], time_zone), _scalar_micros(previous[1], time_zone))
     c = (_scalar_micros(current[0], time_zone), _scalar_micros(current[1], time_zone))
-    parsed = json.loads(_yutang.metrics_growth(cust, at, k, amount, ch, names, p, c, traffic))
+    parsed = json.loads(_yutang.metrics_growth(cust, at, k, amount, ch, names, p, c, traffic,
+                                               None if ltv_days is None else int(ltv_days)))
     return _growth_frames(parsed, kind)
 
 

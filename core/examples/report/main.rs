@@ -98,8 +98,8 @@ fn heatmap(c: &Cohorts, title: &str) -> String {
         s,
         r##"<text x="10" y="{}" fill="#555">Share of each first-order-month cohort that ordered again k months later (colour scaled to the largest k ≥ 1 value, {:.1}%).</text><text x="10" y="{}" fill="#555">Repurchase rate {:.1}%. The last column of each row is the last month observed.</text>"##,
         h as f64 - 26.0,
-        h as f64 - 10.0,
         maxr * 100.0,
+        h as f64 - 10.0,
         c.repurchase_rate() * 100.0
     );
     s.push_str("</svg>");
@@ -268,6 +268,23 @@ fn fit_scatter(cats: &[yutang::metrics::CategoryMetrics]) -> String {
     let _ =
         write!(s, r##"<line x1="{left}" x2="{}" y1="{}" y2="{}" stroke="#333"/>"##, w - 30.0, h - bottom, h - bottom);
     let _ = write!(s, r##"<line x1="{left}" x2="{left}" y1="{top}" y2="{}" stroke="#333"/>"##, h - bottom);
+    for t in 0..=4 {
+        let (vx, vy) = (x0 + (x1 - x0) * t as f64 / 4.0, y0 + (y1 - y0) * t as f64 / 4.0);
+        let _ = write!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="middle" fill="#555" font-size="10">{:.1}%</text>"##,
+            x(vx),
+            h - bottom + 14.0,
+            vx * 100.0
+        );
+        let _ = write!(
+            s,
+            r##"<text x="{}" y="{}" text-anchor="end" fill="#555" font-size="10">{:.0}</text>"##,
+            left - 4.0,
+            y(vy) + 4.0,
+            vy
+        );
+    }
     let _ = write!(
         s,
         r##"<text x="{}" y="{}" text-anchor="middle" fill="#555">repurchase rate (share of the category's buyers who bought it again)</text>"##,
@@ -368,7 +385,7 @@ fn pool_sections(
         Some(secs) => out.extend(secs.into_iter().map(|(title, body)| Section { title, body })),
         None => out.push(Section {
             title: "Lifecycle distribution and RFM tiers".into(),
-            body: "<p class=note>Not in this build: the lifecycle module (Pool::lifecycle, Pool::rfm) is not merged yet.</p>".into(),
+            body: "<p class=note>Not available.</p>".into(),
         }),
     }
     let c = pool.cohort_retention(Some(as_of))?;

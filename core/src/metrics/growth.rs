@@ -73,10 +73,19 @@ impl Traffic {
 }
 
 /// Options of [`growth`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GrowthOptions {
     /// What counts as traffic.
     pub traffic: Traffic,
+    /// LTV counts the buyers' order revenue of the last `ltv_days` before the period end
+    /// (default 365, so periods of a growing pool compare like with like); `None`: all history.
+    pub ltv_days: Option<u32>,
+}
+
+impl Default for GrowthOptions {
+    fn default() -> Self {
+        GrowthOptions { traffic: Traffic::Visitors, ltv_days: Some(365) }
+    }
 }
 
 /// The growth formula's inputs and factors for one period and one channel (or all).
@@ -100,8 +109,8 @@ pub struct GrowthRow {
     pub aov: f64,
     /// `invited / traffic`.
     pub referral_rate: f64,
-    /// Historical LTV: the period's buyers' order revenue from their first order up to the end
-    /// of the period, per buyer.
+    /// Historical LTV: the period's buyers' order revenue in the `ltv_days` (default 365) before
+    /// the end of the period (all history with `None`), per buyer.
     pub ltv: f64,
 }
 
@@ -222,12 +231,13 @@ fn period_rows(
     let mut flags = vec![0u8; n];
     let mut cum = vec![0.0f64; n];
     let mut acc = vec![Acc::default(); k + 1];
+    let ltv_from = opts.ltv_days.map_or(i64::MIN, |d| p.end.saturating_sub(d as i64 * 86_400_000_000));
     for i in 0..cols.customers.len() {
         let (c, t, kind) = (cols.customers[i] as usize, cols.at[i], cols.kind[i]);
         if t >= p.end {
             continue;
         }
-        if kind == GrowthKind::Order as u8 {
+        if kind == GrowthKind::Order as u8 && t >= ltv_from {
             cum[c] += cols.amount[i];
         }
         if t < p.start {
@@ -451,6 +461,25 @@ mod tests {
         assert!((d.contributions.iter().sum::<f64>() - d.change()).abs() < 1e-9);
         // multiplicative: ratios multiply to V1 / V0 = 1.2
         assert!((d.ratios.iter().product::<f64>() - 1.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ltv_window() {
+        // one customer: orders of 100 on day 0 and 50 on day 400; period [day 399, day 401)
+        let d = 86_400_000_000i64;
+        let cols = GrowthColumns {
+            customers: &[0, 0],
+            at: &[0, 400 * d],
+            kind: &[2, 2],
+            amount: &[100.0, 50.0],
+            channel: None,
+            channel_names: &[],
+        };
+        let p = Period { start: 399 * d, end: 401 * d };
+        // default: the 365 days before the period end (day 36 .. 401) hold only the 50
+        assert_eq!(growth_factors(&cols, p, &GrowthOptions::default()).unwrap()[0].ltv, 50.0);
+        let all = GrowthOptions { ltv_days: None, ..Default::default() };
+        assert_eq!(growth_factors(&cols, p, &all).unwrap()[0].ltv, 150.0);
     }
 
     #[test]

@@ -72,7 +72,7 @@ class MetricsTest {
     @Test
     fun growthOnPoolAndColumnsAddsUp() {
         val p = poolWithEvents()
-        val g = p.growth("2024-04-01", "2024-05-01", "2024-05-01", "2024-06-01", "visitors")
+        val g = p.growth("2024-04-01", "2024-05-01", "2024-05-01", "2024-06-01", "visitors", 365u)
         assertEquals(2UL, g.current[0].traffic)
         assertEquals(1UL, g.current[0].invited)
         for (d in g.decomposition) assertTrue(close(d.contributions.sum(), d.currentValue - d.previousValue))
@@ -87,14 +87,14 @@ class MetricsTest {
             listOf("order", "view", "order", "order", "referral", "order", "view"),
             listOf(100.0, 0.0, 30.0, 10.0, 0.0, 50.0, 0.0),
             listOf("douyin", "douyin", null, null, "wecom", "wecom", null),
-            jan1, feb1, feb1, mar1, "visitors",
+            jan1, feb1, feb1, mar1, "visitors", 365u,
         )
         val cur = gc.current[0]
         assertEquals(listOf(3UL, 2UL, 3UL, 1UL), listOf(cur.traffic, cur.buyers, cur.orders, cur.invited))
         assertEquals(95.0, cur.ltv)
         assertEquals(listOf(null, "douyin", "wecom", "(none)"), gc.current.map { it.channel })
         assertThrows(YutangException.InvalidField::class.java) {
-            growthColumns(listOf("a"), listOf(jan1), listOf("order"), listOf(1.0), null, feb1, jan1, feb1, mar1, "visitors")
+            growthColumns(listOf("a"), listOf(jan1), listOf("order"), listOf(1.0), null, feb1, jan1, feb1, mar1, "visitors", null)
         }
     }
 
