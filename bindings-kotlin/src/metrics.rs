@@ -264,7 +264,11 @@ impl From<m::GroupActivity> for GroupActivityRecord {
                 .collect(),
             days: a.days.into_iter().map(day).collect(),
             weeks: a.weeks.into_iter().map(day).collect(),
-            silent: a.silent.into_iter().map(|s| GroupSilentRecord { group: s.group, customer_id: s.customer_id }).collect(),
+            silent: a
+                .silent
+                .into_iter()
+                .map(|s| GroupSilentRecord { group: s.group, customer_id: s.customer_id })
+                .collect(),
         }
     }
 }
@@ -359,7 +363,14 @@ pub struct RecommendationRecord {
 }
 
 fn rec(customer_id: String, rank: usize, r: m::Recommendation) -> RecommendationRecord {
-    RecommendationRecord { customer_id, rank: rank as u32 + 1, item: r.item, score: r.score, lift: r.lift, because: r.because }
+    RecommendationRecord {
+        customer_id,
+        rank: rank as u32 + 1,
+        item: r.item,
+        score: r.score,
+        lift: r.lift,
+        because: r.because,
+    }
 }
 
 fn time(pool: &yutang::Pool, s: Option<String>) -> Result<Option<Timestamp>, YutangError> {
@@ -597,7 +608,11 @@ pub fn growth_columns(
 
 /// LMDI-I decomposition of the change of a product of named factors (Ang 2005).
 #[uniffi::export]
-pub fn decompose(factors: Vec<String>, previous: Vec<f64>, current: Vec<f64>) -> Result<DecompositionRecord, YutangError> {
+pub fn decompose(
+    factors: Vec<String>,
+    previous: Vec<f64>,
+    current: Vec<f64>,
+) -> Result<DecompositionRecord, YutangError> {
     let names: Vec<&str> = factors.iter().map(String::as_str).collect();
     Ok(m::decompose(&names, &previous, &current)?.into())
 }

@@ -247,7 +247,7 @@ impl Pool {
         let mut invites = Vec::new();
         let mut customers = 0u64;
         let mut ids = Vec::with_capacity(n);
-        for p in 0..n {
+        for (p, first) in first_order.iter_mut().enumerate() {
             let Some(v) = self.customer_at(p) else { continue };
             ids.push(v.id());
             if v.event(0).is_some_and(|e| e.at_micros() <= end) {
@@ -258,8 +258,8 @@ impl Pool {
                     break;
                 }
                 let k = Some(e.kind_code());
-                if k == order && first_order[p] == i64::MAX {
-                    first_order[p] = e.at_micros();
+                if k == order && *first == i64::MAX {
+                    *first = e.at_micros();
                 }
                 if k == referral {
                     if let Some(r) = e.referrer() {
