@@ -297,13 +297,50 @@ def test_pool_growth_and_module_level_dispatch():
     assert f.loc[("previous", "(all)"), "traffic"] == 0
 
 
-def test_gil_released_for_big_cohort():
+def test_big_arrow_input():
     n = 2_000_000
     rng = np.random.default_rng(1)
     df = pa.table({"customer_id": rng.integers(0, 200_000, n), "timestamp": pa.array(
         1_704_067_200_000_000 + rng.integers(0, 3 * 365 * 86_400, n) * 1_000_000, pa.timestamp("us", tz="UTC"))})
     t = metrics.cohort_retention(df)
     assert isinstance(t, pa.Table) and t.num_rows > 0
+    assert pc_sum(t, "customers", months_since=0) == len(np.unique(df.column("customer_id").to_numpy()))
+
+
+def pc_sum(t, col, months_since):
+    d = t.to_pandas()
+    return int(d[d["months_since"] == months_since][col].sum())
+
+
+def test_gil_released_during_cohort():
+    import threading
+    import time
+
+    from yutang import _yutang
+
+    n = 6_000_000
+    rng = np.random.default_rng(2)
+    cust = rng.integers(0, 1_000_000, n).astype(np.uint32)
+    at = (1_704_067_200_000_000 + rng.integers(0, 3 * 365 * 86_400, n) * 1_000_000).astype(np.int64)
+    ticks = []
+    stop = threading.Event()
+
+    def ticker():
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.001)
+
+    th = threading.Thread(target=ticker)
+    th.start()
+    try:
+        t0 = time.perf_counter()
+        out = _yutang.metrics_cohort_retention(cust, at, "Asia/Shanghai", None)
+        t1 = time.perf_counter()
+    finally:
+        stop.set()
+        th.join()
+    assert json.loads(out)["customers"] > 900_000
+    assert sum(t0 < x < t1 for x in ticks) > 5  # the ticker ran while Rust was counting
 
 
 def test_docstring_examples():
