@@ -6,6 +6,7 @@ mod attribution;
 mod errors;
 mod lifecycle;
 mod ltv;
+mod metrics;
 mod pool;
 mod rules;
 

@@ -7,6 +7,7 @@ mod convert;
 mod errors;
 mod lifecycle;
 mod ltv;
+mod metrics;
 mod pool;
 mod rules;
 
@@ -19,5 +20,6 @@ fn _yutang(m: &Bound<'_, PyModule>) -> PyResult<()> {
     attribution::register(m)?;
     lifecycle::register(m)?;
     rules::register(m)?;
+    metrics::register(m)?;
     Ok(())
 }

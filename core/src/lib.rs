@@ -19,6 +19,7 @@ mod hash;
 pub mod identity;
 pub mod lifecycle;
 pub mod ltv;
+pub mod metrics;
 pub mod model;
 pub mod pool;
 pub mod profile;
@@ -52,6 +53,8 @@ pub mod _documentation {
     pub mod attribution {}
     #[doc = include_str!("../../docs/lifecycle.md")]
     pub mod lifecycle {}
+    #[doc = include_str!("../../docs/metrics.md")]
+    pub mod metrics {}
 }
 
 /// The crate version.

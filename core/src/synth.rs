@@ -80,12 +80,19 @@ fn phone_of(c: u64) -> String {
     format!("13{:09}", c % 1_000_000_000)
 }
 
-/// The `i`-th event.
-pub fn event(cfg: &SynthConfig, i: usize) -> SynthEvent {
+/// The true customer of the `i`-th event and the event's hash.
+fn customer_of(cfg: &SynthConfig, i: usize) -> (u64, u64) {
     let h = mix(cfg.seed.wrapping_mul(31) ^ (i as u64));
     let customers = cfg.customers.max(1) as u64;
     // skewed activity: a third of the events come from the most active tenth
     let c = if pct(h, 33) { (h >> 8) % (customers / 10).max(1) } else { (h >> 8) % customers };
+    (c, h)
+}
+
+/// The `i`-th event.
+pub fn event(cfg: &SynthConfig, i: usize) -> SynthEvent {
+    let (c, h) = customer_of(cfg, i);
+    let customers = cfg.customers.max(1) as u64;
     let span = cfg.days.max(1) as i64 * 86_400_000_000;
     let at = cfg.start_micros + ((i as i128 * span as i128) / cfg.events.max(1) as i128) as i64;
     let [phone, union, douyin, taobao, app] = owns(cfg.seed, c);
@@ -190,6 +197,93 @@ pub fn events(cfg: &SynthConfig, range: std::ops::Range<usize>) -> Vec<Event> {
     range.map(|i| event(cfg, i).to_event()).collect()
 }
 
+/// The synthetic catalogue: (sku, category).
+pub const CATALOGUE: &[(&str, &str)] = &[
+    ("beans_house", "coffee"),
+    ("beans_single_origin", "coffee"),
+    ("drip_bags", "coffee"),
+    ("filter_papers", "accessories"),
+    ("milk_frother", "accessories"),
+    ("green_tea", "tea"),
+    ("oolong", "tea"),
+    ("cookies", "snacks"),
+    ("nuts", "snacks"),
+    ("mug", "cups"),
+    ("tumbler", "cups"),
+    ("grinder", "equipment"),
+    ("kettle", "equipment"),
+    ("gift_box", "gifts"),
+];
+
+/// Items that tend to go together (catalogue indexes): beans with filter papers, a grinder
+/// with beans, tea with cookies, a mug with a gift box …
+const COMPANION: &[usize] = &[3, 3, 9, 0, 1, 7, 7, 5, 6, 13, 13, 1, 3, 9];
+
+/// Price level of each catalogue item (an order's amount is split over its lines by these).
+const PRICE_WEIGHT: &[i64] = &[3, 5, 2, 1, 4, 2, 3, 1, 1, 2, 3, 10, 8, 4];
+
+/// How likely each item is to be a customer's favourite (consumables far more than equipment).
+const FAVOURITE_WEIGHT: &[u64] = &[8, 3, 5, 1, 1, 5, 3, 3, 2, 1, 1, 1, 1, 1];
+
+/// The order lines of the `i`-th event when it is an order (empty otherwise): one to three
+/// lines from the catalogue, led by the customer's favourite item (consumables are favourites
+/// far more often than equipment), often with a companion item; unit prices split the order
+/// amount exactly (quantity 1) by the items' price levels. Added for the metrics
+/// examples without changing [`event`]'s output.
+pub fn order_items(cfg: &SynthConfig, i: usize) -> Vec<crate::model::Item> {
+    let e = event(cfg, i);
+    let Some(amount) = e.amount_fen.filter(|_| e.kind == EventKind::Order) else { return vec![] };
+    let (c, h) = customer_of(cfg, i);
+    let h = mix(h ^ 0x17e5);
+    let fav = {
+        let total: u64 = FAVOURITE_WEIGHT.iter().sum();
+        let mut r = mix(c ^ cfg.seed) % total;
+        let mut j = 0;
+        while r >= FAVOURITE_WEIGHT[j] {
+            r -= FAVOURITE_WEIGHT[j];
+            j += 1;
+        }
+        j
+    };
+    let first = if pct(h, 70) { fav } else { ((h >> 8) % CATALOGUE.len() as u64) as usize };
+    let mut lines = vec![first];
+    if pct(h >> 16, 50) {
+        lines.push(COMPANION[first]);
+    }
+    if pct(h >> 24, 20) {
+        lines.push(((h >> 32) % CATALOGUE.len() as u64) as usize);
+    }
+    lines.dedup();
+    let weights: i64 = lines.iter().map(|&j| PRICE_WEIGHT[j]).sum();
+    let shares: Vec<i64> = lines.iter().map(|&j| amount * PRICE_WEIGHT[j] / weights).collect();
+    let rest = amount - shares.iter().sum::<i64>();
+    lines
+        .iter()
+        .enumerate()
+        .map(|(k, &j)| {
+            let share = shares[k] + if k == 0 { rest } else { 0 };
+            crate::model::Item {
+                sku: CATALOGUE[j].0.to_string(),
+                category: Some(CATALOGUE[j].1.to_string()),
+                quantity: 1,
+                unit_price: Some(Money::new(share, Currency::CNY)),
+            }
+        })
+        .collect()
+}
+
+/// Events `range` of the log with order lines on the orders ([`order_items`]); otherwise the
+/// same as [`events`].
+pub fn events_with_items(cfg: &SynthConfig, range: std::ops::Range<usize>) -> Vec<Event> {
+    range
+        .map(|i| {
+            let mut e = event(cfg, i).to_event();
+            e.items = order_items(cfg, i);
+            e
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +300,26 @@ mod tests {
         // pool finds more customers than the 200 true ones, but far fewer than identities
         assert!(s.customers >= 200 && s.customers < s.identities * 2 / 3, "{s:?}");
         assert!(s.merges > 0);
+    }
+
+    #[test]
+    fn items_add_up_and_leave_events_alone() {
+        let cfg = SynthConfig { events: 500, customers: 50, ..Default::default() };
+        let with = events_with_items(&cfg, 0..500);
+        let plain = events(&cfg, 0..500);
+        let mut orders = 0;
+        for (a, b) in with.iter().zip(&plain) {
+            let mut a2 = a.clone();
+            a2.items.clear();
+            assert_eq!(&a2, b);
+            if a.kind == EventKind::Order {
+                orders += 1;
+                let sum: i64 = a.items.iter().map(|it| it.unit_price.unwrap().minor).sum();
+                assert_eq!(Some(sum), a.money.map(|m| m.minor));
+            } else {
+                assert!(a.items.is_empty());
+            }
+        }
+        assert!(orders > 20);
     }
 }

@@ -2,6 +2,7 @@
 mod attribution;
 mod lifecycle;
 mod ltv;
+mod metrics;
 mod pool;
 mod properties;
 mod rfm;
