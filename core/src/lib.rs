@@ -17,6 +17,7 @@ pub mod attribution;
 pub mod error;
 mod hash;
 pub mod identity;
+pub mod journey;
 pub mod ltv;
 pub mod model;
 pub mod pool;
@@ -45,6 +46,8 @@ pub mod _documentation {
     pub mod limits {}
     #[doc = include_str!("../../docs/attribution.md")]
     pub mod attribution {}
+    #[doc = include_str!("../../docs/journeys.md")]
+    pub mod journeys {}
 }
 
 /// The crate version.

@@ -10,7 +10,10 @@ use serde::{de::DeserializeOwned, Serialize};
 
 /// The state of the modules built on the pool.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Extensions {}
+pub(crate) struct Extensions {
+    /// Journeys, their instances and settings (section `journeys`).
+    pub journeys: crate::journey::JourneyState,
+}
 
 #[allow(dead_code)] // used once a module registers its section
 fn put<T: Serialize + Default + PartialEq>(out: &mut Vec<(String, Vec<u8>)>, name: &str, v: &T) {
@@ -30,6 +33,7 @@ impl Extensions {
         #[allow(unused_mut)]
         let mut out = Vec::new();
         // one line per module: put(&mut out, "rules", &self.rules);
+        put(&mut out, "journeys", &self.journeys);
         out
     }
 
@@ -41,6 +45,7 @@ impl Extensions {
         for (name, _bytes) in sections {
             match name.as_str() {
                 // one line per module: "rules" => ext.rules = take(&name, &_bytes)?,
+                "journeys" => ext.journeys = take(&name, &_bytes)?,
                 _ => {
                     return Err(Error::Snapshot {
                         reason: format!("unknown section `{name}` (written by a newer library); upgrade yutang"),
@@ -53,5 +58,7 @@ impl Extensions {
 
     /// Drop what the modules hold for an erased customer (the id and every alias of it).
     #[allow(unused_variables)]
-    pub fn on_erase(&mut self, customer_ids: &[String]) {}
+    pub fn on_erase(&mut self, customer_ids: &[String]) {
+        self.journeys.on_erase(customer_ids);
+    }
 }

@@ -1,5 +1,6 @@
 //! The one integration-test binary (jiff's layout): one module per area.
 mod attribution;
+mod journeys;
 mod ltv;
 mod pool;
 mod properties;
