@@ -13,7 +13,9 @@ use crate::pool::{CustomerView, EventRef, Pool};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
 const NIL: u32 = u32::MAX;
 const END_STEP: u16 = u16::MAX;
@@ -91,6 +93,10 @@ struct Cache {
     local_of_pos: Vec<u32>,
     pos_of_local: Vec<u32>,
     counters: Vec<Counters>,
+    /// The `as_of` of the advance under way (timers at or before it are run at once).
+    as_of: i64,
+    /// Whether the customer being processed has consent events (computed on first need).
+    consent: Option<bool>,
 }
 
 /// The journeys of a pool and their instances (part of the pool snapshot). Use it through
@@ -154,8 +160,14 @@ fn ts(t: i64) -> Timestamp {
     })
 }
 
+/// Number of events at or before `t`; the ends are checked first (most calls fall there).
 fn until(view: &CustomerView<'_>, t: i64) -> usize {
-    view.until(ts(t))
+    let n = view.len();
+    match (view.event(0), view.event(n.wrapping_sub(1))) {
+        (Some(first), _) if first.at_micros() > t => 0,
+        (_, Some(last)) if last.at_micros() <= t => n,
+        _ => view.until(ts(t)),
+    }
 }
 
 impl JourneyState {
@@ -251,6 +263,8 @@ impl JourneyState {
             local_of_pos: Vec::new(),
             pos_of_local: Vec::new(),
             counters: if old.len() == self.journeys.len() { old } else { counters },
+            as_of: i64::MIN,
+            consent: None,
         };
     }
 
@@ -459,6 +473,7 @@ impl JourneyState {
     /// Process events and timers up to `as_of` (µs); return the actions due, sorted.
     pub(crate) fn advance(&mut self, pool: &Pool, as_of: i64) -> Vec<Action> {
         self.sync(pool);
+        self.cache.as_of = as_of;
         let mut out = Vec::new();
         if self.journeys.is_empty() {
             self.processed_to = Some(self.processed_to.map_or(as_of, |p| p.max(as_of)));
@@ -466,7 +481,7 @@ impl JourneyState {
         }
         let ctx = Ctx::new(pool, self);
         // customers with due timers
-        let mut todo: Vec<u32> = Vec::new();
+        let mut todo: Vec<(u32, u32, u32)> = Vec::new();
         let mut orphans: Vec<u32> = Vec::new();
         while let Some(&Reverse((w, i))) = self.cache.heap.peek() {
             if w > as_of {
@@ -481,7 +496,7 @@ impl JourneyState {
             if p == NIL {
                 orphans.push(i);
             } else {
-                todo.push(p);
+                todo.push((p, u32::MAX, 0));
             }
         }
         for i in orphans {
@@ -500,22 +515,25 @@ impl JourneyState {
                     continue;
                 }
                 let a = until(&view, lo);
-                if (a..b).any(|k| view.event(k).is_some_and(|e| ctx.relevant[e.kind_code() as usize])) {
-                    todo.push(p as u32);
+                if a < b {
+                    todo.push((p as u32, a as u32, b as u32));
                 }
             }
         }
+        // by position; a customer listed for events and for timers is processed once
         todo.sort_unstable();
-        todo.dedup();
-        for p in todo {
+        todo.dedup_by_key(|x| x.0);
+        for (p, a, b) in todo {
             let Some(view) = pool.customer_at(p as usize) else { continue };
-            self.process_customer(&ctx, &view, lo, as_of, &mut out);
+            let (a, b) = if a == u32::MAX { (until(&view, lo), until(&view, as_of)) } else { (a as usize, b as usize) };
+            self.process_customer(&ctx, &view, a, b, as_of, &mut out);
         }
         for r in &mut self.journeys {
             r.watermark = r.watermark.max(as_of);
         }
         self.processed_to = Some(self.processed_to.map_or(as_of, |p| p.max(as_of)));
-        out.sort_by(|a, b| {
+        // keys are unique, so the order is total and an unstable sort is deterministic
+        out.sort_unstable_by(|a, b| {
             (a.due_at, &a.customer_id, &a.journey, &a.step, &a.key).cmp(&(
                 b.due_at,
                 &b.customer_id,
@@ -527,19 +545,11 @@ impl JourneyState {
         out
     }
 
-    fn process_customer(&mut self, ctx: &Ctx<'_>, view: &CustomerView<'_>, lo: i64, as_of: i64, out: &mut Vec<Action>) {
+    fn process_customer(&mut self, ctx: &Ctx<'_>, view: &CustomerView<'_>, ea: usize, eb: usize, as_of: i64, out: &mut Vec<Action>) {
         let pos = view.position();
         let mut local = self.cache.local_of_pos[pos];
-        let before: Vec<(u32, i64, u8)> = if local == NIL {
-            Vec::new()
-        } else {
-            self.list(local)
-                .into_iter()
-                .map(|i| (i, self.instances[i as usize].wake, self.instances[i as usize].status))
-                .collect()
-        };
-        let mut ei = until(view, lo);
-        let eb = until(view, as_of);
+        self.cache.consent = None;
+        let mut ei = ea;
         loop {
             while ei < eb && view.event(ei).is_some_and(|e| !ctx.relevant[e.kind_code() as usize]) {
                 ei += 1;
@@ -555,17 +565,13 @@ impl JourneyState {
                 _ => break,
             }
         }
-        if local != NIL {
-            for i in self.list(local) {
-                let x = self.instances[i as usize];
-                if x.status == DONE {
-                    continue;
-                }
-                let same = before.iter().any(|&(bi, bw, bs)| bi == i && bw == x.wake && bs == x.status);
-                if !same {
-                    self.cache.heap.push(Reverse((x.wake, i)));
-                }
-            }
+    }
+
+    /// Queue the timer of instance `i` unless this advance runs it anyway.
+    fn schedule(&mut self, i: u32) {
+        let w = self.instances[i as usize].wake;
+        if w > self.cache.as_of {
+            self.cache.heap.push(Reverse((w, i)));
         }
     }
 
@@ -635,8 +641,11 @@ impl JourneyState {
         let t = e.at_micros();
         // goals, exits and holds of running instances
         if *local != NIL {
-            for i in self.list(*local) {
+            let mut cursor = self.customers[*local as usize].first;
+            while cursor != NIL {
+                let i = cursor;
                 let x = self.instances[i as usize];
+                cursor = x.next;
                 if x.status == DONE || t <= self.journeys[x.journey as usize].watermark {
                     continue;
                 }
@@ -706,8 +715,11 @@ impl JourneyState {
             let key = key.map_or(NIL, |k| self.intern_key(&k));
             // the latest instance of this journey and key
             let mut prev: Option<u32> = None;
-            for i in self.list(*local) {
+            let mut cursor = self.customers[*local as usize].first;
+            while cursor != NIL {
+                let i = cursor;
                 let x = &self.instances[i as usize];
+                cursor = x.next;
                 if x.journey as usize == j && x.key == key {
                     let better = match prev {
                         None => true,
@@ -798,7 +810,10 @@ impl JourneyState {
                     xm.status = RUN;
                     self.run(ctx, view, i, t, out);
                 }
-                Sent::Deferred(t2) => self.instances[i as usize].wake = t2,
+                Sent::Deferred(t2) => {
+                    self.instances[i as usize].wake = t2;
+                    self.schedule(i);
+                }
             },
             _ => self.run(ctx, view, i, t, out),
         }
@@ -826,6 +841,7 @@ impl JourneyState {
                         let xm = &mut self.instances[i as usize];
                         xm.status = DEFER;
                         xm.wake = t2;
+                        self.schedule(i);
                         return;
                     }
                 },
@@ -845,6 +861,7 @@ impl JourneyState {
                     if d > 0 {
                         xm.status = RUN;
                         xm.wake = t + d * 1_000_000;
+                        self.schedule(i);
                         return;
                     }
                 }
@@ -868,6 +885,7 @@ impl JourneyState {
                     if target > t {
                         xm.status = RUN;
                         xm.wake = target;
+                        self.schedule(i);
                         return;
                     }
                 }
@@ -875,6 +893,7 @@ impl JourneyState {
                     let xm = &mut self.instances[i as usize];
                     xm.status = HOLD;
                     xm.wake = t + timeout.micros();
+                    self.schedule(i);
                     return;
                 }
                 StepKind::Branch { cases, otherwise } => {
@@ -936,7 +955,8 @@ impl JourneyState {
         let tier = ctx.over.get(&cid).and_then(|o| o.tier.as_deref());
         let mut ch =
             channel_by.iter().find(|c| ctx.eval(&c.when, view, t, tier)).map_or(channel, |c| &c.channel).clone();
-        if ctx.has_consent_events(view) {
+        let has_consent = *self.cache.consent.get_or_insert_with(|| ctx.has_consent_events(view));
+        if has_consent {
             let refused = refused_at(view, t);
             if refused.contains(&ch) {
                 match def.fallback_channels.iter().find(|c| !refused.contains(c)) {
@@ -1003,7 +1023,12 @@ impl JourneyState {
             offer_id: offer_id.clone(),
             offer: *offer,
             due_at: ts(t),
-            key: format!("a{}", base32(h, 100)),
+            key: {
+                let mut k = String::with_capacity(21);
+                k.push('a');
+                k.push_str(&base32(h, 100));
+                k
+            },
             instance_key: ikey,
         });
         self.cache.counters[j].steps[s][1] += 1;
