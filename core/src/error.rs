@@ -48,6 +48,18 @@ pub enum Error {
         /// Why it stopped.
         reason: String,
     },
+    /// A rule text could not be parsed.
+    #[error("rule syntax: line {line}, column {column}: expected {expected}, found {found}")]
+    Parse {
+        /// Line (1-based).
+        line: usize,
+        /// Column (1-based, in characters).
+        column: usize,
+        /// What the parser expected there.
+        expected: String,
+        /// What it found.
+        found: String,
+    },
     /// Two values in different currencies were combined without rates.
     #[error("currency mismatch: {left} vs {right}")]
     CurrencyMismatch {
@@ -77,6 +89,7 @@ impl Error {
         match self {
             Error::InvalidField { field, .. } => Some(field),
             Error::LimitExceeded { what, .. } => Some(what),
+            Error::Parse { .. } => Some("rule"),
             _ => None,
         }
     }

@@ -22,7 +22,10 @@ pub mod ltv;
 pub mod model;
 pub mod pool;
 pub mod profile;
+pub mod rules;
+pub mod segment;
 pub mod synth;
+pub mod tag;
 
 pub use error::{Error, Result};
 pub use identity::{BlockRule, IdentityRules, KindRule, Normalizer};

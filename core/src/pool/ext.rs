@@ -11,6 +11,8 @@ use serde::{de::DeserializeOwned, Serialize};
 /// The state of the modules built on the pool.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Extensions {
+    /// Segments, tag groups, manual tags and host attributes (the condition language).
+    pub rules: crate::segment::RulesState,
     /// Journeys, their instances and settings (section `journeys`).
     pub journeys: crate::journey::JourneyState,
 }
@@ -33,6 +35,7 @@ impl Extensions {
         #[allow(unused_mut)]
         let mut out = Vec::new();
         // one line per module: put(&mut out, "rules", &self.rules);
+        put(&mut out, "rules", &self.rules);
         put(&mut out, "journeys", &self.journeys);
         out
     }
@@ -45,6 +48,7 @@ impl Extensions {
         for (name, _bytes) in sections {
             match name.as_str() {
                 // one line per module: "rules" => ext.rules = take(&name, &_bytes)?,
+                "rules" => ext.rules = take(&name, &_bytes)?,
                 "journeys" => ext.journeys = take(&name, &_bytes)?,
                 _ => {
                     return Err(Error::Snapshot {
@@ -59,6 +63,7 @@ impl Extensions {
     /// Drop what the modules hold for an erased customer (the id and every alias of it).
     #[allow(unused_variables)]
     pub fn on_erase(&mut self, customer_ids: &[String]) {
+        self.rules.on_erase(customer_ids);
         self.journeys.on_erase(customer_ids);
     }
 }

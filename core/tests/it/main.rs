@@ -5,3 +5,4 @@ mod ltv;
 mod pool;
 mod properties;
 mod vectors;
+mod rules;
