@@ -155,8 +155,14 @@ pub enum Condition {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         within: Option<Span>,
     },
-    /// The customer's value tier is this one (`high`, `mid`, `low`; see [`super::TierSource`]).
+    /// The customer's value tier is this one (`high`, `mid`, `low`): the tier set in the
+    /// journey settings for the customer, else the pool's `tier` attribute of the condition
+    /// language (a host-set attribute, or the lifecycle module's RFM value tier).
     Tier(String),
+    /// A condition of the condition language ([`crate::rules`]), as its JSON tree.
+    Rule(crate::rules::Rule),
+    /// The same as text (`orders(30d) >= 2 and channel_seen("douyin")`), parsed at load.
+    RuleText(String),
     /// The customer's latest event of `event` carries property `key` equal to `value`
     /// (a tag the host records on events, e.g. `{"key": "vip", "value": true}`).
     Property {

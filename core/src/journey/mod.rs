@@ -194,12 +194,13 @@ impl Pool {
     /// (due time, customer id, journey, step). See the [module documentation](crate::journey).
     ///
     /// # Errors
-    /// None at present (reserved for limits).
+    /// A condition-language rule of a journey that does not compile against the pool (an
+    /// undefined segment …), named by its path (`journey.steps[3].cases[0].when…`).
     pub fn advance(&mut self, as_of: Timestamp) -> Result<Vec<Action>> {
         let mut st = std::mem::take(&mut self.ext_mut().journeys);
         let out = st.advance(self, as_of.micros());
         self.ext_mut().journeys = st;
-        Ok(out)
+        out
     }
 
     /// When the next timer (wait, hold timeout, deferred send) is due; `None` if none is

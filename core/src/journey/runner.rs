@@ -471,15 +471,16 @@ impl JourneyState {
     // ------------------------------------------------------------------ advance
 
     /// Process events and timers up to `as_of` (µs); return the actions due, sorted.
-    pub(crate) fn advance(&mut self, pool: &Pool, as_of: i64) -> Vec<Action> {
+    pub(crate) fn advance(&mut self, pool: &Pool, as_of: i64) -> crate::error::Result<Vec<Action>> {
         self.sync(pool);
         self.cache.as_of = as_of;
         let mut out = Vec::new();
         if self.journeys.is_empty() {
             self.processed_to = Some(self.processed_to.map_or(as_of, |p| p.max(as_of)));
-            return out;
+            return Ok(out);
         }
-        let ctx = Ctx::new(pool, self);
+        let mut ctx = Ctx::new(pool, self);
+        ctx.compile(&self.cache.defs)?;
         // customers with due timers
         let mut todo: Vec<(u32, u32, u32)> = Vec::new();
         let mut orphans: Vec<u32> = Vec::new();
@@ -542,10 +543,18 @@ impl JourneyState {
                 &b.key,
             ))
         });
-        out
+        Ok(out)
     }
 
-    fn process_customer(&mut self, ctx: &Ctx<'_>, view: &CustomerView<'_>, ea: usize, eb: usize, as_of: i64, out: &mut Vec<Action>) {
+    fn process_customer(
+        &mut self,
+        ctx: &Ctx<'_>,
+        view: &CustomerView<'_>,
+        ea: usize,
+        eb: usize,
+        as_of: i64,
+        out: &mut Vec<Action>,
+    ) {
         let pos = view.position();
         let mut local = self.cache.local_of_pos[pos];
         self.cache.consent = None;
@@ -657,7 +666,7 @@ impl JourneyState {
                         Some(EXITED as u16)
                     } else if x.status == HOLD {
                         match &def.steps[x.step as usize].kind {
-                            StepKind::Hold { event, same_key, on_event, .. } => {
+                            StepKind::Hold { event, same_key, .. } => {
                                 let rule = EventRule { event: event.clone(), same_key: *same_key, when: None };
                                 self.rule_matches(ctx, view, &rule, def, &x, &e).then_some(1000)
                             }
@@ -1081,6 +1090,8 @@ pub(crate) struct Ctx<'p> {
     tz: Tz,
     quiet: QuietHours,
     over: HashMap<String, Override>,
+    /// Compiled condition-language rules, by the address of their condition in `defs`.
+    compiled: HashMap<usize, crate::rules::Compiled>,
 }
 
 struct Override {
@@ -1133,7 +1144,76 @@ impl<'p> Ctx<'p> {
                 (id, o)
             })
             .collect();
-        Ctx { pool, relevant, consent_kinds, tz, quiet: st.settings.quiet_hours, over }
+        Ctx { pool, relevant, consent_kinds, tz, quiet: st.settings.quiet_hours, over, compiled: HashMap::default() }
+    }
+
+    /// Compile every condition-language rule of the journeys against the pool.
+    fn compile(&mut self, defs: &[Journey]) -> crate::error::Result<()> {
+        fn walk(
+            c: &Condition,
+            path: &str,
+            out: &mut Vec<(usize, String, crate::rules::Rule)>,
+        ) -> crate::error::Result<()> {
+            match c {
+                Condition::Rule(r) => out.push((c as *const Condition as usize, path.to_string(), r.clone())),
+                Condition::RuleText(t) => {
+                    out.push((c as *const Condition as usize, path.to_string(), crate::rules::parse(t)?))
+                }
+                Condition::Tier(name) => {
+                    let r =
+                        crate::rules::parse(&format!("tier == {}", serde_json::to_string(name).unwrap_or_default()))?;
+                    out.push((c as *const Condition as usize, path.to_string(), r));
+                }
+                Condition::All(v) | Condition::Any(v) => {
+                    for (k, x) in v.iter().enumerate() {
+                        walk(x, &format!("{path}[{k}]"), out)?;
+                    }
+                }
+                Condition::Not(x) => walk(x, path, out)?,
+                _ => {}
+            }
+            Ok(())
+        }
+        let mut all = Vec::new();
+        for d in defs {
+            for (i, t) in d.triggers.iter().enumerate() {
+                if let Some(c) = &t.when {
+                    walk(c, &format!("{}.triggers[{i}].when", d.id), &mut all)?;
+                }
+            }
+            for (name, rules) in [("goals", &d.goals), ("exits", &d.exits)] {
+                for (i, r) in rules.iter().enumerate() {
+                    if let Some(c) = &r.when {
+                        walk(c, &format!("{}.{name}[{i}].when", d.id), &mut all)?;
+                    }
+                }
+            }
+            for (i, s) in d.steps.iter().enumerate() {
+                match &s.kind {
+                    StepKind::Send { channel_by, .. } => {
+                        for (k, c) in channel_by.iter().enumerate() {
+                            walk(&c.when, &format!("{}.steps[{i}].channel_by[{k}].when", d.id), &mut all)?;
+                        }
+                    }
+                    StepKind::Branch { cases, .. } => {
+                        for (k, c) in cases.iter().enumerate() {
+                            walk(&c.when, &format!("{}.steps[{i}].cases[{k}].when", d.id), &mut all)?;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for (addr, path, rule) in all {
+            let c = crate::rules::Compiled::new(&rule, self.pool).map_err(|e| match e {
+                crate::error::Error::InvalidField { field, value, reason } => {
+                    crate::error::Error::InvalidField { field: format!("{path}.{field}"), value, reason }
+                }
+                other => other,
+            })?;
+            self.compiled.insert(addr, c);
+        }
+        Ok(())
     }
 
     fn zone(&self, id: &str) -> (Tz, QuietHours) {
@@ -1141,6 +1221,10 @@ impl<'p> Ctx<'p> {
             Some(o) => (o.tz.unwrap_or(self.tz), o.quiet.unwrap_or(self.quiet)),
             None => (self.tz, self.quiet),
         }
+    }
+
+    fn rule_matches(&self, c: &Condition, view: &CustomerView<'_>, t: i64) -> bool {
+        self.compiled.get(&(c as *const Condition as usize)).is_some_and(|r| r.matches(self.pool, *view, ts(t)))
     }
 
     fn has_consent_events(&self, view: &CustomerView<'_>) -> bool {
@@ -1163,7 +1247,11 @@ impl<'p> Ctx<'p> {
                     .count() as u32;
                 at_least.is_none_or(|a| n >= a) && at_most.is_none_or(|b| n <= b)
             }
-            Condition::Tier(name) => tier == Some(name.as_str()),
+            Condition::Tier(name) => match tier {
+                Some(t) => t == name.as_str(),
+                None => self.rule_matches(c, view, t),
+            },
+            Condition::Rule(_) | Condition::RuleText(_) => self.rule_matches(c, view, t),
             Condition::Property { event, key, value } => {
                 let Some(code) = self.pool.kind_code(event) else { return false };
                 let end = until(view, t);

@@ -77,7 +77,7 @@ pub(crate) fn simulate(pool: &Pool, journeys: &[Journey], start: Timestamp, end:
         // events at `start` itself count
         st.add(j.clone(), start.micros() - 1);
     }
-    let actions = st.advance(pool, end.micros());
+    let actions = st.advance(pool, end.micros())?;
     let active = st.active_counts();
     let counters = st.counters().to_vec();
     let defs = st.definitions();

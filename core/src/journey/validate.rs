@@ -229,6 +229,10 @@ fn check_condition(path: &str, c: &Condition) -> Result<()> {
             }
         }
         Condition::Property { .. } => {}
+        Condition::Rule(r) => r.validate().map_err(|e| prefix(e, &format!("{path}.rule")))?,
+        Condition::RuleText(t) => {
+            crate::rules::parse(t).map_err(|e| prefix(e, &format!("{path}.rule_text")))?;
+        }
         Condition::All(v) | Condition::Any(v) => {
             let name = if matches!(c, Condition::All(_)) { "all" } else { "any" };
             for (k, x) in v.iter().enumerate() {
@@ -238,6 +242,19 @@ fn check_condition(path: &str, c: &Condition) -> Result<()> {
         Condition::Not(x) => check_condition(&format!("{path}.not"), x)?,
     }
     Ok(())
+}
+
+/// Put the JSON path of a condition in front of an error from the condition language.
+fn prefix(e: Error, path: &str) -> Error {
+    match e {
+        Error::InvalidField { field, value, reason } => {
+            Error::InvalidField { field: path.to_string(), value, reason: format!("{field}: {reason}") }
+        }
+        Error::LimitExceeded { what, limit, got } => {
+            Error::LimitExceeded { what: format!("{path}: {what}"), limit, got }
+        }
+        other => Error::invalid(path.to_string(), "", other.to_string()),
+    }
 }
 
 fn valid_id(s: &str) -> bool {

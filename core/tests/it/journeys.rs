@@ -448,3 +448,49 @@ mod props {
         }
     }
 }
+
+#[test]
+fn conditions_in_the_condition_language_and_tiers_from_attributes() {
+    // channel by tier (a staff call for high value, SMS otherwise) and a branch in the rules text syntax
+    let j = journey(serde_json::json!({
+        "version": 1, "id": "vip", "triggers": [{"event": "order", "when": {"rule_text": "orders(30d) >= 2"}}],
+        "steps": [
+            {"id": "pick", "type": "branch", "cases": [{"when": {"rule_text": "spend(30d) > 100.00"}, "goto": "big"}], "otherwise": "small"},
+            {"id": "big", "type": "send", "channel": "sms", "channel_by": [{"when": {"tier": "high"}, "channel": "phone_call"}], "template": "big", "next": "end"},
+            {"id": "small", "type": "send", "channel": "sms", "template": "small", "next": "end"}
+        ]
+    }));
+    let mut pool = Pool::default();
+    let order = |id: &str, at: &str, phone: &str, amount: &str| {
+        input(
+            serde_json::json!({"id": id, "at": at, "kind": "order", "amount": amount, "identities": [{"kind": "phone", "value": phone}]}),
+        )
+    };
+    pool.ingest_inputs(&[
+        order("a1", "2024-03-01 10:00", "13800000001", "80"),
+        order("a2", "2024-03-02 10:00", "13800000001", "80"), // 2 orders, 160 spent, tier high -> phone call
+        order("b1", "2024-03-01 11:00", "13800000002", "20"),
+        order("b2", "2024-03-05 11:00", "13800000002", "20"), // 2 orders, 40 spent -> small SMS
+        order("c1", "2024-03-01 12:00", "13800000003", "500"), // 1 order: the trigger condition fails
+    ]);
+    let a = pool.resolve(&ident("phone:13800000001")).unwrap();
+    pool.set_attribute(&a, "tier", yutang::segment::AttrValue::Text("high".into())).unwrap();
+    pool.add_journey(j, Some(t(&pool, "2024-02-01"))).unwrap();
+    let got: Vec<(String, String, Timestamp)> = pool
+        .advance(t(&pool, "2024-04-01"))
+        .unwrap()
+        .into_iter()
+        .map(|x| (x.template.unwrap(), x.channel.to_string(), x.due_at))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("big".to_string(), "phone_call".to_string(), t(&pool, "2024-03-02 10:00")),
+            ("small".to_string(), "sms".to_string(), t(&pool, "2024-03-05 11:00")),
+        ]
+    );
+    // a rule that does not parse is refused at load with its path
+    let bad = serde_json::json!({"version": 1, "id": "x", "triggers": [{"event": "order", "when": {"rule_text": "orders(30d) >="}}],
+        "steps": [{"id": "a", "type": "end"}]});
+    assert_eq!(err_field(&bad.to_string()), "triggers[0].when.rule_text");
+}
