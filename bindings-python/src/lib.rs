@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 mod attribution;
 mod convert;
 mod errors;
+mod journeys;
 mod ltv;
 mod pool;
 
@@ -15,5 +16,6 @@ fn _yutang(m: &Bound<'_, PyModule>) -> PyResult<()> {
     pool::register(m)?;
     ltv::register(m)?;
     attribution::register(m)?;
+    journeys::register(m)?;
     Ok(())
 }

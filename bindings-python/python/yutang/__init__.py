@@ -13,6 +13,7 @@ from ._yutang import (  # noqa: F401
     CurrencyMismatchError,
 )
 from . import frame, utils, attribution  # noqa: F401
+from . import journeys  # noqa: F401
 from .fitters import *  # noqa: F401,F403
 from .pool import Pool, IngestReport  # noqa: F401
 
