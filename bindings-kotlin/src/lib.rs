@@ -4,6 +4,7 @@ uniffi::setup_scaffolding!();
 
 mod attribution;
 mod errors;
+mod journeys;
 mod ltv;
 mod pool;
 
