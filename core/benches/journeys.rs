@@ -26,7 +26,12 @@ fn registered_pool(n: usize, spread_days: i64) -> Pool {
         let evs: Vec<Event> = (start..(start + 100_000).min(n))
             .map(|i| {
                 let at = JAN1 + (i as i64 * span) / n as i64;
-                Event::new(format!("r{i}"), ts(at), EventKind::Register, vec![Identity::new(IdentityKind::Phone, format!("13{i:09}"))])
+                Event::new(
+                    format!("r{i}"),
+                    ts(at),
+                    EventKind::Register,
+                    vec![Identity::new(IdentityKind::Phone, format!("13{i:09}"))],
+                )
             })
             .collect();
         pool.ingest(evs);
@@ -43,7 +48,8 @@ fn bench_advance(c: &mut Criterion) {
         pool.add_journey(examples::coffee_coupon_ladder(), Some(ts(JAN1 - DAY))).unwrap();
         let t0 = Instant::now();
         pool.advance(ts(JAN1 + from_day * DAY)).unwrap();
-        let active = pool.journey_instances().iter().filter(|i| i.status == "waiting" || i.status == "deferred").count();
+        let active =
+            pool.journey_instances().iter().filter(|i| i.status == "waiting" || i.status == "deferred").count();
         eprintln!("{name}: setup advance {:.2?}, {active} active instances", t0.elapsed());
         let to = ts(JAN1 + (from_day + 1) * DAY);
         let mut shown = false;
@@ -66,7 +72,8 @@ fn bench_advance(c: &mut Criterion) {
 }
 
 fn bench_simulate(c: &mut Criterion) {
-    let customers: usize = std::env::var("YUTANG_BENCH_CUSTOMERS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let customers: usize =
+        std::env::var("YUTANG_BENCH_CUSTOMERS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
     let n: usize = std::env::var("YUTANG_BENCH_EVENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(10 * customers);
     let cfg = SynthConfig { events: n, customers, ..Default::default() };
     let mut pool = Pool::default();
@@ -83,7 +90,13 @@ fn bench_simulate(c: &mut Criterion) {
         b.iter(|| {
             let s = pool.simulate(&journeys, start, end).unwrap();
             if !shown {
-                eprintln!("simulate: {} customers, {} events, {} actions, {:?}", pool.customer_count(), n, s.actions.len(), s.journeys);
+                eprintln!(
+                    "simulate: {} customers, {} events, {} actions, {:?}",
+                    pool.customer_count(),
+                    n,
+                    s.actions.len(),
+                    s.journeys
+                );
                 shown = true;
             }
             s.actions.len()
