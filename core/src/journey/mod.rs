@@ -149,6 +149,10 @@ impl Pool {
     /// An invalid definition (with the path of the offending element).
     pub fn add_journey(&mut self, journey: Journey, since: Option<Timestamp>) -> Result<()> {
         journey.validate()?;
+        let n = self.ext().journeys.definitions().len();
+        if n >= u16::MAX as usize && !self.journeys().iter().any(|j| j.id == journey.id) {
+            return Err(Error::limit("journeys", u16::MAX as usize - 1, n + 1));
+        }
         let since = match since {
             Some(t) => t.micros(),
             None => {
