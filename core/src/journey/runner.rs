@@ -628,7 +628,7 @@ impl JourneyState {
     }
 
     fn tier_of<'s>(&'s self, ctx: &'s Ctx<'_>, cust: u32) -> Option<&'s str> {
-        ctx.over.get(&self.customers[cust as usize].id).and_then(|o| o.tier.as_deref())
+        ctx.override_of(&self.customers[cust as usize].id).and_then(|o| o.tier.as_deref())
     }
 
     fn end(&mut self, i: u32, outcome: u8, t: i64) {
@@ -707,7 +707,8 @@ impl JourneyState {
                     .find(|tr| {
                         ctx.pool.kind_code(&tr.event) == Some(e.kind_code())
                             && tr.when.as_ref().is_none_or(|c| {
-                                let tier = ctx.over.get(&view.id()).and_then(|o| o.tier.as_deref());
+                                let id = if ctx.over.is_empty() { String::new() } else { view.id() };
+                                let tier = ctx.override_of(&id).and_then(|o| o.tier.as_deref());
                                 ctx.eval(c, view, t, tier)
                             })
                     })
@@ -961,7 +962,7 @@ impl JourneyState {
             return Sent::Done;
         };
         let cid = self.customers[x.cust as usize].id.clone();
-        let tier = ctx.over.get(&cid).and_then(|o| o.tier.as_deref());
+        let tier = ctx.override_of(&cid).and_then(|o| o.tier.as_deref());
         let mut ch =
             channel_by.iter().find(|c| ctx.eval(&c.when, view, t, tier)).map_or(channel, |c| &c.channel).clone();
         let has_consent = *self.cache.consent.get_or_insert_with(|| ctx.has_consent_events(view));
@@ -1216,8 +1217,16 @@ impl<'p> Ctx<'p> {
         Ok(())
     }
 
+    fn override_of(&self, id: &str) -> Option<&Override> {
+        if self.over.is_empty() {
+            None
+        } else {
+            self.over.get(id)
+        }
+    }
+
     fn zone(&self, id: &str) -> (Tz, QuietHours) {
-        match self.over.get(id) {
+        match self.override_of(id) {
             Some(o) => (o.tz.unwrap_or(self.tz), o.quiet.unwrap_or(self.quiet)),
             None => (self.tz, self.quiet),
         }
