@@ -181,12 +181,21 @@ pub enum Condition {
     Not(Box<Condition>),
 }
 
-/// What starts an instance.
+/// What starts an instance: exactly one of an event kind, entering a segment, entering a
+/// lifecycle stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trigger {
     /// The event kind that starts it.
-    pub event: EventKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventKind>,
+    /// Entering this segment (of the condition language) starts it, at the instant the
+    /// customer enters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// Entering this lifecycle stage starts it, at the instant the customer enters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
     /// Optional entry condition, evaluated at the event (the event itself counts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<Condition>,
@@ -427,6 +436,19 @@ pub struct Journey {
 
 fn yes() -> bool {
     true
+}
+
+impl Trigger {
+    /// The condition-language rule whose becoming true is this trigger (segment or stage
+    /// entry), as text.
+    pub fn entry_rule_text(&self) -> Option<String> {
+        let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        match (&self.segment, &self.stage) {
+            (Some(seg), _) => Some(format!("segment({})", q(seg))),
+            (None, Some(st)) => Some(format!("stage == {}", q(st))),
+            _ => None,
+        }
+    }
 }
 
 impl Journey {

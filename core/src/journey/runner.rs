@@ -111,6 +111,9 @@ pub struct JourneyState {
     channels: Vec<Channel>,
     merges_seen: u64,
     processed_to: Option<i64>,
+    /// Members at the last advance, per (journey, trigger) of a segment or stage trigger
+    /// (sorted customer ids), to see entries that time alone does not explain.
+    entry_members: Vec<(u16, u16, Vec<String>)>,
     #[serde(skip)]
     cache: Cache,
 }
@@ -125,6 +128,7 @@ impl PartialEq for JourneyState {
             && self.channels == o.channels
             && self.merges_seen == o.merges_seen
             && self.processed_to == o.processed_to
+            && self.entry_members == o.entry_members
     }
 }
 
@@ -209,6 +213,12 @@ impl JourneyState {
         let Some(k) = self.cache.defs.iter().position(|d| d.id == id) else { return false };
         self.journeys.remove(k);
         let k = k as u16;
+        self.entry_members.retain(|e| e.0 != k);
+        for e in &mut self.entry_members {
+            if e.0 > k {
+                e.0 -= 1;
+            }
+        }
         self.instances.retain(|i| i.journey != k);
         for i in &mut self.instances {
             if i.journey > k {
@@ -324,6 +334,9 @@ impl JourneyState {
     /// Drop the state of erased customers.
     pub(crate) fn on_erase(&mut self, ids: &[String]) {
         self.ensure_ready();
+        for e in &mut self.entry_members {
+            e.2.retain(|x| !ids.contains(x));
+        }
         for id in ids {
             if let Some(&c) = self.cache.by_id.get(id) {
                 let mut i = self.customers[c as usize].first;
@@ -521,13 +534,18 @@ impl JourneyState {
                 }
             }
         }
+        // segment and stage entries in (watermark, as_of]: (position, time, journey, trigger)
+        let entries = self.entries(pool, as_of)?;
+        todo.extend(entries.iter().map(|e| (e.0, u32::MAX, 0)));
         // by position; a customer listed for events and for timers is processed once
         todo.sort_unstable();
         todo.dedup_by_key(|x| x.0);
         for (p, a, b) in todo {
             let Some(view) = pool.customer_at(p as usize) else { continue };
             let (a, b) = if a == u32::MAX { (until(&view, lo), until(&view, as_of)) } else { (a as usize, b as usize) };
-            self.process_customer(&ctx, &view, a, b, as_of, &mut out);
+            let from = entries.partition_point(|e| e.0 < p);
+            let to = entries.partition_point(|e| e.0 <= p);
+            self.process_customer(&ctx, &view, a, b, &entries[from..to], as_of, &mut out);
         }
         for r in &mut self.journeys {
             r.watermark = r.watermark.max(as_of);
@@ -546,12 +564,69 @@ impl JourneyState {
         Ok(out)
     }
 
+    /// Customers entering the segments and stages of entry triggers in (watermark, as_of]:
+    /// exact times from the condition language's `next_change_at`, plus changes that time
+    /// alone does not explain (a host-set attribute, a redefined segment) at `as_of`.
+    fn entries(&mut self, pool: &Pool, as_of: i64) -> crate::error::Result<Vec<(u32, i64, u16, u16)>> {
+        let mut out = Vec::new();
+        for j in 0..self.cache.defs.len() {
+            for k in 0..self.cache.defs[j].triggers.len() {
+                let Some(text) = self.cache.defs[j].triggers[k].entry_rule_text() else { continue };
+                let from = self.journeys[j].watermark;
+                if from >= as_of {
+                    continue;
+                }
+                let c = crate::rules::Compiled::new(&crate::rules::parse(&text)?, pool)?;
+                let slot = self.entry_members.iter().position(|e| e.0 as usize == j && e.1 as usize == k);
+                let prev = slot.map(|s| std::mem::take(&mut self.entry_members[s].2));
+                let mut now = Vec::new();
+                for p in 0..pool.customer_count() {
+                    let Some(view) = pool.customer_at(p) else { continue };
+                    let id = view.id();
+                    let mut member = match &prev {
+                        Some(set) => set.binary_search(&id).is_ok(),
+                        None => c.matches(pool, view, ts(from)),
+                    };
+                    let mut t = from;
+                    for _ in 0..10_000 {
+                        let Some(n) = c.next_change_at(pool, view, ts(t)).map(|x| x.micros()) else { break };
+                        if n > as_of || n <= t {
+                            break;
+                        }
+                        let m = c.matches(pool, view, ts(n));
+                        if m && !member {
+                            out.push((p as u32, n, j as u16, k as u16));
+                        }
+                        member = m;
+                        t = n;
+                    }
+                    let m = if t == as_of { member } else { c.matches(pool, view, ts(as_of)) };
+                    if m && !member {
+                        out.push((p as u32, as_of, j as u16, k as u16));
+                    }
+                    if m {
+                        now.push(id);
+                    }
+                }
+                now.sort_unstable();
+                match slot {
+                    Some(s) => self.entry_members[s].2 = now,
+                    None => self.entry_members.push((j as u16, k as u16, now)),
+                }
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn process_customer(
         &mut self,
         ctx: &Ctx<'_>,
         view: &CustomerView<'_>,
         ea: usize,
         eb: usize,
+        enters: &[(u32, i64, u16, u16)],
         as_of: i64,
         out: &mut Vec<Action>,
     ) {
@@ -559,19 +634,28 @@ impl JourneyState {
         let mut local = self.cache.local_of_pos[pos];
         self.cache.consent = None;
         let mut ei = ea;
+        let mut ni = 0;
         loop {
             while ei < eb && view.event(ei).is_some_and(|e| !ctx.relevant[e.kind_code() as usize]) {
                 ei += 1;
             }
             let ev = (ei < eb).then(|| view.event(ei)).flatten();
+            let et = ev.as_ref().map_or(i64::MAX, |e| e.at_micros());
+            let nt = enters.get(ni).map_or(i64::MAX, |e| e.1);
             let wake = if local == NIL { None } else { self.next_due(local, as_of) };
-            match (ev, wake) {
-                (Some(e), w) if w.is_none_or(|(wt, _)| e.at_micros() <= wt) => {
-                    ei += 1;
-                    self.on_event(ctx, view, &mut local, e, out);
-                }
-                (_, Some((wt, i))) => self.on_wake(ctx, view, i, wt, out),
-                _ => break,
+            let wt = wake.map_or(i64::MAX, |w| w.0);
+            // at one instant: events first, then entries, then timers
+            if let Some(e) = ev.filter(|_| et <= nt && et <= wt) {
+                ei += 1;
+                self.on_event(ctx, view, &mut local, e, out);
+            } else if nt != i64::MAX && nt <= wt {
+                let (_, t, j, k) = enters[ni];
+                ni += 1;
+                self.on_enter(ctx, view, &mut local, j as usize, k as usize, t, out);
+            } else if let Some((t, i)) = wake {
+                self.on_wake(ctx, view, i, t, out);
+            } else {
+                break;
             }
         }
     }
@@ -705,7 +789,7 @@ impl JourneyState {
                 def.triggers
                     .iter()
                     .find(|tr| {
-                        ctx.pool.kind_code(&tr.event) == Some(e.kind_code())
+                        tr.event.as_ref().is_some_and(|k| ctx.pool.kind_code(k) == Some(e.kind_code()))
                             && tr.when.as_ref().is_none_or(|c| {
                                 let id = if ctx.over.is_empty() { String::new() } else { view.id() };
                                 let tier = ctx.override_of(&id).and_then(|o| o.tier.as_deref());
@@ -719,83 +803,128 @@ impl JourneyState {
             };
             let Some((key, start, reentry)) = found else { continue };
             let anchor = e.subscription().and_then(|s| s.expires_at).map_or(t, |x| x.micros());
-            if *local == NIL {
-                *local = self.local_for(view.position(), view);
-            }
-            let key = key.map_or(NIL, |k| self.intern_key(&k));
-            // the latest instance of this journey and key
-            let mut prev: Option<u32> = None;
-            let mut cursor = self.customers[*local as usize].first;
-            while cursor != NIL {
-                let i = cursor;
-                let x = &self.instances[i as usize];
-                cursor = x.next;
-                if x.journey as usize == j && x.key == key {
-                    let better = match prev {
-                        None => true,
-                        Some(p) => {
-                            let y = &self.instances[p as usize];
-                            (x.status != DONE, x.wake) > (y.status != DONE, y.wake)
-                        }
-                    };
-                    if better {
-                        prev = Some(i);
-                    }
-                }
-            }
-            let slot = match prev {
-                Some(p) if self.instances[p as usize].status != DONE => {
-                    if reentry != Reentry::EveryTrigger {
-                        continue;
-                    }
-                    self.end(p, RESTARTED, t);
-                    Some(p)
-                }
-                Some(p) => {
-                    let ended = self.instances[p as usize].wake;
-                    let ok = match reentry {
-                        Reentry::Never => false,
-                        Reentry::AfterExit | Reentry::EveryTrigger => true,
-                        Reentry::Cooldown { cooldown } => t - ended >= cooldown.micros(),
-                    };
-                    if !ok {
-                        continue;
-                    }
-                    Some(p)
-                }
-                None => None,
-            };
-            let inst = Instance {
-                cust: *local,
-                origin: *local,
-                key,
-                next: NIL,
-                journey: j as u16,
-                step: start,
-                sends: 0,
-                status: RUN,
-                outcome: ACTIVE,
-                wake: t,
-                entered: t,
-                anchor,
-            };
-            let i = match slot {
-                Some(p) => {
-                    let next = self.instances[p as usize].next;
-                    self.instances[p as usize] = Instance { next, ..inst };
-                    p
-                }
-                None => {
-                    let i = self.instances.len() as u32;
-                    let first = self.customers[*local as usize].first;
-                    self.instances.push(Instance { next: first, ..inst });
-                    self.customers[*local as usize].first = i;
-                    i
-                }
-            };
-            self.cache.counters[j].outcomes[ACTIVE as usize] += 1;
-            self.run(ctx, view, i, t, out);
+            self.start(ctx, view, local, j, start, reentry, key, anchor, t, out);
         }
+    }
+
+    /// A customer entered a segment or stage: the entry triggers of journey `j`.
+    fn on_enter(
+        &mut self,
+        ctx: &Ctx<'_>,
+        view: &CustomerView<'_>,
+        local: &mut u32,
+        j: usize,
+        trig: usize,
+        t: i64,
+        out: &mut Vec<Action>,
+    ) {
+        let found = {
+            let def = &self.cache.defs[j];
+            let tr = &def.triggers[trig];
+            let ok = tr.when.as_ref().is_none_or(|c| {
+                let id = if ctx.over.is_empty() { String::new() } else { view.id() };
+                let tier = ctx.override_of(&id).and_then(|o| o.tier.as_deref());
+                ctx.eval(c, view, t, tier)
+            });
+            (ok && def.instance_key == InstanceKey::Customer)
+                .then(|| (tr.start.as_deref().map_or(0, |s| step_target(def, s)), def.reentry))
+        };
+        if let Some((start, reentry)) = found {
+            self.start(ctx, view, local, j, start, reentry, None, t, t, out);
+        }
+    }
+
+    /// Start an instance of journey `j` at `start` unless the re-entry policy forbids it.
+    #[allow(clippy::too_many_arguments)]
+    fn start(
+        &mut self,
+        ctx: &Ctx<'_>,
+        view: &CustomerView<'_>,
+        local: &mut u32,
+        j: usize,
+        start: u16,
+        reentry: Reentry,
+        key: Option<String>,
+        anchor: i64,
+        t: i64,
+        out: &mut Vec<Action>,
+    ) {
+        if *local == NIL {
+            *local = self.local_for(view.position(), view);
+        }
+        let key = key.map_or(NIL, |k| self.intern_key(&k));
+        // the latest instance of this journey and key
+        let mut prev: Option<u32> = None;
+        let mut cursor = self.customers[*local as usize].first;
+        while cursor != NIL {
+            let i = cursor;
+            let x = &self.instances[i as usize];
+            cursor = x.next;
+            if x.journey as usize == j && x.key == key {
+                let better = match prev {
+                    None => true,
+                    Some(p) => {
+                        let y = &self.instances[p as usize];
+                        (x.status != DONE, x.wake) > (y.status != DONE, y.wake)
+                    }
+                };
+                if better {
+                    prev = Some(i);
+                }
+            }
+        }
+        let slot = match prev {
+            Some(p) if self.instances[p as usize].status != DONE => {
+                if reentry != Reentry::EveryTrigger {
+                    return;
+                }
+                self.end(p, RESTARTED, t);
+                Some(p)
+            }
+            Some(p) => {
+                let ended = self.instances[p as usize].wake;
+                let ok = match reentry {
+                    Reentry::Never => false,
+                    Reentry::AfterExit | Reentry::EveryTrigger => true,
+                    Reentry::Cooldown { cooldown } => t - ended >= cooldown.micros(),
+                };
+                if !ok {
+                    return;
+                }
+                Some(p)
+            }
+            None => None,
+        };
+        let inst = Instance {
+            cust: *local,
+            origin: *local,
+            key,
+            next: NIL,
+            journey: j as u16,
+            step: start,
+            sends: 0,
+            status: RUN,
+            outcome: ACTIVE,
+            wake: t,
+            entered: t,
+            anchor,
+        };
+        let i = match slot {
+            Some(p) => {
+                let next = self.instances[p as usize].next;
+                self.instances[p as usize] = Instance { next, ..inst };
+                p
+            }
+            None => {
+                let i = self.instances.len() as u32;
+                let first = self.customers[*local as usize].first;
+                self.instances.push(Instance { next: first, ..inst });
+                self.customers[*local as usize].first = i;
+                i
+            }
+        };
+        self.cache.counters[j].outcomes[ACTIVE as usize] += 1;
+        self.run(ctx, view, i, t, out);
     }
 
     fn on_wake(&mut self, ctx: &Ctx<'_>, view: &CustomerView<'_>, i: u32, t: i64, out: &mut Vec<Action>) {
@@ -1111,7 +1240,9 @@ impl<'p> Ctx<'p> {
         };
         for d in &st.cache.defs {
             for t in &d.triggers {
-                mark(&t.event);
+                if let Some(k) = &t.event {
+                    mark(k);
+                }
             }
             for r in d.goals.iter().chain(&d.exits) {
                 mark(&r.event);

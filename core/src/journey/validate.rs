@@ -52,6 +52,20 @@ impl Journey {
             self.step_index(id).ok_or_else(|| Error::invalid(path, id, "unknown step target"))
         };
         for (i, t) in self.triggers.iter().enumerate() {
+            let n = t.event.is_some() as u8 + t.segment.is_some() as u8 + t.stage.is_some() as u8;
+            if n != 1 {
+                return Err(Error::invalid(format!("triggers[{i}]"), "", "exactly one of event, segment, stage"));
+            }
+            if let Some(r) = t.entry_rule_text() {
+                crate::rules::parse(&r).map_err(|e| prefix(e, &format!("triggers[{i}]")))?;
+                if self.instance_key != super::def::InstanceKey::Customer {
+                    return Err(Error::invalid(
+                        format!("triggers[{i}]"),
+                        "",
+                        "a segment or stage trigger has no order or subscription: use instance_key customer",
+                    ));
+                }
+            }
             if let Some(s) = &t.start {
                 target(format!("triggers[{i}].start"), s)?;
             }

@@ -494,3 +494,43 @@ fn conditions_in_the_condition_language_and_tiers_from_attributes() {
         "steps": [{"id": "a", "type": "end"}]});
     assert_eq!(err_field(&bad.to_string()), "triggers[0].when.rule_text");
 }
+
+#[test]
+fn segment_and_stage_entry_triggers() {
+    let j = journey(serde_json::json!({
+        "version": 1, "id": "vip_welcome",
+        "triggers": [{"segment": "big_spenders", "start": "welcome"}, {"stage": "at_risk", "start": "winback"}],
+        "reentry": {"policy": "never"},
+        "steps": [
+            {"id": "welcome", "type": "send", "channel": "wecom", "template": "vip_welcome", "next": "end"},
+            {"id": "winback", "type": "send", "channel": "sms", "template": "winback", "next": "end"}
+        ]
+    }));
+    let mut pool = Pool::default();
+    let order = |id: &str, at: &str, phone: &str, amount: &str| {
+        input(
+            serde_json::json!({"id": id, "at": at, "kind": "order", "amount": amount, "identities": [{"kind": "phone", "value": phone}]}),
+        )
+    };
+    pool.ingest_inputs(&[
+        order("a1", "2024-03-01 10:00", "13800000001", "60"),
+        order("a2", "2024-03-03 11:00", "13800000001", "60"), // spend(30d) = 120 > 100: enters at 03-03 11:00
+        order("b1", "2024-03-01 10:00", "13800000002", "60"),
+    ]);
+    pool.define_segment("big_spenders", yutang::rules::parse("spend(30d) > 100.00").unwrap()).unwrap();
+    pool.add_journey(j, Some(t(&pool, "2024-02-01"))).unwrap();
+    let got = pool.advance(t(&pool, "2024-03-10")).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].template.as_deref(), got[0].due_at), (Some("vip_welcome"), t(&pool, "2024-03-03 11:00")));
+    // a stage set by the host (an attribute) is seen at the next advance
+    let b = pool.resolve(&ident("phone:13800000002")).unwrap();
+    pool.set_attribute(&b, "stage", yutang::segment::AttrValue::Text("at_risk".into())).unwrap();
+    let got = pool.advance(t(&pool, "2024-03-11 12:00")).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].template.as_deref(), got[0].due_at), (Some("winback"), t(&pool, "2024-03-11 12:00")));
+    assert!(pool.advance(t(&pool, "2024-03-12")).unwrap().is_empty());
+    // exactly one of event / segment / stage
+    let bad = serde_json::json!({"version": 1, "id": "x", "triggers": [{"event": "order", "segment": "s"}],
+        "steps": [{"id": "a", "type": "end"}]});
+    assert_eq!(err_field(&bad.to_string()), "triggers[0]");
+}
