@@ -5,6 +5,7 @@ uniffi::setup_scaffolding!();
 mod attribution;
 mod errors;
 mod lifecycle;
+mod journeys;
 mod ltv;
 mod metrics;
 mod pool;

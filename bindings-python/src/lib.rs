@@ -6,6 +6,7 @@ mod attribution;
 mod convert;
 mod errors;
 mod lifecycle;
+mod journeys;
 mod ltv;
 mod metrics;
 mod pool;
@@ -21,5 +22,6 @@ fn _yutang(m: &Bound<'_, PyModule>) -> PyResult<()> {
     lifecycle::register(m)?;
     rules::register(m)?;
     metrics::register(m)?;
+    journeys::register(m)?;
     Ok(())
 }

@@ -18,6 +18,7 @@ pub mod error;
 mod hash;
 pub mod identity;
 pub mod lifecycle;
+pub mod journey;
 pub mod ltv;
 pub mod metrics;
 pub mod model;
@@ -55,6 +56,8 @@ pub mod _documentation {
     pub mod lifecycle {}
     #[doc = include_str!("../../docs/metrics.md")]
     pub mod metrics {}
+    #[doc = include_str!("../../docs/journeys.md")]
+    pub mod journeys {}
 }
 
 /// The crate version.

@@ -15,6 +15,7 @@ from ._yutang import (  # noqa: F401
 )
 from . import frame, utils, attribution  # noqa: F401
 from . import metrics  # noqa: F401
+from . import journeys  # noqa: F401
 from .fitters import *  # noqa: F401,F403
 from .pool import Pool, IngestReport  # noqa: F401
 from .lifecycle import rfm_scores  # noqa: F401

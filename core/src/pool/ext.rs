@@ -15,6 +15,8 @@ pub(crate) struct Extensions {
     pub lifecycle: crate::lifecycle::LifecycleState,
     /// Segments, tag groups, manual tags and host attributes (the condition language).
     pub rules: crate::segment::RulesState,
+    /// Journeys, their instances and settings (section `journeys`).
+    pub journeys: crate::journey::JourneyState,
 }
 
 #[allow(dead_code)] // used once a module registers its section
@@ -37,6 +39,7 @@ impl Extensions {
         // one line per module: put(&mut out, "rules", &self.rules);
         put(&mut out, "lifecycle", &self.lifecycle);
         put(&mut out, "rules", &self.rules);
+        put(&mut out, "journeys", &self.journeys);
         out
     }
 
@@ -50,6 +53,7 @@ impl Extensions {
                 // one line per module: "rules" => ext.rules = take(&name, &_bytes)?,
                 "lifecycle" => ext.lifecycle = take(&name, &_bytes)?,
                 "rules" => ext.rules = take(&name, &_bytes)?,
+                "journeys" => ext.journeys = take(&name, &_bytes)?,
                 _ => {
                     return Err(Error::Snapshot {
                         reason: format!("unknown section `{name}` (written by a newer library); upgrade yutang"),
@@ -64,5 +68,6 @@ impl Extensions {
     #[allow(unused_variables)]
     pub fn on_erase(&mut self, customer_ids: &[String]) {
         self.rules.on_erase(customer_ids);
+        self.journeys.on_erase(customer_ids);
     }
 }
