@@ -21,7 +21,6 @@ pub(crate) fn siphash13_128_parts(key: [u64; 2], parts: &[&[u8]]) -> u128 {
 }
 
 /// Crockford base-32 (lower case) of the low `bits` bits of `x`.
-#[cfg(test)]
 pub(crate) fn base32(x: u128, bits: u32) -> String {
     let mut s = String::with_capacity(bits.div_ceil(5) as usize);
     base32_into(x, bits, &mut s);
