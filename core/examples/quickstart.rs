@@ -1,8 +1,10 @@
 //! yutang quickstart: `cargo run --release --example quickstart`
 //!
 //! Loads the CDNOW transaction log bundled in `data/cdnow/` and a seeded synthetic
-//! multi-channel event log, resolves identities into customers (ONE_ID) and prints what a user
-//! wants to see about the pools.
+//! multi-channel event log, resolves identities into customers (ONE_ID), prints what a user
+//! wants to see about the pools, and runs the synthetic pond: lifecycle stages, RFM value
+//! tiers, a segment in the condition language and the coffee-chain coupon ladder simulated
+//! over the year.
 use std::collections::BTreeMap;
 use std::time::Instant;
 use yutang::identity::{KindRule, Normalizer};
@@ -152,6 +154,7 @@ fn synthetic() -> Result<(), Box<dyn std::error::Error>> {
             yutang::mask(&c.identity.value)
         );
     }
+    operate(&mut pool, &cfg)?;
     let t = Instant::now();
     let blob = pool.snapshot();
     let back = Pool::restore(&blob)?;
@@ -161,6 +164,59 @@ fn synthetic() -> Result<(), Box<dyn std::error::Error>> {
         t.elapsed().as_secs_f64() * 1e3,
         back.snapshot() == blob
     );
+    Ok(())
+}
+
+/// Run the pond at the end of the log: lifecycle stages, value tiers, a segment and a journey.
+fn operate(pool: &mut Pool, cfg: &SynthConfig) -> Result<(), Box<dyn std::error::Error>> {
+    let day = 86_400_000_000i64;
+    let as_of = yutang::Timestamp::from_micros(cfg.start_micros + cfg.days as i64 * day)?;
+    println!(
+        "   --- operating the pond at {} ---",
+        as_of.to_datetime().with_timezone(&pool.time_zone()).format("%Y-%m-%d")
+    );
+    let t = Instant::now();
+    let dist = pool.stage_distribution(as_of);
+    let total: u64 = dist.iter().map(|d| d.1).sum();
+    let stages: Vec<String> = dist
+        .iter()
+        .map(|(s, n)| format!("{} {} ({:.0} %)", s.as_str(), n, 100.0 * *n as f64 / total.max(1) as f64))
+        .collect();
+    println!("   lifecycle ({:.0} ms): {}", t.elapsed().as_secs_f64() * 1e3, stages.join(", "));
+    let t = Instant::now();
+    let rfm = pool.rfm(as_of)?;
+    let mut tiers: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &rfm {
+        *tiers.entry(r.tier.clone()).or_default() += 1;
+    }
+    let mut tiers: Vec<_> = tiers.into_iter().collect();
+    tiers.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let top: Vec<String> = tiers.iter().take(6).map(|(t, n)| format!("{t} {n}")).collect();
+    println!("   RFM tiers of {} buyers ({:.0} ms): {} …", rfm.len(), t.elapsed().as_secs_f64() * 1e3, top.join(", "));
+    let text = r#"stage == "at_risk" and spend(365d, currency: "CNY") > 300.00"#;
+    pool.define_segment("at_risk_spenders", yutang::rules::parse(text)?)?;
+    let t = Instant::now();
+    let members = pool.segment_members("at_risk_spenders", as_of)?;
+    println!(
+        "   segment at_risk_spenders = {text}: {} customers ({:.0} ms)",
+        members.len(),
+        t.elapsed().as_secs_f64() * 1e3
+    );
+    let ladder = yutang::journey::examples::coffee_coupon_ladder();
+    let t = Instant::now();
+    let sim = pool.simulate(std::slice::from_ref(&ladder), yutang::Timestamp::from_micros(cfg.start_micros)?, as_of)?;
+    let sent: Vec<String> = sim.steps.iter().filter(|s| s.sent > 0).map(|s| format!("{} {}", s.step, s.sent)).collect();
+    if let Some(j) = sim.journeys.first() {
+        println!(
+            "   journey {} simulated over the year ({:.0} ms): {} entered, {} actions ({}), {} converted",
+            j.journey,
+            t.elapsed().as_secs_f64() * 1e3,
+            j.entered,
+            sim.actions.len(),
+            sent.join(", "),
+            j.converted
+        );
+    }
     Ok(())
 }
 

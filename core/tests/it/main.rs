@@ -1,7 +1,7 @@
 //! The one integration-test binary (jiff's layout): one module per area.
 mod attribution;
-mod lifecycle;
 mod journeys;
+mod lifecycle;
 mod ltv;
 mod metrics;
 mod pool;
