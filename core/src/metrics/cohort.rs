@@ -222,6 +222,9 @@ fn partitioned(customers: &[u32], at: &[i64], cut: i64, n: usize, cal: &Calendar
     table(cal, &size, &active, customers_n, repeat)
 }
 
+/// Most months one cohort table spans (100 years).
+const MAX_MONTHS: usize = 1200;
+
 /// Check columns and find the span; `None` when no row is in range.
 fn prepare(customers: &[u32], at: &[i64], opts: &CohortOptions) -> Result<Option<(usize, Calendar)>> {
     if customers.len() != at.len() {
@@ -250,7 +253,13 @@ fn prepare(customers: &[u32], at: &[i64], opts: &CohortOptions) -> Result<Option
     if let Some(a) = opts.as_of {
         hi = hi.max(a);
     }
-    Ok(Some((n as usize, Calendar::months(opts.time_zone, lo, hi)?)))
+    let cal = Calendar::months(opts.time_zone, lo, hi)?;
+    // per-customer month bits and the months × months table grow with the span: one stray
+    // timestamp (a 1900 default date) must be an error, not gigabytes
+    if cal.len() > MAX_MONTHS {
+        return Err(Error::limit("months spanned by the orders (check for stray dates)", MAX_MONTHS, cal.len()));
+    }
+    Ok(Some((n as usize, cal)))
 }
 
 /// Cohort retention by first-order month and the repurchase rate, from order rows.
@@ -566,5 +575,8 @@ mod tests {
         assert!(cohort_retention(&[5], &[0], &CohortOptions::new()).is_err());
         assert!(cohort_retention(&[0, 1], &[0], &CohortOptions::new()).is_err());
         assert_eq!(cohort_retention(&[], &[], &CohortOptions::new()).unwrap().customers, 0);
+        // 1910 .. 2024: more than 1,200 months
+        let e = cohort_retention(&[0, 1], &[t("1910-01-01"), t("2024-01-01")], &CohortOptions::new()).unwrap_err();
+        assert!(matches!(e, Error::LimitExceeded { limit: 1200, .. }), "{e}");
     }
 }
