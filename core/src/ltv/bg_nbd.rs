@@ -129,9 +129,14 @@ pub(crate) fn fit_continuous(
     };
     let opt = fit::minimize(obj.as_ref(), &lp0, options.tolerance, options.max_iterations)?;
     let v: [f64; 4] = std::array::from_fn(|k| opt.lp[k].exp() / unit(k));
-    let ll = (0..d.x.len())
-        .map(|i| d.w[i] * row_ll(v[0], v[1], v[2], v[3], d.x[i], d.tx[i] / d.scale, d.t[i] / d.scale))
-        .sum();
+    // The log-likelihood in the data's own time unit. With times scaled by s, each row's
+    // likelihood (a density of x purchase times) changes by s^-x: LL = LL_scaled + ln(s) Σ w x.
+    let ll = match obj.log_likelihood(&opt.lp) {
+        Some(scaled) => scaled + d.scale.ln() * (0..d.x.len()).map(|i| d.w[i] * d.x[i]).sum::<f64>(),
+        None => (0..d.x.len())
+            .map(|i| d.w[i] * row_ll(v[0], v[1], v[2], v[3], d.x[i], d.tx[i] / d.scale, d.t[i] / d.scale))
+            .sum(),
+    };
     let report = fit::report(names, &v, &opt, ll, d.x.len(), d.total_weight, options);
     Ok((v, report))
 }
@@ -189,6 +194,12 @@ impl Objective for Obj<'_> {
     }
     fn analytic_gradient(&self) -> bool {
         true
+    }
+    fn log_likelihood(&self, lp: &[f64]) -> Option<f64> {
+        let mut g = [0.0; 4];
+        let f = self.value_grad(lp, &mut g);
+        let sq: f64 = lp.iter().map(|v| v.exp() * v.exp()).sum();
+        Some(-(f - self.pen * sq))
     }
     fn value_grad(&self, lp: &[f64], g: &mut [f64]) -> f64 {
         let (r, alpha, a, b) = (lp[0].exp(), lp[1].exp(), lp[2].exp(), lp[3].exp());

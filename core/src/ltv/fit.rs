@@ -203,6 +203,11 @@ pub(crate) trait Objective {
     fn analytic_gradient(&self) -> bool {
         false
     }
+    /// The unpenalised log-likelihood at log-parameters `lp`, when the objective computes it in
+    /// full (no constants dropped); `None` otherwise.
+    fn log_likelihood(&self, _lp: &[f64]) -> Option<f64> {
+        None
+    }
 }
 
 pub(crate) fn numeric_grad(f: impl Fn(&[f64]) -> f64, lp: &[f64], g: &mut [f64]) -> f64 {

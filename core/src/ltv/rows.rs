@@ -103,15 +103,23 @@ pub fn compress_rows(columns: &[&[f64]], weights: Option<&[f64]>) -> (Vec<Vec<f6
     let mut idx: Vec<usize> =
         (0..n).filter(|&i| weights.map_or(true, |w| w.get(i).copied().unwrap_or(0.0) > 0.0)).collect();
     let key = |i: usize, j: usize| -> f64 { columns[j].get(i).copied().unwrap_or(0.0) };
-    idx.sort_by(|&p, &q| {
-        for j in 0..k {
-            let o = key(p, j).total_cmp(&key(q, j));
-            if o != std::cmp::Ordering::Equal {
-                return o;
-            }
+    // Sort by the rows' values in `f64::total_cmp` order, compared as integers (a row's k keys
+    // side by side in one buffer), ties by position: the same order as a stable sort.
+    let ord = |v: f64| -> u64 {
+        let b = v.to_bits();
+        if b >> 63 == 1 {
+            !b
+        } else {
+            b | 1 << 63
         }
-        std::cmp::Ordering::Equal
-    });
+    };
+    let mut keys = vec![0u64; n * k];
+    for i in 0..n {
+        for j in 0..k {
+            keys[i * k + j] = ord(key(i, j));
+        }
+    }
+    idx.sort_unstable_by(|&p, &q| keys[p * k..p * k + k].cmp(&keys[q * k..q * k + k]).then(p.cmp(&q)));
     let mut out: Vec<Vec<f64>> = vec![Vec::new(); k];
     let mut w_out: Vec<f64> = Vec::new();
     let mut prev: Option<usize> = None;

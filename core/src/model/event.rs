@@ -172,7 +172,7 @@ impl Event {
             return Err(Error::limit("identities", limits.max_identities, self.identities.len()));
         }
         for (i, ident) in self.identities.iter().enumerate() {
-            check_identity(&format!("identities[{i}]"), ident, limits)?;
+            check_identity(|| format!("identities[{i}]"), ident, limits)?;
         }
         if let Some(o) = &self.order_id {
             check_id("order_id", o, limits)?;
@@ -189,9 +189,9 @@ impl Event {
             return Err(Error::limit("items", limits.max_items, self.items.len()));
         }
         for (i, it) in self.items.iter().enumerate() {
-            check_id(&format!("items[{i}].sku"), &it.sku, limits)?;
+            check_id_with(|| format!("items[{i}].sku"), &it.sku, limits)?;
             if let Some(c) = &it.category {
-                check_id(&format!("items[{i}].category"), c, limits)?;
+                check_id_with(|| format!("items[{i}].category"), c, limits)?;
             }
             if it.quantity == 0 {
                 return Err(Error::invalid(format!("items[{i}].quantity"), "0", "must be at least 1"));
@@ -220,7 +220,7 @@ impl Event {
         }
         match self.kind {
             EventKind::Referral => match &self.referrer {
-                Some(r) => check_identity("referrer", r, limits)?,
+                Some(r) => check_identity(|| "referrer".into(), r, limits)?,
                 None => return Err(Error::invalid("referrer", "", "required for referral events")),
             },
             EventKind::GroupJoin | EventKind::GroupLeave | EventKind::GroupMessage => match &self.group_id {
@@ -243,22 +243,27 @@ impl Event {
 }
 
 fn check_id(field: &str, v: &str, limits: &Limits) -> Result<()> {
+    check_id_with(|| field.to_string(), v, limits)
+}
+
+/// Check an id whose field name is built only on failure (no formatting on the hot path).
+fn check_id_with(field: impl Fn() -> String, v: &str, limits: &Limits) -> Result<()> {
     if v.is_empty() {
-        return Err(Error::invalid(field, v, "must not be empty"));
+        return Err(Error::invalid(field(), v, "must not be empty"));
     }
     if v.len() > limits.max_id_len {
-        return Err(Error::limit(field, limits.max_id_len, v.len()));
+        return Err(Error::limit(field(), limits.max_id_len, v.len()));
     }
     Ok(())
 }
 
-fn check_identity(field: &str, ident: &Identity, limits: &Limits) -> Result<()> {
+fn check_identity(field: impl Fn() -> String, ident: &Identity, limits: &Limits) -> Result<()> {
     if ident.value.len() > limits.max_identity_len {
-        return Err(Error::limit(format!("{field}.value"), limits.max_identity_len, ident.value.len()));
+        return Err(Error::limit(format!("{}.value", field()), limits.max_identity_len, ident.value.len()));
     }
     if let Some(ns) = &ident.namespace {
         if ns.len() > limits.max_identity_len {
-            return Err(Error::limit(format!("{field}.namespace"), limits.max_identity_len, ns.len()));
+            return Err(Error::limit(format!("{}.namespace", field()), limits.max_identity_len, ns.len()));
         }
     }
     Ok(())
