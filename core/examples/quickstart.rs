@@ -139,7 +139,7 @@ fn synthetic() -> Result<(), Box<dyn std::error::Error>> {
     let total: u64 = mix.values().map(|x| x.0).sum();
     println!("   channel mix        events   share   customers reached");
     let mut rows: Vec<_> = mix.into_iter().collect();
-    rows.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.1 .0));
     for (ch, (ev, cu)) in rows {
         println!("   {ch:<16} {ev:>8}  {:>5.1} %  {cu:>8}", 100.0 * ev as f64 / total as f64);
     }

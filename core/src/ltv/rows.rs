@@ -101,7 +101,7 @@ pub fn compress_rows(columns: &[&[f64]], weights: Option<&[f64]>) -> (Vec<Vec<f6
     let n = columns.first().map_or(0, |c| c.len());
     let k = columns.len();
     let mut idx: Vec<usize> =
-        (0..n).filter(|&i| weights.map_or(true, |w| w.get(i).copied().unwrap_or(0.0) > 0.0)).collect();
+        (0..n).filter(|&i| weights.is_none_or(|w| w.get(i).copied().unwrap_or(0.0) > 0.0)).collect();
     let key = |i: usize, j: usize| -> f64 { columns[j].get(i).copied().unwrap_or(0.0) };
     // Sort by the rows' values in `f64::total_cmp` order, compared as integers (a row's k keys
     // side by side in one buffer), ties by position: the same order as a stable sort.

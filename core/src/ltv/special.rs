@@ -332,8 +332,7 @@ fn gamma_ratio(num: &[f64], den: &[f64]) -> f64 {
         let mut best: Option<usize> = None;
         if p >= 10.0 {
             for (j, &q) in den.iter().enumerate() {
-                if j < used.len() && !used[j] && q >= 10.0 && best.map_or(true, |b| (q - p).abs() < (den[b] - p).abs())
-                {
+                if j < used.len() && !used[j] && q >= 10.0 && best.is_none_or(|b| (q - p).abs() < (den[b] - p).abs()) {
                     best = Some(j);
                 }
             }

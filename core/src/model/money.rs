@@ -172,7 +172,7 @@ mod tests {
     #[test]
     fn floats_round_trip() {
         assert_eq!(Money::from_f64(19.9, Currency::CNY).unwrap().minor, 1990);
-        assert_eq!(Money::from_f64(0.1 + 0.2, Currency::CNY).is_err(), true); // 0.30000000000000004
+        assert!(Money::from_f64(0.1 + 0.2, Currency::CNY).is_err()); // 0.30000000000000004
         assert_eq!(Money::from_f64(1e6, Currency::CNY).unwrap().minor, 100_000_000);
         assert!(Money::from_f64(f64::NAN, Currency::CNY).is_err());
     }
