@@ -808,6 +808,7 @@ impl JourneyState {
     }
 
     /// A customer entered a segment or stage: the entry triggers of journey `j`.
+    #[allow(clippy::too_many_arguments)]
     fn on_enter(
         &mut self,
         ctx: &Ctx<'_>,
