@@ -13,7 +13,8 @@ use yutang::rules::{parse, Compiled};
 use yutang::synth::{events, SynthConfig};
 
 /// Five clauses; `orders(30d)` and `spend(90d)` are the windowed aggregates.
-pub const FIVE_AND: &str = r#"orders(30d) >= 1 and spend(90d) > 100.00 and channel_seen("douyin") and not did(refund) and count(view) >= 1"#;
+pub const FIVE_AND: &str =
+    r#"orders(30d) >= 1 and spend(90d) > 100.00 and channel_seen("douyin") and not did(refund) and count(view) >= 1"#;
 /// The same five clauses as `or` of negations: no short cut, every clause is evaluated for
 /// almost every customer.
 pub const FIVE_OR: &str = r#"orders(30d) >= 3 or spend(90d) > 2000.00 or channel_seen("custom:none") or did("custom:none") or count(view) >= 1000"#;
@@ -82,7 +83,11 @@ fn bench_segment(c: &mut Criterion) {
         let secs = cpu_per_run(5, || {
             tp1.install(|| pool.evaluate_compiled(&compiled, as_of).len());
         });
-        eprintln!("{name}: CPU time {:.1} ms per pass = {:.2} M customer evaluations per CPU-second", secs * 1e3, customers as f64 / secs / 1e6);
+        eprintln!(
+            "{name}: CPU time {:.1} ms per pass = {:.2} M customer evaluations per CPU-second",
+            secs * 1e3,
+            customers as f64 / secs / 1e6
+        );
         for threads in [1, 2] {
             let tp = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             group.bench_function(format!("{name}/{threads}_threads/{customers}_customers"), |b| {

@@ -232,7 +232,6 @@ pub(crate) fn check_name(field: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
-
 impl Pool {
     fn customer_or_err(&self, customer_id: &str) -> Result<CustomerView<'_>> {
         self.customer(customer_id)
@@ -317,7 +316,11 @@ impl Pool {
                 return Err(Error::invalid(format!("attributes.{name}"), x.to_string(), "not a finite number"))
             }
             AttrValue::Text(s) if s.len() > crate::rules::limits::MAX_STRING_BYTES => {
-                return Err(Error::limit(format!("attributes.{name} bytes"), crate::rules::limits::MAX_STRING_BYTES, s.len()))
+                return Err(Error::limit(
+                    format!("attributes.{name} bytes"),
+                    crate::rules::limits::MAX_STRING_BYTES,
+                    s.len(),
+                ))
             }
             _ => {}
         }
@@ -412,7 +415,10 @@ impl Pool {
         let c = Compiled::new(&self.segment_rule(name)?, self)?;
         Ok(at
             .iter()
-            .map(|&t| SizePoint { at: t, size: self.evaluate_compiled(&c, t).into_iter().filter(|m| *m).count() as u64 })
+            .map(|&t| SizePoint {
+                at: t,
+                size: self.evaluate_compiled(&c, t).into_iter().filter(|m| *m).count() as u64,
+            })
             .collect())
     }
 
@@ -492,7 +498,12 @@ impl Pool {
         match prev.as_of {
             None => {
                 for id in &members {
-                    changes.push(SegmentChange { customer_id: id.clone(), segment: name.into(), entered: true, at: as_of });
+                    changes.push(SegmentChange {
+                        customer_id: id.clone(),
+                        segment: name.into(),
+                        entered: true,
+                        at: as_of,
+                    });
                 }
             }
             Some(p) => {
@@ -520,7 +531,12 @@ impl Pool {
                         }
                     }
                     if state != now.contains(id) {
-                        changes.push(SegmentChange { customer_id: id.to_string(), segment: name.into(), entered: !state, at: as_of });
+                        changes.push(SegmentChange {
+                            customer_id: id.to_string(),
+                            segment: name.into(),
+                            entered: !state,
+                            at: as_of,
+                        });
                     }
                 }
                 changes.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.customer_id.cmp(&b.customer_id)));

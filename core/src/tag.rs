@@ -193,7 +193,12 @@ fn constraints(n: &Node) -> Option<BTreeMap<String, Interval>> {
                 };
                 let key = crate::rules::node_text(&Node::Missing { operand: left.clone() });
                 let iv = Interval::of(*cmp, x)?;
-                let e = out.entry(key).or_insert(Interval { lo: f64::NEG_INFINITY, lo_in: false, hi: f64::INFINITY, hi_in: false });
+                let e = out.entry(key).or_insert(Interval {
+                    lo: f64::NEG_INFINITY,
+                    lo_in: false,
+                    hi: f64::INFINITY,
+                    hi_in: false,
+                });
                 *e = e.intersect(iv);
                 Some(())
             }
@@ -218,14 +223,22 @@ fn warnings(g: &TagGroup) -> Vec<TagWarning> {
         let mut overlap: Option<&str> = None;
         for (i, vi) in g.values[..j].iter().enumerate() {
             if vi.rule.root == vj.rule.root {
-                out.push(TagWarning { value: vj.value.clone(), kind: TagWarningKind::Unreachable, earlier: vi.value.clone() });
+                out.push(TagWarning {
+                    value: vj.value.clone(),
+                    kind: TagWarningKind::Unreachable,
+                    earlier: vi.value.clone(),
+                });
                 continue 'values;
             }
             let (Some(ci), Some(cj)) = (&cons[i], &cons[j]) else { continue };
             // j's set within i's: every constraint of i holds on j's set
             let subset = ci.iter().all(|(k, ii)| cj.get(k).is_some_and(|ij| ij.within(*ii)));
             if subset {
-                out.push(TagWarning { value: vj.value.clone(), kind: TagWarningKind::Unreachable, earlier: vi.value.clone() });
+                out.push(TagWarning {
+                    value: vj.value.clone(),
+                    kind: TagWarningKind::Unreachable,
+                    earlier: vi.value.clone(),
+                });
                 continue 'values;
             }
             let meets = ci.iter().all(|(k, ii)| cj.get(k).is_none_or(|ij| !ii.intersect(*ij).is_empty()));
@@ -304,7 +317,14 @@ impl Pool {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown customer; [`Error::InvalidField`] for bad names.
-    pub fn set_manual_tag(&mut self, customer_id: &str, group: &str, value: &str, set_by: &str, at: Timestamp) -> Result<()> {
+    pub fn set_manual_tag(
+        &mut self,
+        customer_id: &str,
+        group: &str,
+        value: &str,
+        set_by: &str,
+        at: Timestamp,
+    ) -> Result<()> {
         check_tag("group", group)?;
         check_tag("value", value)?;
         check_tag("set_by", set_by)?;
@@ -334,7 +354,14 @@ impl Pool {
     ///
     /// # Errors
     /// [`Error::InvalidField`] for bad names or an identity that normalises to nothing.
-    pub fn tag_identity(&mut self, identity: &Identity, group: &str, value: &str, set_by: &str, at: Timestamp) -> Result<()> {
+    pub fn tag_identity(
+        &mut self,
+        identity: &Identity,
+        group: &str,
+        value: &str,
+        set_by: &str,
+        at: Timestamp,
+    ) -> Result<()> {
         check_tag("group", group)?;
         check_tag("value", value)?;
         check_tag("set_by", set_by)?;
@@ -383,7 +410,13 @@ impl Pool {
                 let mut cx = crate::rules::Cx::new(self, view, t.micros());
                 if let crate::rules::CNode::Missing(cop) = &c.root {
                     if let crate::rules::eval::V::Text(v) = crate::rules::eval::operand(cop, &mut cx) {
-                        out.push(TagAssignment { group: g.name.clone(), value: v, source: TagSource::Rule, set_by: None, set_at: None });
+                        out.push(TagAssignment {
+                            group: g.name.clone(),
+                            value: v,
+                            source: TagSource::Rule,
+                            set_by: None,
+                            set_at: None,
+                        });
                     }
                 }
             }

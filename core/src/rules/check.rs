@@ -1,8 +1,8 @@
 //! Validation and type-check of a rule tree: version, limits and literal types, with the path
 //! of the offending node in every error.
 
-use super::ast::*;
 use super::ast::truncate;
+use super::ast::*;
 use super::limits::*;
 use crate::error::{Error, Result};
 
@@ -78,7 +78,11 @@ fn name(path: &Path<'_>, s: &str, what: &str) -> Result<()> {
         return Err(Error::limit(format!("{path} bytes"), MAX_NAME_BYTES, s.len()));
     }
     if s.chars().any(char::is_control) {
-        return Err(Error::invalid(path.to_string(), truncate(s, 40), format!("{what} must not contain control characters")));
+        return Err(Error::invalid(
+            path.to_string(),
+            truncate(s, 40),
+            format!("{what} must not contain control characters"),
+        ));
     }
     Ok(())
 }
@@ -108,13 +112,20 @@ fn window(path: &Path<'_>, w: &Window) -> Result<()> {
                     return Err(Error::limit(format!("{p} bytes"), 40, s.len()));
                 }
                 crate::model::parse_time(s, chrono_tz::UTC).map_err(|e| match e {
-                    Error::InvalidField { value, reason, .. } => Error::InvalidField { field: p.clone(), value, reason },
+                    Error::InvalidField { value, reason, .. } => {
+                        Error::InvalidField { field: p.clone(), value, reason }
+                    }
                     o => o,
                 })?;
             }
-            let (a, b) = (crate::model::parse_time(from, chrono_tz::UTC)?, crate::model::parse_time(to, chrono_tz::UTC)?);
+            let (a, b) =
+                (crate::model::parse_time(from, chrono_tz::UTC)?, crate::model::parse_time(to, chrono_tz::UTC)?);
             if b <= a {
-                return Err(Error::invalid(format!("{path}.between"), format!("{from}..{to}"), "`to` must be after `from`"));
+                return Err(Error::invalid(
+                    format!("{path}.between"),
+                    format!("{from}..{to}"),
+                    "`to` must be after `from`",
+                ));
             }
             if (b.micros() - a.micros()) / 86_400_000_000 > MAX_WINDOW_DAYS {
                 return Err(Error::limit(
@@ -142,7 +153,11 @@ fn number(path: &Path<'_>, x: f64) -> Result<()> {
 fn literal(path: &Path<'_>, ty: Ty, cmp: Cmp, v: &Value, currency: Option<crate::model::Currency>) -> Result<()> {
     if cmp == Cmp::In {
         if !matches!(ty, Ty::Text | Ty::Dynamic) {
-            return Err(Error::invalid(path.to_string(), "in", "`in` compares strings (stage, tier, tag, attr, group_id, order_id, prop)"));
+            return Err(Error::invalid(
+                path.to_string(),
+                "in",
+                "`in` compares strings (stage, tier, tag, attr, group_id, order_id, prop)",
+            ));
         }
         let Value::List(items) = v else {
             return Err(Error::invalid(path.to_string(), kind_of(v), "`in` needs a list"));
@@ -158,7 +173,9 @@ fn literal(path: &Path<'_>, ty: Ty, cmp: Cmp, v: &Value, currency: Option<crate:
                 return Err(Error::invalid(format!("{path}[{i}]"), "list", "lists do not nest"));
             }
             literal(path, ty, Cmp::Eq, it, currency).map_err(|e| match e {
-                Error::InvalidField { value, reason, .. } => Error::InvalidField { field: format!("{path}[{i}]"), value, reason },
+                Error::InvalidField { value, reason, .. } => {
+                    Error::InvalidField { field: format!("{path}[{i}]"), value, reason }
+                }
                 o => o,
             })?;
         }
@@ -180,14 +197,14 @@ fn literal(path: &Path<'_>, ty: Ty, cmp: Cmp, v: &Value, currency: Option<crate:
         }
         (Ty::Duration, Value::Duration(d)) => duration(path, d.duration, 0),
         (Ty::Text, Value::Text(s)) if !ordering => text(path, s),
-        (Ty::Text, Value::Text(_)) => Err(Error::invalid(path.to_string(), cmp.as_str(), "strings compare only with ==, != or in")),
-        (Ty::Dynamic, Value::Number(x)) => number(path, *x),
-        (Ty::Dynamic, Value::Text(_) | Value::Bool(_)) if !ordering => {
-            match v {
-                Value::Text(s) => text(path, s),
-                _ => Ok(()),
-            }
+        (Ty::Text, Value::Text(_)) => {
+            Err(Error::invalid(path.to_string(), cmp.as_str(), "strings compare only with ==, != or in"))
         }
+        (Ty::Dynamic, Value::Number(x)) => number(path, *x),
+        (Ty::Dynamic, Value::Text(_) | Value::Bool(_)) if !ordering => match v {
+            Value::Text(s) => text(path, s),
+            _ => Ok(()),
+        },
         (Ty::Dynamic, Value::Text(_) | Value::Bool(_)) => {
             Err(Error::invalid(path.to_string(), cmp.as_str(), "strings and booleans compare only with ==, != or in"))
         }
@@ -258,7 +275,11 @@ impl Checker {
             }
             Node::Sequence { steps, within, window: w } => {
                 if steps.len() < 2 {
-                    return Err(Error::invalid(format!("{path}.steps"), steps.len().to_string(), "needs 2 or more steps"));
+                    return Err(Error::invalid(
+                        format!("{path}.steps"),
+                        steps.len().to_string(),
+                        "needs 2 or more steps",
+                    ));
                 }
                 if steps.len() > MAX_STEPS {
                     return Err(Error::limit(format!("{path}.steps"), MAX_STEPS, steps.len()));

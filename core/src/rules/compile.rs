@@ -63,8 +63,16 @@ impl CWindow {
 
 #[derive(Debug, Clone)]
 pub(crate) enum COperand {
-    Agg { agg: AggFn, f: CFilter, w: CWindow, currency: Currency },
-    Since { which: Which, f: CFilter },
+    Agg {
+        agg: AggFn,
+        f: CFilter,
+        w: CWindow,
+        currency: Currency,
+    },
+    Since {
+        which: Which,
+        f: CFilter,
+    },
     Stage,
     Tier,
     /// A rule tag group: (value, condition) in order, first match wins.
@@ -149,12 +157,10 @@ impl<'p> Compiler<'p> {
     }
 
     fn time(&self, path: &Path<'_>, s: &str) -> Result<i64> {
-        crate::model::parse_time(s, self.pool.time_zone())
-            .map(Timestamp::micros)
-            .map_err(|e| match e {
-                Error::InvalidField { value, reason, .. } => Error::InvalidField { field: path.to_string(), value, reason },
-                o => o,
-            })
+        crate::model::parse_time(s, self.pool.time_zone()).map(Timestamp::micros).map_err(|e| match e {
+            Error::InvalidField { value, reason, .. } => Error::InvalidField { field: path.to_string(), value, reason },
+            o => o,
+        })
     }
 
     fn window(&self, path: &Path<'_>, w: &Window) -> Result<CWindow> {
@@ -220,7 +226,13 @@ impl<'p> Compiler<'p> {
                             }
                             money_minor(&p, m.amount, m.currency)?
                         }
-                        other => return Err(Error::invalid(p.to_string(), super::check::kind_of(other), "expected an amount")),
+                        other => {
+                            return Err(Error::invalid(
+                                p.to_string(),
+                                super::check::kind_of(other),
+                                "expected an amount",
+                            ))
+                        }
                     };
                     CCond::Amount(c.cmp, minor)
                 }
@@ -230,7 +242,8 @@ impl<'p> Compiler<'p> {
             });
         }
         // amount conditions need a currency to compare in
-        let currency = if conds.iter().any(|c| matches!(c, CCond::Amount(..))) { Some(amount_currency) } else { currency };
+        let currency =
+            if conds.iter().any(|c| matches!(c, CCond::Amount(..))) { Some(amount_currency) } else { currency };
         Ok(CFilter { kind, channels, later_channels, currency, conds, spend: None })
     }
 
@@ -250,7 +263,9 @@ impl<'p> Compiler<'p> {
                 let rp = path.field("right");
                 let test = match (&op, right) {
                     (COperand::Agg { agg: AggFn::Count, .. }, Value::Number(x)) => Test::Num(*cmp, *x),
-                    (COperand::Agg { currency, .. }, Value::Number(x)) => Test::Money(*cmp, money_minor(&rp, *x, *currency)?),
+                    (COperand::Agg { currency, .. }, Value::Number(x)) => {
+                        Test::Money(*cmp, money_minor(&rp, *x, *currency)?)
+                    }
                     (COperand::Agg { currency, .. }, Value::Money(m)) => {
                         if m.currency != *currency {
                             return Err(Error::CurrencyMismatch {
@@ -268,24 +283,39 @@ impl<'p> Compiler<'p> {
                                 .iter()
                                 .map(|x| match x {
                                     Value::Text(s) => Ok(s.clone()),
-                                    o => Err(Error::invalid(rp.to_string(), super::check::kind_of(o), "expected strings")),
+                                    o => Err(Error::invalid(
+                                        rp.to_string(),
+                                        super::check::kind_of(o),
+                                        "expected strings",
+                                    )),
                                 })
                                 .collect::<Result<_>>()?,
-                            o => return Err(Error::invalid(rp.to_string(), super::check::kind_of(o), "expected a string")),
+                            o => {
+                                return Err(Error::invalid(
+                                    rp.to_string(),
+                                    super::check::kind_of(o),
+                                    "expected a string",
+                                ))
+                            }
                         };
                         Test::Text(*cmp, items)
                     }
                     (COperand::Attr(_), v) => Test::Dyn(*cmp, v.clone()),
                     (_, v) => {
-                        return Err(Error::invalid(rp.to_string(), super::check::kind_of(v), "does not fit the left side's type"))
+                        return Err(Error::invalid(
+                            rp.to_string(),
+                            super::check::kind_of(v),
+                            "does not fit the left side's type",
+                        ))
                     }
                 };
                 CNode::Cmp(op, test)
             }
             Node::Missing { operand } => CNode::Missing(self.operand(operand, &path.field("operand"))?),
-            Node::Did { events, window } => {
-                CNode::Did(self.filter(&path.field("events"), events, None)?, self.window(&path.field("window"), window)?)
-            }
+            Node::Did { events, window } => CNode::Did(
+                self.filter(&path.field("events"), events, None)?,
+                self.window(&path.field("window"), window)?,
+            ),
             Node::Sequence { steps, within, window } => CNode::Seq(
                 steps
                     .iter()
@@ -305,12 +335,17 @@ impl<'p> Compiler<'p> {
                     ));
                 }
                 if self.stack.len() >= MAX_REFERENCE_DEPTH {
-                    return Err(Error::limit("segment and tag references (nesting)", MAX_REFERENCE_DEPTH, self.stack.len() + 1));
+                    return Err(Error::limit(
+                        "segment and tag references (nesting)",
+                        MAX_REFERENCE_DEPTH,
+                        self.stack.len() + 1,
+                    ));
                 }
-                let def = crate::segment::state(self.pool).segments.get(name).cloned().ok_or_else(|| Error::NotFound {
-                    what: "segment".into(),
-                    id: name.clone(),
-                })?;
+                let def = crate::segment::state(self.pool)
+                    .segments
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| Error::NotFound { what: "segment".into(), id: name.clone() })?;
                 self.stack.push(key);
                 let inner = self.node(&def.rule.root, &Path::Root("segment"))?;
                 self.stack.pop();
@@ -362,7 +397,10 @@ impl<'p> Compiler<'p> {
                             return Err(Error::invalid(
                                 path.field("group").to_string(),
                                 group,
-                                format!("tag groups refer to each other in a cycle: {} -> {key}", self.stack.join(" -> ")),
+                                format!(
+                                    "tag groups refer to each other in a cycle: {} -> {key}",
+                                    self.stack.join(" -> ")
+                                ),
                             ));
                         }
                         if self.stack.len() >= MAX_REFERENCE_DEPTH {
@@ -375,7 +413,10 @@ impl<'p> Compiler<'p> {
                         self.stack.push(key);
                         let mut vals = Vec::with_capacity(g.values.len());
                         for (i, v) in g.values.iter().enumerate() {
-                            vals.push((v.value.clone(), self.node(&v.rule.root, &Path::Root("tag").index("values", i))?));
+                            vals.push((
+                                v.value.clone(),
+                                self.node(&v.rule.root, &Path::Root("tag").index("values", i))?,
+                            ));
                         }
                         self.stack.pop();
                         COperand::TagRules(group.clone(), vals)

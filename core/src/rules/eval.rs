@@ -143,20 +143,27 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// The kind code a filter needs: `None` any kind, `Some(None)` a kind the pool has no events of.
+#[inline]
+fn want_kind(f: &CFilter, pool: &Pool) -> Option<Option<u8>> {
+    match &f.kind {
+        KindSel::Any => None,
+        KindSel::Code(c) => Some(Some(*c)),
+        KindSel::Later(kind) => Some(pool.kind_code(kind)),
+    }
+}
+
 #[inline]
 pub(crate) fn matches(f: &CFilter, e: EventRef<'_>, pool: &Pool) -> bool {
+    matches_kind(f, want_kind(f, pool), e, pool)
+}
+
+#[inline]
+fn matches_kind(f: &CFilter, want: Option<Option<u8>>, e: EventRef<'_>, pool: &Pool) -> bool {
     let k = e.kind_code();
-    match &f.kind {
-        KindSel::Any => {}
-        KindSel::Code(c) => {
-            if k != *c {
-                return false;
-            }
-        }
-        KindSel::Later(kind) => {
-            if pool.kind_code(kind) != Some(k) {
-                return false;
-            }
+    if let Some(w) = want {
+        if w != Some(k) {
+            return false;
         }
     }
     if let Some((o, r)) = f.spend {
@@ -274,13 +281,17 @@ pub(crate) fn scan_back<'a>(
     if hi <= lo {
         return;
     }
+    let want = want_kind(filt, pool);
+    if want == Some(None) {
+        return; // no event of that kind in the pool
+    }
     let end = until(view, hi);
     for i in (0..end).rev() {
         let Some(e) = view.event(i) else { break };
         if e.at_micros() <= lo {
             break;
         }
-        if matches(filt, e, pool) && !f(e) {
+        if matches_kind(filt, want, e, pool) && !f(e) {
             break;
         }
     }
@@ -507,7 +518,8 @@ fn candidates(n: &CNode, cx: &mut Cx<'_>, out: &mut Vec<i64>) {
                     events(f, CWindow::All, out);
                     if let (CNode::Cmp(_, Test::Dur(_, d)), Some(e)) = (n, since_event(*which, f, cx)) {
                         // `since op d` flips at e + d (== holds) and just after it
-                        for t in [e.at_micros().saturating_add(*d), e.at_micros().saturating_add(*d).saturating_add(1)] {
+                        for t in [e.at_micros().saturating_add(*d), e.at_micros().saturating_add(*d).saturating_add(1)]
+                        {
                             if t > as_of {
                                 out.push(t);
                             }

@@ -116,11 +116,8 @@ fn needed(t: &Test, right: &str) -> String {
 
 fn event_list(cx: &Cx<'_>, evs: &[EventRef<'_>]) -> String {
     let tz = cx.pool.time_zone();
-    let mut parts: Vec<String> = evs
-        .iter()
-        .take(5)
-        .map(|e| format!("{} {} on {}", e.kind(), e.id(), e.at().date_in(tz)))
-        .collect();
+    let mut parts: Vec<String> =
+        evs.iter().take(5).map(|e| format!("{} {} on {}", e.kind(), e.id(), e.at().date_in(tz))).collect();
     if evs.len() > 5 {
         parts.push(format!("{} more", evs.len() - 5));
     }
@@ -161,7 +158,14 @@ pub(crate) fn explain(n: &Node, c: &CNode, cx: &mut Cx<'_>) -> Explanation {
                 count(Truth::False),
                 count(Truth::Unknown)
             );
-            Explanation { node: text, result, value: None, events: Vec::new(), detail: format!("{detail}: {}", result.as_str()), children }
+            Explanation {
+                node: text,
+                result,
+                value: None,
+                events: Vec::new(),
+                detail: format!("{detail}: {}", result.as_str()),
+                children,
+            }
         }
         (Node::Not { arg }, CNode::Not(ca)) => {
             let child = explain(arg, ca, cx);
@@ -181,7 +185,11 @@ pub(crate) fn explain(n: &Node, c: &CNode, cx: &mut Cx<'_>) -> Explanation {
             let evs = operand_events(op, cx);
             let lt = operand_text(left);
             let rt = {
-                let r = super::ast::Rule::new(Node::Compare { left: Operand::Stage, cmp: super::ast::Cmp::Eq, right: right.clone() });
+                let r = super::ast::Rule::new(Node::Compare {
+                    left: Operand::Stage,
+                    cmp: super::ast::Cmp::Eq,
+                    right: right.clone(),
+                });
                 let s = super::text::to_text(&r);
                 s.trim_start_matches("stage == ").to_string()
             };
@@ -223,7 +231,11 @@ pub(crate) fn explain(n: &Node, c: &CNode, cx: &mut Cx<'_>) -> Explanation {
             let detail = if evs.is_empty() {
                 format!("{text}: no matching event in the window")
             } else {
-                format!("{text}: {} matching ({})", if evs.len() >= MAX_EXPLAINED_EVENTS { format!("{}+", evs.len()) } else { evs.len().to_string() }, event_list(cx, &evs))
+                format!(
+                    "{text}: {} matching ({})",
+                    if evs.len() >= MAX_EXPLAINED_EVENTS { format!("{}+", evs.len()) } else { evs.len().to_string() },
+                    event_list(cx, &evs)
+                )
             };
             Explanation { node: text, result, value: None, events: ids(&evs), detail, children: Vec::new() }
         }
@@ -238,7 +250,14 @@ pub(crate) fn explain(n: &Node, c: &CNode, cx: &mut Cx<'_>) -> Explanation {
                 ),
                 None => format!("{text}: no such sequence in the window"),
             };
-            Explanation { node: text, result, value: None, events: chain.as_deref().map(ids).unwrap_or_default(), detail, children: Vec::new() }
+            Explanation {
+                node: text,
+                result,
+                value: None,
+                events: chain.as_deref().map(ids).unwrap_or_default(),
+                detail,
+                children: Vec::new(),
+            }
         }
         (Node::Segment { name }, CNode::Segment(inner)) => {
             let def = crate::segment::state(cx.pool).segments.get(name).map(|s| s.rule.root.clone());
@@ -257,13 +276,24 @@ pub(crate) fn explain(n: &Node, c: &CNode, cx: &mut Cx<'_>) -> Explanation {
             let detail = format!(
                 "segment {name:?}: {}{}",
                 if result.matches() { "member" } else { "not a member" },
-                if child.result == Truth::Unknown { " (its rule is unknown, which counts as not matching)" } else { "" }
+                if child.result == Truth::Unknown {
+                    " (its rule is unknown, which counts as not matching)"
+                } else {
+                    ""
+                }
             );
             Explanation { node: text, result, value: None, events: Vec::new(), detail, children: vec![child] }
         }
         _ => {
             let result = eval(c, cx);
-            Explanation { node: text.clone(), result, value: None, events: Vec::new(), detail: format!("{text}: {}", result.as_str()), children: Vec::new() }
+            Explanation {
+                node: text.clone(),
+                result,
+                value: None,
+                events: Vec::new(),
+                detail: format!("{text}: {}", result.as_str()),
+                children: Vec::new(),
+            }
         }
     }
 }

@@ -38,9 +38,9 @@ pub use explain::{Explanation, MAX_EXPLAINED_EVENTS};
 pub use parse::parse;
 pub use text::{node_text, to_text};
 
-pub(crate) use compile::CNode;
-pub(crate) use eval::Cx;
-pub(crate) use explain::explain as explain_node;
-pub(crate) use eval::eval as eval_node;
-pub(crate) use eval::SideSrc;
 pub(crate) use ast::truncate as check_truncate;
+pub(crate) use compile::CNode;
+pub(crate) use eval::eval as eval_node;
+pub(crate) use eval::Cx;
+pub(crate) use eval::SideSrc;
+pub(crate) use explain::explain as explain_node;

@@ -117,8 +117,17 @@ fn lex(src: &str) -> Result<Vec<Token<'_>>> {
                 }
                 let value: Option<u32> = if num.len() <= 9 { num.parse().ok() } else { None };
                 match (value, unit_of(unit)) {
-                    (Some(value), Some(unit)) => out.push(Token { tok: Tok::Dur(Duration { value, unit }), line: tl, col: tc }),
-                    _ => return Err(err(tl, tc, "a duration: a whole number (at most 9 digits) followed by min, h, d or w", found())),
+                    (Some(value), Some(unit)) => {
+                        out.push(Token { tok: Tok::Dur(Duration { value, unit }), line: tl, col: tc })
+                    }
+                    _ => {
+                        return Err(err(
+                            tl,
+                            tc,
+                            "a duration: a whole number (at most 9 digits) followed by min, h, d or w",
+                            found(),
+                        ))
+                    }
                 }
             } else {
                 col += i - start;
@@ -499,8 +508,15 @@ impl<'a> Parser<'a> {
                 Tok::Str(w) => w.as_ref(),
                 _ => "",
             })
-                .map(Some)
-                .map_err(|_| err(t.line, t.col, "an event kind (order, view, coupon_redeemed, \"custom:<name>\" …) or any", describe(&t.tok))),
+            .map(Some)
+            .map_err(|_| {
+                err(
+                    t.line,
+                    t.col,
+                    "an event kind (order, view, coupon_redeemed, \"custom:<name>\" …) or any",
+                    describe(&t.tok),
+                )
+            }),
             other => Err(err(t.line, t.col, "an event kind (order, view, …) or any", describe(other))),
         }
     }
@@ -508,7 +524,9 @@ impl<'a> Parser<'a> {
     fn channel(&mut self) -> Result<Channel> {
         let t = self.next();
         match &t.tok {
-            Tok::Str(s) => Channel::parse(s).map_err(|_| err(t.line, t.col, "a channel (\"douyin\", \"wecom\", \"custom:<name>\" …)", describe(&t.tok))),
+            Tok::Str(s) => Channel::parse(s).map_err(|_| {
+                err(t.line, t.col, "a channel (\"douyin\", \"wecom\", \"custom:<name>\" …)", describe(&t.tok))
+            }),
             other => Err(err(t.line, t.col, "a channel as a string (\"douyin\")", describe(other))),
         }
     }
@@ -531,7 +549,9 @@ impl<'a> Parser<'a> {
                 at(&t, super::check::check_window(&w))?;
                 Ok(w)
             }
-            other => Err(err(t.line, t.col, "a window (30d, 12h, between(\"2024-05-01\", \"2024-06-01\"))", describe(other))),
+            other => {
+                Err(err(t.line, t.col, "a window (30d, 12h, between(\"2024-05-01\", \"2024-06-01\"))", describe(other)))
+            }
         }
     }
 
@@ -556,7 +576,9 @@ impl<'a> Parser<'a> {
         loop {
             let t = self.peek().clone();
             match &t.tok {
-                Tok::Dur(_) | Tok::Ident(_) if windowed && (matches!(t.tok, Tok::Dur(_)) || self.is_word("between")) => {
+                Tok::Dur(_) | Tok::Ident(_)
+                    if windowed && (matches!(t.tok, Tok::Dur(_)) || self.is_word("between")) =>
+                {
                     if window.is_some() {
                         return Err(err(t.line, t.col, "one window only", describe(&t.tok)));
                     }
@@ -648,7 +670,12 @@ impl<'a> Parser<'a> {
     fn operand(&mut self) -> Result<Operand> {
         let t = self.next();
         let Tok::Ident(w) = &t.tok else {
-            return Err(err(t.line, t.col, "a value (count, orders, spend, since_last, stage, tier, tag, attr …)", describe(&t.tok)));
+            return Err(err(
+                t.line,
+                t.col,
+                "a value (count, orders, spend, since_last, stage, tier, tag, attr …)",
+                describe(&t.tok),
+            ));
         };
         let agg = match *w {
             "count" => Some(AggFn::Count),
@@ -695,7 +722,12 @@ impl<'a> Parser<'a> {
                 self.expect_sym(")")?;
                 Ok(Operand::Attr { name })
             }
-            _ => Err(err(t.line, t.col, "a value (count, orders, spend, since_last, stage, tier, tag, attr …)", describe(&t.tok))),
+            _ => Err(err(
+                t.line,
+                t.col,
+                "a value (count, orders, spend, since_last, stage, tier, tag, attr …)",
+                describe(&t.tok),
+            )),
         }
     }
 
@@ -729,8 +761,7 @@ impl<'a> Parser<'a> {
                     return Err(err(t.line, t.col, "a number within ±1e15", describe(&t.tok)));
                 }
                 // an amount with its currency: `500.00 CNY`
-                let is_currency =
-                    matches!(&self.peek().tok, Tok::Ident(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));
+                let is_currency = matches!(&self.peek().tok, Tok::Ident(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));
                 if is_currency {
                     let ct = self.next();
                     let code = match &ct.tok {
@@ -743,7 +774,12 @@ impl<'a> Parser<'a> {
                 }
                 Ok(Value::Number(x))
             }
-            other => Err(err(t.line, t.col, "a literal (a number, \"string\", true, false or a duration such as 30d)", describe(other))),
+            other => Err(err(
+                t.line,
+                t.col,
+                "a literal (a number, \"string\", true, false or a duration such as 30d)",
+                describe(other),
+            )),
         }
     }
 }
@@ -763,7 +799,19 @@ fn sym_cmp(s: &str) -> Option<Cmp> {
 fn is_operand_word(w: &str) -> bool {
     matches!(
         w,
-        "count" | "sum" | "avg" | "min" | "max" | "orders" | "spend" | "since_first" | "since_last" | "stage" | "tier" | "tag" | "attr"
+        "count"
+            | "sum"
+            | "avg"
+            | "min"
+            | "max"
+            | "orders"
+            | "spend"
+            | "since_first"
+            | "since_last"
+            | "stage"
+            | "tier"
+            | "tag"
+            | "attr"
     )
 }
 

@@ -3,6 +3,6 @@ mod attribution;
 mod ltv;
 mod pool;
 mod properties;
-mod vectors;
 mod rules;
 mod rules_vectors;
+mod vectors;

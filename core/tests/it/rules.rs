@@ -87,8 +87,14 @@ fn windows_are_half_open_ending_at_as_of() {
     assert_eq!(eval(&pool, "did(order, 1h)", &ids[0], "2024-05-02 10:00"), Truth::True);
     assert_eq!(eval(&pool, "did(order, 1h)", &ids[0], "2024-05-02 09:59:59.999999"), Truth::False);
     // absolute ranges are [from, to) in the business zone, never past as_of
-    assert_eq!(eval(&pool, r#"count(order, between("2024-05-02 10:00", "2024-05-20 10:00")) == 1"#, &ids[0], AS_OF), Truth::True);
-    assert_eq!(eval(&pool, r#"count(order, between("2024-05-01", "2024-06-01")) == 1"#, &ids[0], "2024-05-10"), Truth::True);
+    assert_eq!(
+        eval(&pool, r#"count(order, between("2024-05-02 10:00", "2024-05-20 10:00")) == 1"#, &ids[0], AS_OF),
+        Truth::True
+    );
+    assert_eq!(
+        eval(&pool, r#"count(order, between("2024-05-01", "2024-06-01")) == 1"#, &ids[0], "2024-05-10"),
+        Truth::True
+    );
 }
 
 #[test]
@@ -109,7 +115,10 @@ fn money_aggregates_net_refunds_and_check_currency() {
     assert!(matches!(parse(r#"spend(90d, currency: "CNY") > 500 USD"#), Err(Error::CurrencyMismatch { .. })));
     // … and at compile time against the pool's reporting currency otherwise
     let (pool2, _) = fixture();
-    assert!(matches!(Compiled::new(&parse("spend(90d) > 500 USD").unwrap(), &pool2), Err(Error::CurrencyMismatch { .. })));
+    assert!(matches!(
+        Compiled::new(&parse("spend(90d) > 500 USD").unwrap(), &pool2),
+        Err(Error::CurrencyMismatch { .. })
+    ));
     // a USD filter sees no CNY orders
     assert_eq!(eval(&pool, r#"spend(90d, currency: "USD") == 0"#, &ids[0], AS_OF), Truth::True);
 }
@@ -118,7 +127,14 @@ fn money_aggregates_net_refunds_and_check_currency() {
 fn missing_values_follow_the_three_valued_rule() {
     let (pool, ids) = fixture();
     let c = &ids[2]; // never ordered: avg over no orders is missing, so is since_last(order)
-    for rule in ["avg(order) > 10", "avg(order) != 10", "since_last(order) > 30d", "stage == \"new\"", "stage != \"new\"", "attr(\"city\") == \"上海\""] {
+    for rule in [
+        "avg(order) > 10",
+        "avg(order) != 10",
+        "since_last(order) > 30d",
+        "stage == \"new\"",
+        "stage != \"new\"",
+        "attr(\"city\") == \"上海\"",
+    ] {
         assert_eq!(eval(&pool, rule, c, AS_OF), Truth::Unknown, "{rule}");
         assert_eq!(eval(&pool, &format!("not ({rule})"), c, AS_OF), Truth::Unknown, "not {rule}");
         assert_eq!(eval(&pool, &format!("{rule} and false"), c, AS_OF), Truth::False);
@@ -159,7 +175,10 @@ fn host_attributes_and_type_mismatch() {
     pool.set_attribute(&ids[0], "city", AttrValue::Text("上海".into())).unwrap();
     pool.set_attribute(&ids[0], "age", AttrValue::Int(31)).unwrap();
     pool.set_attribute(&ids[0], "vip", AttrValue::Bool(true)).unwrap();
-    assert_eq!(eval(&pool, r#"attr("city") == "上海" and attr("age") >= 30 and attr("vip") == true"#, &ids[0], AS_OF), Truth::True);
+    assert_eq!(
+        eval(&pool, r#"attr("city") == "上海" and attr("age") >= 30 and attr("vip") == true"#, &ids[0], AS_OF),
+        Truth::True
+    );
     assert_eq!(eval(&pool, r#"attr("city") in ["北京", "上海"]"#, &ids[0], AS_OF), Truth::True);
     // another type counts as missing: unknown
     assert_eq!(eval(&pool, r#"attr("age") == "31""#, &ids[0], AS_OF), Truth::Unknown);
@@ -177,12 +196,23 @@ fn sequences_and_absence() {
     assert_eq!(eval(&pool, "sequence(add_to_cart then order within 1d)", b, AS_OF), Truth::True);
     assert_eq!(eval(&pool, "sequence(add_to_cart then order within 12h)", b, AS_OF), Truth::False);
     assert_eq!(eval(&pool, "sequence(order then add_to_cart within 30d)", b, AS_OF), Truth::False);
-    assert_eq!(eval(&pool, r#"sequence(register[channel: "mini_program"] then view then order within 2w, 30d)"#, b, AS_OF), Truth::True);
+    assert_eq!(
+        eval(&pool, r#"sequence(register[channel: "mini_program"] then view then order within 2w, 30d)"#, b, AS_OF),
+        Truth::True
+    );
     // the window cuts the sequence: on 05-11 08:59 the order has not happened yet
     assert_eq!(eval(&pool, "sequence(add_to_cart then order within 1d)", b, "2024-05-11 08:59"), Truth::False);
     // group lurker: joined, never spoke
     assert_eq!(eval(&pool, "did(group_join) and not did(group_message)", &ids[2], AS_OF), Truth::True);
-    assert_eq!(eval(&pool, r#"did(group_join, group_id == "g1") and not did(group_join, group_id in ["g2", "g3"])"#, &ids[2], AS_OF), Truth::True);
+    assert_eq!(
+        eval(
+            &pool,
+            r#"did(group_join, group_id == "g1") and not did(group_join, group_id in ["g2", "g3"])"#,
+            &ids[2],
+            AS_OF
+        ),
+        Truth::True
+    );
 }
 
 #[test]
@@ -198,20 +228,30 @@ fn since_and_next_change_at() {
     assert_eq!(next.micros(), t(&pool, "2024-06-19 10:00").micros() + 1);
     assert_eq!(c.eval(&pool, view, next), Truth::True);
     // orders(30d) >= 2 stops holding when the 05-02 10:00 order leaves: 06-01 10:00
-    assert_eq!(pool.next_change_at(&parse("orders(30d) >= 2").unwrap(), a, t(&pool, AS_OF)).unwrap(), Some(t(&pool, "2024-06-01 10:00")));
+    assert_eq!(
+        pool.next_change_at(&parse("orders(30d) >= 2").unwrap(), a, t(&pool, AS_OF)).unwrap(),
+        Some(t(&pool, "2024-06-01 10:00"))
+    );
     // orders(30d) >= 1 holds until the 05-20 order leaves too: 06-19 10:00 (the 06-01 change
     // of the count does not change the answer)
-    assert_eq!(pool.next_change_at(&parse("orders(30d) >= 1").unwrap(), a, t(&pool, AS_OF)).unwrap(), Some(t(&pool, "2024-06-19 10:00")));
+    assert_eq!(
+        pool.next_change_at(&parse("orders(30d) >= 1").unwrap(), a, t(&pool, AS_OF)).unwrap(),
+        Some(t(&pool, "2024-06-19 10:00"))
+    );
     // all-time facts never change by time alone
     assert_eq!(pool.next_change_at(&parse("orders() >= 1").unwrap(), a, t(&pool, AS_OF)).unwrap(), None);
     // an event already ingested but dated after as_of comes into view at its time
-    assert_eq!(pool.next_change_at(&parse("orders() >= 1").unwrap(), &ids[1], t(&pool, "2024-05-05")).unwrap(), Some(t(&pool, "2024-05-11 09:00")));
+    assert_eq!(
+        pool.next_change_at(&parse("orders() >= 1").unwrap(), &ids[1], t(&pool, "2024-05-05")).unwrap(),
+        Some(t(&pool, "2024-05-11 09:00"))
+    );
 }
 
 #[test]
 fn explain_lists_values_and_facts() {
     let (pool, ids) = fixture();
-    let e = pool.explain(&parse("orders(30d) >= 2 and stage == \"at_risk\"").unwrap(), &ids[1], t(&pool, AS_OF)).unwrap();
+    let e =
+        pool.explain(&parse("orders(30d) >= 2 and stage == \"at_risk\"").unwrap(), &ids[1], t(&pool, AS_OF)).unwrap();
     assert_eq!(e.result, Truth::False);
     assert_eq!(e.children.len(), 2);
     let c0 = &e.children[0];
@@ -278,7 +318,8 @@ fn limits_are_typed_errors_naming_the_path() {
 fn segments_membership_references_and_changes() {
     let (mut pool, ids) = fixture();
     pool.define_segment("buyers_30d", parse("orders(30d) >= 1").unwrap()).unwrap();
-    pool.define_segment("douyin_buyers", parse(r#"segment("buyers_30d") and did(order, channel: "douyin")"#).unwrap()).unwrap();
+    pool.define_segment("douyin_buyers", parse(r#"segment("buyers_30d") and did(order, channel: "douyin")"#).unwrap())
+        .unwrap();
     assert_eq!(pool.segment_members("buyers_30d", t(&pool, AS_OF)).unwrap(), vec![ids[0].clone(), ids[1].clone()]);
     assert_eq!(pool.segment_members("douyin_buyers", t(&pool, AS_OF)).unwrap(), vec![ids[0].clone()]);
     // cycles and unknown segments are refused, and the old definition is kept
@@ -304,10 +345,18 @@ fn segments_membership_references_and_changes() {
     pool.ingest_inputs(&ev(r#"[{"id": "d2", "at": "2024-06-20 12:00", "kind": "order", "amount": "10", "identities": [{"kind": "taobao", "value": "tb4"}]}]"#));
     let third = pool.refresh_segment("buyers_30d", t(&pool, "2024-06-25")).unwrap();
     let got: Vec<(&str, bool, Timestamp)> = third.iter().map(|c| (c.customer_id.as_str(), c.entered, c.at)).collect();
-    assert_eq!(got, vec![(ids[0].as_str(), false, t(&pool, "2024-06-19 10:00")), (ids[3].as_str(), true, t(&pool, "2024-06-20 12:00"))]);
+    assert_eq!(
+        got,
+        vec![
+            (ids[0].as_str(), false, t(&pool, "2024-06-19 10:00")),
+            (ids[3].as_str(), true, t(&pool, "2024-06-20 12:00"))
+        ]
+    );
     let sizes: Vec<u64> = pool.segment_size_history("buyers_30d").iter().map(|s| s.size).collect();
     assert_eq!(sizes, vec![2, 1, 1]);
-    let over_time = pool.segment_sizes("buyers_30d", &[t(&pool, "2024-05-01"), t(&pool, "2024-05-12"), t(&pool, "2024-07-30")]).unwrap();
+    let over_time = pool
+        .segment_sizes("buyers_30d", &[t(&pool, "2024-05-01"), t(&pool, "2024-05-12"), t(&pool, "2024-07-30")])
+        .unwrap();
     assert_eq!(over_time.iter().map(|s| s.size).collect::<Vec<_>>(), vec![0, 2, 0]);
     assert!(pool.refresh_segment("buyers_30d", t(&pool, "2024-06-01")).is_err());
 }
@@ -327,7 +376,8 @@ fn tag_groups_first_match_manual_and_identity_tags() {
             ],
         ))
         .unwrap();
-    let got: Vec<(&str, TagWarningKind, &str)> = ws.iter().map(|w| (w.value.as_str(), w.kind, w.earlier.as_str())).collect();
+    let got: Vec<(&str, TagWarningKind, &str)> =
+        ws.iter().map(|w| (w.value.as_str(), w.kind, w.earlier.as_str())).collect();
     assert_eq!(
         got,
         vec![
@@ -337,7 +387,9 @@ fn tag_groups_first_match_manual_and_identity_tags() {
         ]
     );
     let at = t(&pool, AS_OF);
-    let value = |pool: &Pool, id: &str| pool.tags(id, Some(at)).unwrap().into_iter().find(|x| x.group == "value_level").map(|x| x.value);
+    let value = |pool: &Pool, id: &str| {
+        pool.tags(id, Some(at)).unwrap().into_iter().find(|x| x.group == "value_level").map(|x| x.value)
+    };
     // A: 520 -> mid; B: 30 -> low; D: 5000 (January, inside 365d) -> high
     assert_eq!(value(&pool, &ids[0]).as_deref(), Some("mid"));
     assert_eq!(value(&pool, &ids[1]).as_deref(), Some("low"));
@@ -352,17 +404,32 @@ fn tag_groups_first_match_manual_and_identity_tags() {
     assert_eq!(eval(&pool, r#"tag("vip") == "gold""#, &ids[1], "2024-05-19"), Truth::Unknown);
     assert!(pool.remove_manual_tag(&ids[1], "vip").unwrap());
     // pre-tagging an identity before its customer exists; it follows the identity
-    pool.tag_identity(&Identity::new(IdentityKind::Phone, "+86 139-0000-0009"), "source", "offline_event", "import", t(&pool, "2024-05-01")).unwrap();
+    pool.tag_identity(
+        &Identity::new(IdentityKind::Phone, "+86 139-0000-0009"),
+        "source",
+        "offline_event",
+        "import",
+        t(&pool, "2024-05-01"),
+    )
+    .unwrap();
     pool.ingest_inputs(&ev(r#"[{"id": "n1", "at": "2024-05-30 10:00", "kind": "register", "identities": [{"kind": "phone", "value": "13900000009"}]}]"#));
     let newbie = pool.resolve(&Identity::new(IdentityKind::Phone, "13900000009")).unwrap();
     let tags = pool.tags(&newbie, Some(at)).unwrap();
-    assert_eq!(tags.iter().find(|x| x.group == "source").map(|x| (x.value.as_str(), x.source)), Some(("offline_event", TagSource::Identity)));
+    assert_eq!(
+        tags.iter().find(|x| x.group == "source").map(|x| (x.value.as_str(), x.source)),
+        Some(("offline_event", TagSource::Identity))
+    );
     assert_eq!(eval(&pool, r#"tag("source") == "offline_event""#, &newbie, AS_OF), Truth::True);
     let members = pool.evaluate(&parse(r#"tag("source") == "offline_event""#).unwrap(), at).unwrap();
     assert_eq!(members.iter().filter(|(_, m)| *m).map(|(id, _)| id.clone()).collect::<Vec<_>>(), vec![newbie]);
     // bad groups
     assert!(pool.define_tag_group(TagGroup::new("x", vec![])).is_err());
-    assert!(pool.define_tag_group(TagGroup::new("x", vec![TagValue::new("a", parse("true").unwrap()), TagValue::new("a", parse("true").unwrap())])).is_err());
+    assert!(pool
+        .define_tag_group(TagGroup::new(
+            "x",
+            vec![TagValue::new("a", parse("true").unwrap()), TagValue::new("a", parse("true").unwrap())]
+        ))
+        .is_err());
 }
 
 #[test]
@@ -372,7 +439,8 @@ fn state_survives_snapshot_and_erase() {
     pool.define_tag_group(TagGroup::new("lvl", vec![TagValue::new("big", parse("spend() > 1000").unwrap())])).unwrap();
     pool.set_manual_tag(&ids[0], "vip", "gold", "staff", t(&pool, AS_OF)).unwrap();
     pool.set_attribute(&ids[1], "stage", AttrValue::Text("new".into())).unwrap();
-    pool.tag_identity(&Identity::new(IdentityKind::Phone, "13900000009"), "source", "x", "import", t(&pool, AS_OF)).unwrap();
+    pool.tag_identity(&Identity::new(IdentityKind::Phone, "13900000009"), "source", "x", "import", t(&pool, AS_OF))
+        .unwrap();
     pool.refresh_segment("buyers", t(&pool, AS_OF)).unwrap();
     let back = Pool::restore(&pool.snapshot()).unwrap();
     assert_eq!(back.segments(), pool.segments());
@@ -429,8 +497,16 @@ fn arb_filter() -> impl Strategy<Value = yutang::rules::EventFilter> {
         prop::collection::vec(
             prop_oneof![
                 (-1e6f64..1e6).prop_map(|x| FieldCond { field: Field::Amount, cmp: Cmp::Ge, value: Value::Number(x) }),
-                arb_text().prop_map(|s| FieldCond { field: Field::Prop("城市".into()), cmp: Cmp::Eq, value: Value::Text(s) }),
-                arb_text().prop_map(|s| FieldCond { field: Field::GroupId, cmp: Cmp::In, value: Value::List(vec![Value::Text(s)]) }),
+                arb_text().prop_map(|s| FieldCond {
+                    field: Field::Prop("城市".into()),
+                    cmp: Cmp::Eq,
+                    value: Value::Text(s)
+                }),
+                arb_text().prop_map(|s| FieldCond {
+                    field: Field::GroupId,
+                    cmp: Cmp::In,
+                    value: Value::List(vec![Value::Text(s)])
+                }),
             ],
             0..3,
         ),
@@ -439,7 +515,7 @@ fn arb_filter() -> impl Strategy<Value = yutang::rules::EventFilter> {
 }
 
 fn arb_leaf() -> impl Strategy<Value = yutang::rules::Node> {
-    use yutang::rules::{AggFn, Cmp, DurationLit, Duration, Node, Operand, Value, Which};
+    use yutang::rules::{AggFn, Cmp, Duration, DurationLit, Node, Operand, Value, Which};
     prop_oneof![
         any::<bool>().prop_map(|value| Node::Const { value }),
         (arb_filter(), arb_window(), 0u32..50, prop_oneof![Just(Cmp::Ge), Just(Cmp::Lt), Just(Cmp::Eq), Just(Cmp::Ne)])
@@ -450,7 +526,11 @@ fn arb_leaf() -> impl Strategy<Value = yutang::rules::Node> {
             }),
         (arb_filter(), arb_window(), -1e9f64..1e9).prop_map(|(mut events, window, x)| {
             events.kind = None;
-            Node::Compare { left: Operand::Aggregate { agg: AggFn::Spend, events, window }, cmp: Cmp::Gt, right: Value::Number(x) }
+            Node::Compare {
+                left: Operand::Aggregate { agg: AggFn::Spend, events, window },
+                cmp: Cmp::Gt,
+                right: Value::Number(x),
+            }
         }),
         (arb_filter(), 0u32..100).prop_map(|(events, d)| Node::Compare {
             left: Operand::Since { which: Which::Last, events },
@@ -458,12 +538,20 @@ fn arb_leaf() -> impl Strategy<Value = yutang::rules::Node> {
             right: Value::Duration(DurationLit { duration: Duration::days(d) })
         }),
         arb_text().prop_map(|s| Node::Compare { left: Operand::Stage, cmp: Cmp::Ne, right: Value::Text(s) }),
-        arb_text().prop_map(|s| Node::Compare { left: Operand::Attr { name: "城市".into() }, cmp: Cmp::In, right: Value::List(vec![Value::Text(s), Value::Bool(true), Value::Number(-0.5)]) }),
+        arb_text().prop_map(|s| Node::Compare {
+            left: Operand::Attr { name: "城市".into() },
+            cmp: Cmp::In,
+            right: Value::List(vec![Value::Text(s), Value::Bool(true), Value::Number(-0.5)])
+        }),
         (arb_filter(), arb_window()).prop_map(|(events, window)| Node::Did { events, window }),
         (prop::collection::vec(arb_filter(), 2..4), 0u32..10, arb_window())
             .prop_map(|(steps, d, window)| Node::Sequence { steps, within: Duration::days(d), window }),
         Just(Node::Missing { operand: Operand::Tier }),
-        Just(Node::Compare { left: Operand::Tag { group: "value_level".into() }, cmp: Cmp::Eq, right: Value::Text("high".into()) }),
+        Just(Node::Compare {
+            left: Operand::Tag { group: "value_level".into() },
+            cmp: Cmp::Eq,
+            right: Value::Text("high".into())
+        }),
     ]
 }
 

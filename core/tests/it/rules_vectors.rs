@@ -7,7 +7,8 @@ use yutang::segment::AttrValue;
 use yutang::{parse_time, EventInput, Identity, IdentityKind, Pool};
 
 fn doc() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/rules.json")).expect("vectors");
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/rules.json")).expect("vectors");
     serde_json::from_str(&text).expect("json")
 }
 
@@ -23,7 +24,8 @@ fn pool_of(doc: &Value) -> Pool {
     assert_eq!(r.accepted, evs.len(), "{:?}", r.rejected);
     for a in doc["attributes"].as_array().unwrap() {
         let id = customer(&pool, a["customer"].as_str().unwrap());
-        pool.set_attribute(&id, a["name"].as_str().unwrap(), AttrValue::Text(a["value"].as_str().unwrap().into())).unwrap();
+        pool.set_attribute(&id, a["name"].as_str().unwrap(), AttrValue::Text(a["value"].as_str().unwrap().into()))
+            .unwrap();
     }
     pool
 }
@@ -33,7 +35,8 @@ fn rules_vectors() {
     let doc = doc();
     let pool = pool_of(&doc);
     let as_of = parse_time(doc["as_of"].as_str().unwrap(), pool.time_zone()).unwrap();
-    let all: Vec<String> = doc["customers"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    let all: Vec<String> =
+        doc["customers"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
     assert_eq!(pool.customer_count(), all.len());
     // cookbook: members exactly
     let cook = doc["cookbook"].as_array().unwrap();
@@ -41,8 +44,10 @@ fn rules_vectors() {
     let mut seg_pool = pool.clone();
     for c in cook {
         let (name, rule) = (c["name"].as_str().unwrap(), parse(c["rule"].as_str().unwrap()).unwrap());
-        let want: Vec<String> = c["members"].as_array().unwrap().iter().map(|m| customer(&pool, m.as_str().unwrap())).collect();
-        let got: Vec<String> = pool.evaluate(&rule, as_of).unwrap().into_iter().filter(|(_, m)| *m).map(|(id, _)| id).collect();
+        let want: Vec<String> =
+            c["members"].as_array().unwrap().iter().map(|m| customer(&pool, m.as_str().unwrap())).collect();
+        let got: Vec<String> =
+            pool.evaluate(&rule, as_of).unwrap().into_iter().filter(|(_, m)| *m).map(|(id, _)| id).collect();
         let mut w = want.clone();
         w.sort();
         let mut g = got.clone();
@@ -86,7 +91,12 @@ fn rules_vectors() {
     for x in doc["errors"].as_array().unwrap() {
         match parse(x["text"].as_str().unwrap()) {
             Err(yutang::Error::Parse { line, column, .. }) => {
-                assert_eq!((line as u64, column as u64), (x["line"].as_u64().unwrap(), x["column"].as_u64().unwrap()), "{}", x["text"])
+                assert_eq!(
+                    (line as u64, column as u64),
+                    (x["line"].as_u64().unwrap(), x["column"].as_u64().unwrap()),
+                    "{}",
+                    x["text"]
+                )
             }
             other => panic!("{}: {other:?}", x["text"]),
         }
