@@ -4,6 +4,7 @@ uniffi::setup_scaffolding!();
 
 mod attribution;
 mod errors;
+mod lifecycle;
 mod ltv;
 mod pool;
 mod rules;

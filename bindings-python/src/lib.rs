@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 mod attribution;
 mod convert;
 mod errors;
+mod lifecycle;
 mod ltv;
 mod pool;
 mod rules;
@@ -17,5 +18,6 @@ fn _yutang(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ltv::register(m)?;
     attribution::register(m)?;
     rules::register(m)?;
+    lifecycle::register(m)?;
     Ok(())
 }

@@ -21,10 +21,19 @@ pub(crate) fn siphash13_128_parts(key: [u64; 2], parts: &[&[u8]]) -> u128 {
 }
 
 /// Crockford base-32 (lower case) of the low `bits` bits of `x`.
+#[cfg(test)]
 pub(crate) fn base32(x: u128, bits: u32) -> String {
+    let mut s = String::with_capacity(bits.div_ceil(5) as usize);
+    base32_into(x, bits, &mut s);
+    s
+}
+
+/// [`base32`], appended to `out` (no allocation of its own: customer ids are formatted in
+/// per-customer loops).
+pub(crate) fn base32_into(x: u128, bits: u32, out: &mut String) {
     const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
     let n = bits.div_ceil(5);
-    (0..n).rev().map(|i| ALPHABET[((x >> (5 * i)) & 31) as usize] as char).collect()
+    out.extend((0..n).rev().map(|i| ALPHABET[((x >> (5 * i)) & 31) as usize] as char));
 }
 
 #[cfg(test)]

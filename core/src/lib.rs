@@ -20,10 +20,12 @@ pub mod attribution;
 pub mod error;
 mod hash;
 pub mod identity;
+pub mod lifecycle;
 pub mod ltv;
 pub mod model;
 pub mod pool;
 pub mod profile;
+pub mod rfm;
 pub mod rules;
 pub mod segment;
 pub mod synth;
@@ -55,6 +57,8 @@ pub mod _documentation {
     pub mod rules {}
     #[doc = include_str!("../../docs/cookbook.md")]
     pub mod cookbook {}
+    #[doc = include_str!("../../docs/lifecycle.md")]
+    pub mod lifecycle {}
 }
 
 /// The crate version.

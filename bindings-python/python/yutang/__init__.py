@@ -17,6 +17,7 @@ from . import frame, utils, attribution  # noqa: F401
 from .fitters import *  # noqa: F401,F403
 from .pool import Pool, IngestReport  # noqa: F401
 from . import rules  # noqa: F401
+from .lifecycle import rfm_scores  # noqa: F401
 
 try:
     from .utils import rfm_summary  # noqa: F401

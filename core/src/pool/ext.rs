@@ -13,6 +13,8 @@ use serde::{de::DeserializeOwned, Serialize};
 pub(crate) struct Extensions {
     /// Segments, tag groups, manual tags and host attributes (the condition language).
     pub rules: crate::segment::RulesState,
+    /// Lifecycle configuration and RFM settings.
+    pub lifecycle: crate::lifecycle::LifecycleState,
 }
 
 #[allow(dead_code)] // used once a module registers its section
@@ -34,6 +36,7 @@ impl Extensions {
         let mut out = Vec::new();
         // one line per module: put(&mut out, "rules", &self.rules);
         put(&mut out, "rules", &self.rules);
+        put(&mut out, "lifecycle", &self.lifecycle);
         out
     }
 
@@ -46,6 +49,7 @@ impl Extensions {
             match name.as_str() {
                 // one line per module: "rules" => ext.rules = take(&name, &_bytes)?,
                 "rules" => ext.rules = take(&name, &_bytes)?,
+                "lifecycle" => ext.lifecycle = take(&name, &_bytes)?,
                 _ => {
                     return Err(Error::Snapshot {
                         reason: format!("unknown section `{name}` (written by a newer library); upgrade yutang"),

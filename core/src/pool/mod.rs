@@ -36,7 +36,6 @@ mod touch;
 mod view;
 
 use crate::error::{Error, Result};
-use crate::hash::base32;
 use crate::identity::IdentityRules;
 use crate::model::{Channel, Currency, Event, EventInput, EventKind, Identity, IdentityKind, Limits, Money, Timestamp};
 use crate::profile::Profile;
@@ -1257,7 +1256,10 @@ struct Scratch {
 
 /// `c` + 20 base-32 characters.
 fn id_string(bits: u128) -> String {
-    format!("c{}", base32(bits, 100))
+    let mut s = String::with_capacity(21);
+    s.push('c');
+    crate::hash::base32_into(bits, 100, &mut s);
+    s
 }
 
 fn parse_id(s: &str) -> Option<u128> {
