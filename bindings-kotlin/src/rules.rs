@@ -147,7 +147,11 @@ fn change(c: yutang::segment::SegmentChange) -> SegmentChangeRecord {
 }
 
 fn to_identity(r: &IdentityRecord) -> Result<yutang::Identity, YutangError> {
-    Ok(yutang::Identity { kind: yutang::IdentityKind::parse(&r.kind)?, namespace: r.namespace.clone(), value: r.value.clone() })
+    Ok(yutang::Identity {
+        kind: yutang::IdentityKind::parse(&r.kind)?,
+        namespace: r.namespace.clone(),
+        value: r.value.clone(),
+    })
 }
 
 fn warning_kind(k: yutang::tag::TagWarningKind) -> String {
@@ -177,7 +181,12 @@ impl Pool {
     }
 
     /// Why a rule is (not) true for one customer: every node, pre-order.
-    pub fn explain(&self, rule: String, customer_id: String, as_of: String) -> Result<Vec<ExplanationRecord>, YutangError> {
+    pub fn explain(
+        &self,
+        rule: String,
+        customer_id: String,
+        as_of: String,
+    ) -> Result<Vec<ExplanationRecord>, YutangError> {
         let pool = self.read();
         let e = pool.explain(&rule_arg(&rule)?, &customer_id, time(&pool, &as_of, "as_of")?)?;
         let mut out = Vec::new();
@@ -186,7 +195,12 @@ impl Pool {
     }
 
     /// When a rule's answer for one customer can next change by time alone (ISO-8601 UTC).
-    pub fn next_change_at(&self, rule: String, customer_id: String, as_of: String) -> Result<Option<String>, YutangError> {
+    pub fn next_change_at(
+        &self,
+        rule: String,
+        customer_id: String,
+        as_of: String,
+    ) -> Result<Option<String>, YutangError> {
         let pool = self.read();
         let t = pool.next_change_at(&rule_arg(&rule)?, &customer_id, time(&pool, &as_of, "as_of")?)?;
         Ok(t.map(|t| t.to_rfc3339()))
@@ -216,7 +230,12 @@ impl Pool {
     }
 
     /// Entries and exits in `(start, end]`, at the instant each happened.
-    pub fn segment_changes(&self, name: String, start: String, end: String) -> Result<Vec<SegmentChangeRecord>, YutangError> {
+    pub fn segment_changes(
+        &self,
+        name: String,
+        start: String,
+        end: String,
+    ) -> Result<Vec<SegmentChangeRecord>, YutangError> {
         let pool = self.read();
         let ch = pool.segment_changes(&name, time(&pool, &start, "start")?, time(&pool, &end, "end")?)?;
         Ok(ch.into_iter().map(change).collect())
@@ -242,7 +261,11 @@ impl Pool {
     }
 
     /// Define a rule tag group (first match wins); returns warnings.
-    pub fn define_tag_group(&self, name: String, values: Vec<TagValueRecord>) -> Result<Vec<TagWarningRecord>, YutangError> {
+    pub fn define_tag_group(
+        &self,
+        name: String,
+        values: Vec<TagValueRecord>,
+    ) -> Result<Vec<TagWarningRecord>, YutangError> {
         let vals = values
             .iter()
             .map(|v| Ok(TagValue::new(v.value.clone(), rule_arg(&v.rule)?)))
@@ -260,7 +283,14 @@ impl Pool {
     }
 
     /// Set a staff tag on a customer (applies from `at` on).
-    pub fn set_manual_tag(&self, customer_id: String, group: String, value: String, set_by: String, at: String) -> Result<(), YutangError> {
+    pub fn set_manual_tag(
+        &self,
+        customer_id: String,
+        group: String,
+        value: String,
+        set_by: String,
+        at: String,
+    ) -> Result<(), YutangError> {
         let mut pool = self.write();
         let t = time(&pool, &at, "at")?;
         Ok(pool.set_manual_tag(&customer_id, &group, &value, &set_by, t)?)
@@ -272,7 +302,14 @@ impl Pool {
     }
 
     /// Pre-tag an identity; the tag follows it to its customer.
-    pub fn tag_identity(&self, identity: IdentityRecord, group: String, value: String, set_by: String, at: String) -> Result<(), YutangError> {
+    pub fn tag_identity(
+        &self,
+        identity: IdentityRecord,
+        group: String,
+        value: String,
+        set_by: String,
+        at: String,
+    ) -> Result<(), YutangError> {
         let ident = to_identity(&identity)?;
         let mut pool = self.write();
         let t = time(&pool, &at, "at")?;
@@ -313,7 +350,10 @@ impl Pool {
     }
 
     /// A customer's host attributes.
-    pub fn attributes(&self, customer_id: String) -> Result<std::collections::HashMap<String, AttrValueRecord>, YutangError> {
+    pub fn attributes(
+        &self,
+        customer_id: String,
+    ) -> Result<std::collections::HashMap<String, AttrValueRecord>, YutangError> {
         Ok(self.read().attributes(&customer_id)?.into_iter().map(|(k, v)| (k, v.into())).collect())
     }
 }

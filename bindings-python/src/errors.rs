@@ -12,7 +12,12 @@ create_exception!(yutang, NotFoundError, YutangError, "No such customer or ident
 create_exception!(yutang, SnapshotError, YutangError, "A snapshot could not be restored.");
 create_exception!(yutang, ConvergenceError, YutangError, "A model fit did not converge.");
 create_exception!(yutang, CurrencyMismatchError, YutangError, "Amounts in different currencies were combined.");
-create_exception!(yutang, RuleSyntaxError, InvalidFieldError, "Rule text could not be parsed (.line, .column, .expected, .found).");
+create_exception!(
+    yutang,
+    RuleSyntaxError,
+    InvalidFieldError,
+    "Rule text could not be parsed (.line, .column, .expected, .found)."
+);
 
 /// Convert a core error into the matching Python exception (orphan rule: a fn, not `From`).
 pub fn to_py_err(e: yutang::Error) -> PyErr {

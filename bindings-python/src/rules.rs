@@ -65,7 +65,13 @@ fn rules_evaluate<'py>(
 
 /// Explain a rule for one customer (JSON).
 #[pyfunction]
-fn rules_explain(py: Python<'_>, pool: PyRef<'_, PyPool>, rule: &str, customer_id: &str, as_of: &str) -> PyResult<String> {
+fn rules_explain(
+    py: Python<'_>,
+    pool: PyRef<'_, PyPool>,
+    rule: &str,
+    customer_id: &str,
+    as_of: &str,
+) -> PyResult<String> {
     let p: &PyPool = &pool;
     let e = py
         .detach(|| {
@@ -78,10 +84,18 @@ fn rules_explain(py: Python<'_>, pool: PyRef<'_, PyPool>, rule: &str, customer_i
 
 /// When the rule's answer for a customer can next change by time alone (ISO-8601 UTC).
 #[pyfunction]
-fn rules_next_change_at(pool: PyRef<'_, PyPool>, rule: &str, customer_id: &str, as_of: &str) -> PyResult<Option<String>> {
+fn rules_next_change_at(
+    pool: PyRef<'_, PyPool>,
+    rule: &str,
+    customer_id: &str,
+    as_of: &str,
+) -> PyResult<Option<String>> {
     let pool = pool.read();
     let t = time(&pool, as_of, "as_of").map_err(to_py_err)?;
-    Ok(pool.next_change_at(&rule_arg(rule).map_err(to_py_err)?, customer_id, t).map_err(to_py_err)?.map(|t| t.to_rfc3339()))
+    Ok(pool
+        .next_change_at(&rule_arg(rule).map_err(to_py_err)?, customer_id, t)
+        .map_err(to_py_err)?
+        .map(|t| t.to_rfc3339()))
 }
 
 #[pyfunction]
@@ -184,7 +198,14 @@ fn tag_groups_json(pool: PyRef<'_, PyPool>) -> PyResult<String> {
 }
 
 #[pyfunction]
-fn set_manual_tag(pool: PyRef<'_, PyPool>, customer_id: &str, group: &str, value: &str, set_by: &str, at: &str) -> PyResult<()> {
+fn set_manual_tag(
+    pool: PyRef<'_, PyPool>,
+    customer_id: &str,
+    group: &str,
+    value: &str,
+    set_by: &str,
+    at: &str,
+) -> PyResult<()> {
     let mut pool = pool.write();
     let t = time(&pool, at, "at").map_err(to_py_err)?;
     pool.set_manual_tag(customer_id, group, value, set_by, t).map_err(to_py_err)
@@ -216,7 +237,13 @@ fn tag_identity(
 
 #[pyfunction]
 #[pyo3(signature = (pool, kind, value, namespace, group))]
-fn remove_identity_tag(pool: PyRef<'_, PyPool>, kind: &str, value: &str, namespace: Option<String>, group: &str) -> PyResult<bool> {
+fn remove_identity_tag(
+    pool: PyRef<'_, PyPool>,
+    kind: &str,
+    value: &str,
+    namespace: Option<String>,
+    group: &str,
+) -> PyResult<bool> {
     let ident = Identity { kind: IdentityKind::parse(kind).map_err(to_py_err)?, namespace, value: value.to_string() };
     pool.write().remove_identity_tag(&ident, group).map_err(to_py_err)
 }

@@ -77,9 +77,9 @@ def test_evaluate_returns_a_frame_of_the_requested_kind(pool, kind, cls):
 
 
 def test_rules_as_text_or_tree_agree_and_unknown_is_false(pool):
-    tree = yutang.rules.parse('stage != "churned"')
-    # nobody has a stage: unknown for everyone, and never missing in the result column
-    for rule in ('stage != "churned"', tree, 'not (stage != "churned")'):
+    tree = yutang.rules.parse('attr("stage") != "churned"')
+    # nobody has a host-set stage: unknown for everyone, and never missing in the result column
+    for rule in ('attr("stage") != "churned"', tree, 'not (attr("stage") != "churned")'):
         df = pool.evaluate(rule, AS_OF)
         assert df["result"].dtype == bool
         assert not df["result"].any()

@@ -11,6 +11,9 @@
 //! ## Two ways in
 //! 1. [`Pool`] — stateful and incremental: events in, customers and facts out.
 //! 2. Batch functions — stateless and columnar: [`ltv`], [`attribution`].
+//!
+//! One condition language ([`rules`]) decides tags ([`tag`]), segments ([`segment`]) and
+//! journey branches: `orders(30d) >= 2 and not did(coupon_redeemed, 14d)`.
 #![deny(missing_docs)]
 
 pub mod attribution;
@@ -52,6 +55,10 @@ pub mod _documentation {
     pub mod limits {}
     #[doc = include_str!("../../docs/attribution.md")]
     pub mod attribution {}
+    #[doc = include_str!("../../docs/rules.md")]
+    pub mod rules {}
+    #[doc = include_str!("../../docs/cookbook.md")]
+    pub mod cookbook {}
     #[doc = include_str!("../../docs/lifecycle.md")]
     pub mod lifecycle {}
     #[doc = include_str!("../../docs/metrics.md")]

@@ -143,20 +143,27 @@ impl<'a> Cx<'a> {
     }
 }
 
+/// The kind code a filter needs: `None` any kind, `Some(None)` a kind the pool has no events of.
+#[inline]
+fn want_kind(f: &CFilter, pool: &Pool) -> Option<Option<u8>> {
+    match &f.kind {
+        KindSel::Any => None,
+        KindSel::Code(c) => Some(Some(*c)),
+        KindSel::Later(kind) => Some(pool.kind_code(kind)),
+    }
+}
+
 #[inline]
 pub(crate) fn matches(f: &CFilter, e: EventRef<'_>, pool: &Pool) -> bool {
+    matches_kind(f, want_kind(f, pool), e, pool)
+}
+
+#[inline]
+fn matches_kind(f: &CFilter, want: Option<Option<u8>>, e: EventRef<'_>, pool: &Pool) -> bool {
     let k = e.kind_code();
-    match &f.kind {
-        KindSel::Any => {}
-        KindSel::Code(c) => {
-            if k != *c {
-                return false;
-            }
-        }
-        KindSel::Later(kind) => {
-            if pool.kind_code(kind) != Some(k) {
-                return false;
-            }
+    if let Some(w) = want {
+        if w != Some(k) {
+            return false;
         }
     }
     if let Some((o, r)) = f.spend {
@@ -274,13 +281,17 @@ pub(crate) fn scan_back<'a>(
     if hi <= lo {
         return;
     }
+    let want = want_kind(filt, pool);
+    if want == Some(None) {
+        return; // no event of that kind in the pool
+    }
     let end = until(view, hi);
     for i in (0..end).rev() {
         let Some(e) = view.event(i) else { break };
         if e.at_micros() <= lo {
             break;
         }
-        if matches(filt, e, pool) && !f(e) {
+        if matches_kind(filt, want, e, pool) && !f(e) {
             break;
         }
     }
@@ -503,14 +514,17 @@ fn candidates(n: &CNode, cx: &mut Cx<'_>, out: &mut Vec<i64>) {
         CNode::Missing(o) | CNode::Cmp(o, _) => {
             match o {
                 COperand::Agg { f, w, .. } => events(f, *w, out),
-                COperand::Since { which, f } => {
+                COperand::Since { f, .. } => {
                     events(f, CWindow::All, out);
-                    if let (CNode::Cmp(_, Test::Dur(_, d)), Some(e)) = (n, since_event(*which, f, cx)) {
-                        // `since op d` flips at e + d (== holds) and just after it
-                        for t in [e.at_micros().saturating_add(*d), e.at_micros().saturating_add(*d).saturating_add(1)]
-                        {
-                            if t > as_of {
-                                out.push(t);
+                    if let CNode::Cmp(_, Test::Dur(_, d)) = n {
+                        // `since op d` flips at e + d (== holds) and just after it, for the event
+                        // that is first / last then (any matching event may become it)
+                        for e in view.events().filter(|e| matches(f, *e, pool)) {
+                            let t = e.at_micros().saturating_add(*d);
+                            for t in [t, t.saturating_add(1)] {
+                                if t > as_of {
+                                    out.push(t);
+                                }
                             }
                         }
                     }
@@ -528,8 +542,11 @@ fn candidates(n: &CNode, cx: &mut Cx<'_>, out: &mut Vec<i64>) {
                     }
                 }
                 COperand::Stage => {
-                    if let Some(t) = super::attrs::stage_next_change(cx.pool, cx.view, ts(as_of)) {
-                        out.push(t.micros());
+                    // a host-set stage does not change with time
+                    if !cx.side().is_some_and(|s| s.attrs.contains_key("stage")) {
+                        super::attrs::stage_candidates(cx.pool, ts(as_of), out);
+                        // and any event coming into view (a first event, an order)
+                        out.extend(view.events().map(|e| e.at_micros()).filter(|&t| t > as_of));
                     }
                 }
                 // host attributes do not change with time; tiers are pool-wide (see docs)
@@ -577,7 +594,9 @@ impl Compiled {
     /// but dated after `as_of` coming into view), or `None` if it cannot. Exact: the rule is
     /// re-evaluated at each instant where one of its inputs changes, up to
     /// [`MAX_NEXT_CHANGE_STEPS`] of them; past that the next such instant is returned (check
-    /// again then). Value tiers are pool-wide and not followed; see `docs/rules.md`.
+    /// again then). Lifecycle stages are followed day by day for 256 days (then that day is
+    /// returned: check again then). Value tiers are pool-wide and not followed; see
+    /// `docs/rules.md`.
     pub fn next_change_at(&self, pool: &Pool, view: CustomerView<'_>, as_of: Timestamp) -> Option<Timestamp> {
         let mut cx = Cx::new(pool, view, as_of.micros());
         let tiers = if self.uses.tier { super::attrs::tiers(pool, as_of) } else { None };
@@ -596,6 +615,10 @@ impl Compiled {
             if eval(&self.root, &mut cx) != now {
                 return Some(ts(t));
             }
+        }
+        // stages are followed day by day up to a horizon: past it, check again then
+        if self.uses.stage {
+            return cands.last().map(|&t| ts(t));
         }
         None
     }
