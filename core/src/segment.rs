@@ -248,11 +248,11 @@ impl Pool {
     pub fn evaluate_truths(&self, compiled: &Compiled, as_of: Timestamp) -> Vec<Truth> {
         let n = self.customer_count();
         let sides = if compiled.uses.attrs || compiled.uses.manual_tags { Some(side_index(self)) } else { None };
-        let tiers = if compiled.uses.tier { crate::rules::attrs::tiers(self, as_of) } else { None };
+        let tiers = if compiled.uses.tier { Some(crate::rules::attrs::tiers(self, as_of)) } else { None };
         let one = |p: usize| -> Truth {
             let Some(view) = self.customer_at(p) else { return Truth::Unknown };
             let mut cx = crate::rules::Cx::new(self, view, as_of.micros());
-            cx.tiers = tiers.as_ref();
+            cx.tiers = tiers.as_deref().and_then(Option::as_ref);
             cx.side = SideSrc::Given(sides.as_ref().and_then(|s| s.get(&p)));
             crate::rules::eval_node(&compiled.root, &mut cx)
         };
@@ -286,8 +286,8 @@ impl Pool {
         let c = Compiled::new(rule, self)?;
         let view = self.customer_or_err(customer_id)?;
         let mut cx = crate::rules::Cx::new(self, view, as_of.micros());
-        let tiers = if c.uses.tier { crate::rules::attrs::tiers(self, as_of) } else { None };
-        cx.tiers = tiers.as_ref();
+        let tiers = if c.uses.tier { Some(crate::rules::attrs::tiers(self, as_of)) } else { None };
+        cx.tiers = tiers.as_deref().and_then(Option::as_ref);
         Ok(crate::rules::explain_node(&rule.root, &c.root, &mut cx))
     }
 
@@ -439,11 +439,11 @@ impl Pool {
             return Err(Error::invalid("to", to.to_rfc3339(), "must not be before `from`"));
         }
         let sides = if c.uses.attrs || c.uses.manual_tags { Some(side_index(self)) } else { None };
-        let tiers = if c.uses.tier { crate::rules::attrs::tiers(self, from) } else { None };
+        let tiers = if c.uses.tier { Some(crate::rules::attrs::tiers(self, from)) } else { None };
         let one = |p: usize| -> Vec<SegmentChange> {
             let Some(view) = self.customer_at(p) else { return Vec::new() };
             let mut cx = crate::rules::Cx::new(self, view, from.micros());
-            cx.tiers = tiers.as_ref();
+            cx.tiers = tiers.as_deref().and_then(Option::as_ref);
             cx.side = SideSrc::Given(sides.as_ref().and_then(|s| s.get(&p)));
             let mut member = crate::rules::eval_node(&c.root, &mut cx).matches();
             let mut out = Vec::new();

@@ -71,3 +71,48 @@ impl Extensions {
         self.journeys.on_erase(customer_ids);
     }
 }
+
+/// A value derived from the whole pool at one `as_of` (the RFM value tiers that the condition
+/// language reads for `tier`), computed once and dropped on any change of the pool. Not part
+/// of the snapshot; a clone starts empty.
+#[derive(Default)]
+pub(crate) struct AsOfCache(std::sync::Mutex<Option<(i64, std::sync::Arc<dyn std::any::Any + Send + Sync>)>>);
+
+impl Clone for AsOfCache {
+    fn clone(&self) -> Self {
+        AsOfCache::default()
+    }
+}
+
+impl std::fmt::Debug for AsOfCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AsOfCache")
+    }
+}
+
+impl AsOfCache {
+    /// The value at `as_of`, computed by `f` if it is not cached (the lock is not held while
+    /// computing, so `f` may run in parallel or call back into the pool).
+    pub fn get_or_compute<T: std::any::Any + Send + Sync>(
+        &self,
+        as_of: i64,
+        f: impl FnOnce() -> T,
+    ) -> std::sync::Arc<T> {
+        let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((t, v)) = lock().as_ref() {
+            if *t == as_of {
+                if let Ok(v) = v.clone().downcast::<T>() {
+                    return v;
+                }
+            }
+        }
+        let v = std::sync::Arc::new(f());
+        *lock() = Some((as_of, v.clone()));
+        v
+    }
+
+    /// Forget the cached value.
+    pub fn clear(&mut self) {
+        *self.0.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}

@@ -240,6 +240,8 @@ pub struct Pool {
     /// The state of the modules built on the pool (segments, tags, lifecycle, journeys).
     ext: ext::Extensions,
     // --- derived ---
+    /// Pool-wide values at one `as_of` (RFM tiers for the condition language).
+    as_of_cache: ext::AsOfCache,
     graph: Graph,
     anchor: Vec<u32>,
     order: Vec<u32>,
@@ -283,6 +285,7 @@ impl Pool {
             merge_log: Vec::new(),
             retention_horizon: None,
             ext: ext::Extensions::default(),
+            as_of_cache: ext::AsOfCache::default(),
             graph: Graph::default(),
             anchor: Vec::new(),
             order: Vec::new(),
@@ -311,7 +314,17 @@ impl Pool {
     /// The state of the modules built on the pool, to change.
     #[allow(dead_code)]
     pub(crate) fn ext_mut(&mut self) -> &mut ext::Extensions {
+        self.as_of_cache.clear();
         &mut self.ext
+    }
+
+    /// A pool-wide value at `as_of`, computed once until the pool changes.
+    pub(crate) fn cached_at<T: std::any::Any + Send + Sync>(
+        &self,
+        as_of: Timestamp,
+        f: impl FnOnce() -> T,
+    ) -> std::sync::Arc<T> {
+        self.as_of_cache.get_or_compute(as_of.micros(), f)
     }
 
     // ------------------------------------------------------------------ ingest
@@ -583,6 +596,7 @@ impl Pool {
 
     fn process_new(&mut self, mut slots: Vec<u32>) {
         self.index = OnceLock::new();
+        self.as_of_cache.clear();
         if !slots.is_sorted_by(|&a, &b| self.key_cmp(a, b) != Ordering::Greater) {
             slots.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
         }
@@ -612,6 +626,7 @@ impl Pool {
         let before: Vec<(u128, u32)> =
             self.customer_roots().into_iter().map(|r| (self.id_bits(r), self.graph.n[r as usize].label)).collect();
         self.index = OnceLock::new();
+        self.as_of_cache.clear();
         let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
         self.order = order;

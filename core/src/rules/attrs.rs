@@ -43,15 +43,19 @@ pub(crate) fn stage_candidates(pool: &Pool, as_of: Timestamp, out: &mut Vec<i64>
     }
 }
 
-/// Value tiers of the pool at `as_of` (RFM scores with the pool's options); `None` when they
-/// cannot be computed (e.g. amounts in a currency without a rate).
-pub(crate) fn tiers(pool: &Pool, as_of: Timestamp) -> Option<Tiers> {
-    let rows = pool.rfm(as_of).ok()?;
-    let mut by_position = vec![None; pool.customer_count()];
-    for r in rows {
-        if let Some(p) = pool.position_of(&r.customer_id) {
-            by_position[p] = Some(r.tier);
+/// Value tiers of the pool at `as_of` (RFM scores with the pool's options); `None` inside when
+/// they cannot be computed (e.g. amounts in a currency without a rate). Computed once per
+/// `as_of` until the pool changes, so evaluating one customer at a time (journeys, `explain`)
+/// does not recompute the whole pool's RFM for each customer.
+pub(crate) fn tiers(pool: &Pool, as_of: Timestamp) -> std::sync::Arc<Option<Tiers>> {
+    pool.cached_at(as_of, || {
+        let rows = pool.rfm(as_of).ok()?;
+        let mut by_position = vec![None; pool.customer_count()];
+        for r in rows {
+            if let Some(p) = pool.position_of(&r.customer_id) {
+                by_position[p] = Some(r.tier);
+            }
         }
-    }
-    Some(Tiers { by_position })
+        Some(Tiers { by_position })
+    })
 }

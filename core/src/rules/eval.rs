@@ -579,8 +579,8 @@ impl Compiled {
     /// ```
     pub fn eval(&self, pool: &Pool, view: CustomerView<'_>, as_of: Timestamp) -> Truth {
         let mut cx = Cx::new(pool, view, as_of.micros());
-        let tiers = if self.uses.tier { super::attrs::tiers(pool, as_of) } else { None };
-        cx.tiers = tiers.as_ref();
+        let tiers = if self.uses.tier { Some(super::attrs::tiers(pool, as_of)) } else { None };
+        cx.tiers = tiers.as_deref().and_then(Option::as_ref);
         eval(&self.root, &mut cx)
     }
 
@@ -599,8 +599,8 @@ impl Compiled {
     /// `docs/rules.md`.
     pub fn next_change_at(&self, pool: &Pool, view: CustomerView<'_>, as_of: Timestamp) -> Option<Timestamp> {
         let mut cx = Cx::new(pool, view, as_of.micros());
-        let tiers = if self.uses.tier { super::attrs::tiers(pool, as_of) } else { None };
-        cx.tiers = tiers.as_ref();
+        let tiers = if self.uses.tier { Some(super::attrs::tiers(pool, as_of)) } else { None };
+        cx.tiers = tiers.as_deref().and_then(Option::as_ref);
         let now = eval(&self.root, &mut cx);
         let mut cands = Vec::new();
         candidates(&self.root, &mut cx, &mut cands);

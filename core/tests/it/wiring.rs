@@ -38,6 +38,15 @@ fn rules_read_the_lifecycle_stage_and_its_next_change() {
     let churn = later.iter().find(|t| t.to.as_str() == "churned").expect("churned later").at;
     assert_eq!(next, churn);
     assert!(next > as_of);
+    // the lifecycle module says the same directly
+    let view = p.customer(&a).unwrap();
+    assert_eq!(yutang::lifecycle::next_stage_change(&p, view, as_of), Some(churn));
+    // B (repeat since 04-10) turns at_risk 90 days after that order, with no new event
+    let vb = p.customer(&b).unwrap();
+    let nb = yutang::lifecycle::next_stage_change(&p, vb, as_of).unwrap();
+    assert_eq!(yutang::lifecycle::stage_at(&p, vb, nb).unwrap().stage.as_str(), "at_risk");
+    let just_before = yutang::Timestamp::from_micros(nb.micros() - 1).unwrap();
+    assert_eq!(yutang::lifecycle::stage_at(&p, vb, just_before).unwrap().stage.as_str(), "repeat");
     // the explanation names the stage it used
     let why = format!("{:?}", p.explain(&rule, &a, as_of).unwrap());
     assert!(why.contains("at_risk"), "{why}");
@@ -69,4 +78,31 @@ fn rules_read_the_rfm_tier() {
         }
     }
     assert_eq!(tier_of.len(), 2, "only buyers get a tier");
+}
+
+#[test]
+fn tiers_are_computed_once_per_as_of_and_follow_new_events() {
+    let mut p = pool(
+        r#"[
+        {"id": "1", "at": "2024-04-01 10:00", "kind": "order", "amount": "500", "identities": [{"kind": "phone", "value": "13800000001"}]},
+        {"id": "2", "at": "2024-01-02 11:00", "kind": "order", "amount": "5", "identities": [{"kind": "phone", "value": "13800000002"}]}
+    ]"#,
+    );
+    let as_of = parse_time("2024-04-15 12:00", p.time_zone()).unwrap();
+    let has_tier = yutang::rules::parse("not missing(tier)").unwrap();
+    let before = p.evaluate(&has_tier, as_of).unwrap();
+    assert_eq!(before.iter().filter(|r| r.1).count(), 2);
+    // a new buyer after the tiers were cached at this as_of: the cache must not hide them
+    let late: Vec<EventInput> = serde_json::from_str(
+        r#"[{"id": "3", "at": "2024-04-10 10:00", "kind": "order", "amount": "50", "identities": [{"kind": "phone", "value": "13800000003"}]}]"#,
+    )
+    .unwrap();
+    assert_eq!(p.ingest_inputs(&late).accepted, 1);
+    let c = p.resolve(&yutang::Identity::new(yutang::IdentityKind::Phone, "13800000003")).unwrap();
+    let after: std::collections::BTreeMap<String, bool> = p.evaluate(&has_tier, as_of).unwrap().into_iter().collect();
+    assert!(after[&c], "the new buyer has a tier");
+    let tier_c = p.rfm(as_of).unwrap().into_iter().find(|r| r.customer_id == c).unwrap().tier;
+    let rule = yutang::rules::parse(&format!("tier == {tier_c:?}")).unwrap();
+    let compiled = yutang::rules::Compiled::new(&rule, &p).unwrap();
+    assert!(compiled.matches(&p, p.customer(&c).unwrap(), as_of));
 }
