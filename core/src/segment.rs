@@ -130,11 +130,14 @@ pub struct RulesState {
 }
 
 impl RulesState {
-    /// Drop what is held for erased customer ids.
-    pub(crate) fn on_erase(&mut self, ids: &[String]) {
+    /// Drop what is held for erased customer ids and their identities (identity tags).
+    pub(crate) fn on_erase(&mut self, ids: &[String], identities: &[crate::model::Identity]) {
         for id in ids {
             self.manual_tags.remove(id);
             self.attributes.remove(id);
+        }
+        for ident in identities {
+            self.identity_tags.remove(&IdKey::from(ident));
         }
         for c in self.checkpoints.values_mut() {
             c.members.retain(|m| !ids.contains(m));

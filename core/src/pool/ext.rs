@@ -64,10 +64,10 @@ impl Extensions {
         Ok(ext)
     }
 
-    /// Drop what the modules hold for an erased customer (the id and every alias of it).
-    #[allow(unused_variables)]
-    pub fn on_erase(&mut self, customer_ids: &[String]) {
-        self.rules.on_erase(customer_ids);
+    /// Drop what the modules hold for an erased customer (the id and every alias of it, and
+    /// their identities: tags set on an identity go too).
+    pub fn on_erase(&mut self, customer_ids: &[String], identities: &[crate::model::Identity]) {
+        self.rules.on_erase(customer_ids, identities);
         self.journeys.on_erase(customer_ids);
     }
 }

@@ -1117,6 +1117,7 @@ impl Pool {
         let p = self.require(customer_id)?;
         let id = id_string(self.index().ids[p]);
         let aliases = self.aliases(&id)?;
+        let identities = self.identities_at(p);
         let root = self.index().roots[p];
         let gone_idents: std::collections::HashSet<u32> = self.graph.members(root).collect();
         let gone_events: std::collections::HashSet<u32> = self.slots_of(p).iter().copied().collect();
@@ -1160,7 +1161,7 @@ impl Pool {
         self.reload(kept, log)?;
         let mut ids = aliases;
         ids.push(id);
-        self.ext.on_erase(&ids);
+        self.ext.on_erase(&ids, &identities);
         Ok(report)
     }
 

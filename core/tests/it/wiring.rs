@@ -106,3 +106,26 @@ fn tiers_are_computed_once_per_as_of_and_follow_new_events() {
     let compiled = yutang::rules::Compiled::new(&rule, &p).unwrap();
     assert!(compiled.matches(&p, p.customer(&c).unwrap(), as_of));
 }
+
+#[test]
+fn erase_removes_tags_set_on_the_customers_identities() {
+    let mut p = Pool::default();
+    let t0 = parse_time("2024-04-01 09:00", p.time_zone()).unwrap();
+    // pre-tag a phone before anyone with it exists, and another that stays
+    p.tag_identity(&yutang::Identity::new(yutang::IdentityKind::Phone, "13812345678"), "vip", "gold", "staff-1", t0)
+        .unwrap();
+    p.tag_identity(&yutang::Identity::new(yutang::IdentityKind::Phone, "13900000009"), "vip", "silver", "staff-1", t0)
+        .unwrap();
+    let evs: Vec<EventInput> = serde_json::from_str(
+        r#"[{"id": "1", "at": "2024-04-02 10:00", "kind": "register", "identities": [{"kind": "phone", "value": "13812345678"}]}]"#,
+    )
+    .unwrap();
+    assert_eq!(p.ingest_inputs(&evs).accepted, 1);
+    let c = p.resolve(&yutang::Identity::new(yutang::IdentityKind::Phone, "13812345678")).unwrap();
+    assert!(format!("{:?}", p.tags(&c, None).unwrap()).contains("gold"));
+    p.erase(&c).unwrap();
+    let blob = p.snapshot();
+    let has = |needle: &[u8]| blob.windows(needle.len()).any(|w| w == needle);
+    assert!(!has(b"13812345678"), "the erased customer's phone is gone from the snapshot");
+    assert!(has(b"13900000009"), "the other pre-tag stays");
+}
