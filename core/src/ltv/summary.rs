@@ -413,6 +413,7 @@ fn group(
     };
     let width = 1usize << PART_SHIFT;
     let mut start = vec![0u32; width + 1];
+    let mut at = vec![0u32; width + 1];
     let mut local: Vec<(u64, f64)> = Vec::new();
     for p in 0..n_parts {
         let rows = &parts[pstart[p] as usize..pstart[p + 1] as usize];
@@ -426,7 +427,7 @@ fn group(
         }
         local.clear();
         local.resize(rows.len(), (0, 0.0));
-        let mut at = start.clone();
+        at.copy_from_slice(&start);
         for t in rows {
             let c = t.cust as usize - base;
             local[at[c] as usize] = (t.key, t.amount);

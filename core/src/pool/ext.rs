@@ -19,14 +19,12 @@ pub(crate) struct Extensions {
     pub journeys: crate::journey::JourneyState,
 }
 
-#[allow(dead_code)] // used once a module registers its section
 fn put<T: Serialize + Default + PartialEq>(out: &mut Vec<(String, Vec<u8>)>, name: &str, v: &T) {
     if *v != T::default() {
         out.push((name.to_string(), postcard::to_stdvec(v).unwrap_or_default()));
     }
 }
 
-#[allow(dead_code)] // used once a module registers its section
 fn take<T: DeserializeOwned>(name: &str, bytes: &[u8]) -> Result<T> {
     postcard::from_bytes(bytes).map_err(|e| Error::Snapshot { reason: format!("corrupted section `{name}`: {e}") })
 }
@@ -34,9 +32,7 @@ fn take<T: DeserializeOwned>(name: &str, bytes: &[u8]) -> Result<T> {
 impl Extensions {
     /// The named sections of a snapshot, in a fixed order.
     pub fn encode(&self) -> Vec<(String, Vec<u8>)> {
-        #[allow(unused_mut)]
         let mut out = Vec::new();
-        // one line per module: put(&mut out, "rules", &self.rules);
         put(&mut out, "lifecycle", &self.lifecycle);
         put(&mut out, "rules", &self.rules);
         put(&mut out, "journeys", &self.journeys);
@@ -44,16 +40,13 @@ impl Extensions {
     }
 
     /// Read the named sections back. An unknown section comes from a newer library.
-    #[allow(clippy::never_loop)] // until a module registers its section
     pub fn decode(sections: Vec<(String, Vec<u8>)>) -> Result<Extensions> {
-        #[allow(unused_mut)]
         let mut ext = Extensions::default();
-        for (name, _bytes) in sections {
+        for (name, bytes) in sections {
             match name.as_str() {
-                // one line per module: "rules" => ext.rules = take(&name, &_bytes)?,
-                "lifecycle" => ext.lifecycle = take(&name, &_bytes)?,
-                "rules" => ext.rules = take(&name, &_bytes)?,
-                "journeys" => ext.journeys = take(&name, &_bytes)?,
+                "lifecycle" => ext.lifecycle = take(&name, &bytes)?,
+                "rules" => ext.rules = take(&name, &bytes)?,
+                "journeys" => ext.journeys = take(&name, &bytes)?,
                 _ => {
                     return Err(Error::Snapshot {
                         reason: format!("unknown section `{name}` (written by a newer library); upgrade yutang"),

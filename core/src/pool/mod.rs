@@ -306,13 +306,11 @@ impl Pool {
     }
 
     /// The state of the modules built on the pool.
-    #[allow(dead_code)] // read once a module registers its state
     pub(crate) fn ext(&self) -> &ext::Extensions {
         &self.ext
     }
 
-    /// The state of the modules built on the pool, to change.
-    #[allow(dead_code)]
+    /// The state of the modules built on the pool, to change (drops the pool-wide cache).
     pub(crate) fn ext_mut(&mut self) -> &mut ext::Extensions {
         self.as_of_cache.clear();
         &mut self.ext
