@@ -1,9 +1,11 @@
 //! Quick ingest timing (the criterion bench `ingest` is the reference). Reports wall time and,
 //! on Linux, the thread's CPU time (meaningful when other processes share the cores).
 //!
-//! `cargo run --release --example ingest_speed -- 10000000`
+//! `cargo run --release --example ingest_speed -- 10000000 [owned]`: the borrowed path
+//! ([`yutang::Pool::ingester`]) by default; `owned` times `Pool::ingest(Vec<Event>)` instead,
+//! which also pays for dropping the caller's events.
 use std::time::Instant;
-use yutang::synth::{events, SynthConfig};
+use yutang::synth::{events, synth_events, SynthConfig};
 
 /// CPU time of this thread in seconds (Linux: /proc/thread-self/stat, 10 ms resolution).
 fn thread_cpu() -> Option<f64> {
@@ -16,14 +18,27 @@ fn thread_cpu() -> Option<f64> {
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let owned = std::env::args().nth(2).is_some_and(|s| s == "owned");
     let cfg = SynthConfig { events: n, customers: n / 10, ..Default::default() };
     let mut pool = yutang::Pool::default();
     let batch = 100_000;
     let (mut wall, mut cpu) = (0.0, 0.0);
     for start in (0..n).step_by(batch) {
-        let evs = events(&cfg, start..(start + batch).min(n));
-        let (t, c0) = (Instant::now(), thread_cpu());
-        let r = pool.ingest(evs);
+        let range = start..(start + batch).min(n);
+        let (r, t, c0);
+        if owned {
+            let evs = events(&cfg, range);
+            (t, c0) = (Instant::now(), thread_cpu());
+            r = pool.ingest(evs);
+        } else {
+            let evs = synth_events(&cfg, range);
+            (t, c0) = (Instant::now(), thread_cpu());
+            let mut ing = pool.ingester();
+            for e in &evs {
+                e.push_to(&mut ing);
+            }
+            r = ing.finish();
+        }
         wall += t.elapsed().as_secs_f64();
         if let (Some(a), Some(b)) = (c0, thread_cpu()) {
             cpu += b - a;
@@ -33,7 +48,8 @@ fn main() {
     let s = pool.stats();
     let mem = pool.memory_bytes();
     println!(
-        "{n} events: wall {wall:.2}s = {:.2} M events/s; thread CPU {cpu:.2}s = {:.2} M events/s; {s:?}; {:.1} B/event, {:.1} B/customer",
+        "{n} events ({}): wall {wall:.2}s = {:.2} M events/s; thread CPU {cpu:.2}s = {:.2} M events/s; {s:?}; {:.1} B/event, {:.1} B/customer",
+        if owned { "owned Events" } else { "borrowed" },
         n as f64 / wall / 1e6,
         n as f64 / cpu.max(1e-9) / 1e6,
         mem as f64 / n as f64,

@@ -36,8 +36,9 @@ pub mod tag;
 pub use error::{Error, Result};
 pub use identity::{BlockRule, IdentityRules, KindRule, Normalizer};
 pub use model::{
-    local_to_utc, mask, parse_time, parse_tz, Channel, Consent, Currency, Event, EventInput, EventKind, Identity,
-    IdentityInput, IdentityKind, Item, ItemInput, Limits, Money, PropValue, Subscription, Timestamp,
+    local_to_utc, mask, parse_time, parse_tz, BorrowedEvent, BorrowedIdentity, Channel, Consent, Currency, Event,
+    EventInput, EventKind, Identity, IdentityInput, IdentityKind, IdentitySlice, Item, ItemInput, Limits, Money,
+    PropValue, Subscription, Timestamp,
 };
 pub use pool::{
     Conflict, CustomerExport, EraseReport, IngestReport, MergeEntry, MergeReason, Pool, PoolConfig, PoolRfmSummary,

@@ -1,5 +1,5 @@
 use crate::error::{Error, Result};
-use crate::model::{Identity, IdentityKind};
+use crate::model::{BorrowedIdentity, Identity, IdentityKind};
 
 /// How values of a kind are normalised before they are compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -277,37 +277,71 @@ impl IdentityRules {
                 .any(|b| b.kind.as_ref().is_none_or(|k| k == kind) && glob(b.pattern.as_bytes(), value.as_bytes()))
     }
 
-    /// [`IdentityRules::normalize`] taking the identity by value: reuses its strings when
-    /// normalisation leaves them unchanged (the common case), and hands back the raw value of a
-    /// junk identity (for a masked warning).
-    pub fn normalize_owned(&self, ident: Identity) -> Result<std::result::Result<Identity, (&'static str, String)>> {
-        let rule = self.rule(&ident.kind).ok_or_else(|| {
-            Error::invalid("identities.kind", ident.kind.to_string(), "kind not declared in the pool's identity rules")
-        })?;
-        let Identity { kind, namespace, value } = ident;
-        let namespace = match namespace {
-            Some(n) if n.trim().len() == n.len() && !n.is_empty() => Some(n),
-            Some(n) => Some(n.trim().to_string()).filter(|s| !s.is_empty()),
-            None => None,
-        };
-        if rule.namespaced && namespace.is_none() {
-            return Err(Error::invalid("identities.namespace", "", format!("required for {kind} (app id or corp id)")));
+    /// The core of [`IdentityRules::normalize`], without allocating in the common case: checks
+    /// `ident`, appends its normalised value to `out`, and returns the position of the kind's
+    /// rule in [`IdentityRules::kinds`] and the trimmed namespace. `Ok(Err(reason))` for a junk
+    /// value (nothing is appended). This is what ingestion and `resolve` both use.
+    ///
+    /// # Errors
+    /// An undeclared kind, or a missing namespace for a namespaced kind.
+    pub fn normalize_into<'a>(
+        &self,
+        ident: BorrowedIdentity<'a>,
+        out: &mut String,
+    ) -> Result<std::result::Result<(usize, Option<&'a str>), &'static str>> {
+        let pos = self.position(ident.kind)?;
+        self.normalize_at(pos, ident, out)
+    }
+
+    /// Position of `kind`'s rule in [`IdentityRules::kinds`].
+    ///
+    /// # Errors
+    /// An undeclared kind.
+    pub fn position(&self, kind: &IdentityKind) -> Result<usize> {
+        self.kinds.iter().position(|k| &k.kind == kind).ok_or_else(|| {
+            Error::invalid("identities.kind", kind.to_string(), "kind not declared in the pool's identity rules")
+        })
+    }
+
+    /// [`IdentityRules::normalize_into`] with the rule's position already known.
+    pub(crate) fn normalize_at<'a>(
+        &self,
+        pos: usize,
+        ident: BorrowedIdentity<'a>,
+        out: &mut String,
+    ) -> Result<std::result::Result<(usize, Option<&'a str>), &'static str>> {
+        let rule = &self.kinds[pos];
+        let ns = ident.namespace.map(str::trim).filter(|s| !s.is_empty());
+        if rule.namespaced && ns.is_none() {
+            return Err(Error::invalid(
+                "identities.namespace",
+                "",
+                format!("required for {} (app id or corp id)", ident.kind),
+            ));
         }
-        if builtin_junk(&value) {
-            return Ok(Err(("blocklisted value", value)));
+        let raw = ident.value;
+        if builtin_junk(raw) {
+            return Ok(Err("blocklisted value"));
         }
-        let v = if rule.normalizer.is_identity_on(&value) {
-            value
-        } else {
-            match rule.normalizer.apply(&value) {
-                NormalizeOutcome::Junk(why) => return Ok(Err((why, value))),
-                NormalizeOutcome::Value(v) => v,
+        let start = out.len();
+        if rule.normalizer.is_identity_on(raw) {
+            out.push_str(raw);
+            if !self.blocklist.is_empty() && self.is_blocked(&rule.kind, raw) {
+                out.truncate(start);
+                return Ok(Err("blocklisted value"));
             }
-        };
-        if !self.blocklist.is_empty() && self.is_blocked(&kind, &v) {
-            return Ok(Err(("blocklisted value", v)));
+        } else {
+            match rule.normalizer.apply(raw) {
+                NormalizeOutcome::Junk(why) => return Ok(Err(why)),
+                NormalizeOutcome::Value(v) => {
+                    if self.is_blocked(&rule.kind, &v) {
+                        return Ok(Err("blocklisted value"));
+                    }
+                    out.push_str(&v);
+                }
+            }
         }
-        Ok(Ok(Identity { kind, namespace, value: v }))
+        Ok(Ok((pos, ns)))
     }
 
     /// Normalise an identity with these rules.
@@ -325,30 +359,12 @@ impl IdentityRules {
     /// # Ok::<(), yutang::Error>(())
     /// ```
     pub fn normalize(&self, ident: &Identity) -> Result<std::result::Result<Identity, &'static str>> {
-        let rule = self.rule(&ident.kind).ok_or_else(|| {
-            Error::invalid("identities.kind", ident.kind.to_string(), "kind not declared in the pool's identity rules")
-        })?;
-        let ns = ident.namespace.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        if rule.namespaced && ns.is_none() {
-            return Err(Error::invalid(
-                "identities.namespace",
-                "",
-                format!("required for {} (app id or corp id)", ident.kind),
-            ));
-        }
-        if builtin_junk(&ident.value) {
-            return Ok(Err("blocklisted value"));
-        }
-        match rule.normalizer.apply(&ident.value) {
-            NormalizeOutcome::Junk(why) => Ok(Err(why)),
-            NormalizeOutcome::Value(v) => {
-                if self.is_blocked(&ident.kind, &v) {
-                    Ok(Err("blocklisted value"))
-                } else {
-                    Ok(Ok(Identity { kind: ident.kind.clone(), namespace: ns.map(str::to_string), value: v }))
-                }
-            }
-        }
+        let mut value = String::new();
+        Ok(self.normalize_into(BorrowedIdentity::from(ident), &mut value)?.map(|(_, ns)| Identity {
+            kind: ident.kind.clone(),
+            namespace: ns.map(str::to_string),
+            value,
+        }))
     }
 }
 

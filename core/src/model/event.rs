@@ -167,14 +167,190 @@ impl Event {
     /// # Errors
     /// [`Error::InvalidField`] or [`Error::LimitExceeded`] naming the field.
     pub fn validate(&self, limits: &Limits) -> Result<()> {
-        check_id("id", &self.id, limits)?;
+        self.as_borrowed().validate(limits)
+    }
+
+    /// This event, borrowed (no copy): the form [`crate::Pool::ingester`] stores.
+    pub fn as_borrowed(&self) -> BorrowedEvent<'_> {
+        BorrowedEvent {
+            id: &self.id,
+            at: self.at,
+            kind: &self.kind,
+            channel: self.channel.as_ref(),
+            identities: IdentitySlice::Owned(&self.identities),
+            money: self.money,
+            order_id: self.order_id.as_deref(),
+            items: &self.items,
+            properties: &self.properties,
+            referrer: self.referrer.as_ref().map(BorrowedIdentity::from),
+            group_id: self.group_id.as_deref(),
+            consent: self.consent.as_ref(),
+            subscription: self.subscription.as_ref(),
+        }
+    }
+}
+
+/// An identity borrowed from the host's data (see [`BorrowedEvent`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BorrowedIdentity<'a> {
+    /// The kind.
+    pub kind: &'a IdentityKind,
+    /// Namespace (app id, corp id).
+    pub namespace: Option<&'a str>,
+    /// The value, as it arrives (normalised when stored).
+    pub value: &'a str,
+}
+
+impl<'a> From<&'a Identity> for BorrowedIdentity<'a> {
+    fn from(i: &'a Identity) -> Self {
+        BorrowedIdentity { kind: &i.kind, namespace: i.namespace.as_deref(), value: &i.value }
+    }
+}
+
+impl BorrowedIdentity<'_> {
+    /// An owned copy.
+    pub fn to_identity(&self) -> Identity {
+        Identity { kind: self.kind.clone(), namespace: self.namespace.map(str::to_string), value: self.value.to_string() }
+    }
+}
+
+/// The identities of a [`BorrowedEvent`]: owned [`Identity`] values (from an [`Event`]) or
+/// borrowed ones (from columns), read the same way.
+#[derive(Debug, Clone, Copy)]
+pub enum IdentitySlice<'a> {
+    /// Owned identities.
+    Owned(&'a [Identity]),
+    /// Borrowed identities.
+    Borrowed(&'a [BorrowedIdentity<'a>]),
+}
+
+impl<'a> IdentitySlice<'a> {
+    /// Number of identities.
+    pub fn len(&self) -> usize {
+        match self {
+            IdentitySlice::Owned(v) => v.len(),
+            IdentitySlice::Borrowed(v) => v.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Identity `i` (panics out of range, like slice indexing).
+    pub fn get(&self, i: usize) -> BorrowedIdentity<'a> {
+        match *self {
+            IdentitySlice::Owned(v) => BorrowedIdentity::from(&v[i]),
+            IdentitySlice::Borrowed(v) => v[i],
+        }
+    }
+
+    /// The identities in order.
+    pub fn iter(&self) -> impl Iterator<Item = BorrowedIdentity<'a>> + '_ {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+}
+
+/// No properties (the default of [`BorrowedEvent::properties`]).
+pub static NO_PROPERTIES: BTreeMap<String, PropValue> = BTreeMap::new();
+
+/// An event borrowed from the host's data: the fast way in. [`crate::Pool::ingester`] stores
+/// it without the host building an owned [`Event`] (strings are copied once, into the pool).
+///
+/// ```
+/// use yutang::{BorrowedEvent, BorrowedIdentity, EventKind, IdentityKind, Pool, Timestamp};
+/// let mut pool = Pool::default();
+/// let ids = [BorrowedIdentity { kind: &IdentityKind::Phone, namespace: None, value: "13800138000" }];
+/// let at = Timestamp::from_micros(1_714_521_600_000_000)?;
+/// let mut ingester = pool.ingester();
+/// ingester.push(&BorrowedEvent::new("e1", at, &EventKind::Register, &ids));
+/// let report = ingester.finish();
+/// assert_eq!(report.accepted, 1);
+/// # Ok::<(), yutang::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct BorrowedEvent<'a> {
+    /// The host's event id.
+    pub id: &'a str,
+    /// When it happened.
+    pub at: Timestamp,
+    /// What happened.
+    pub kind: &'a EventKind,
+    /// Where it happened.
+    pub channel: Option<&'a Channel>,
+    /// Who it happened to.
+    pub identities: IdentitySlice<'a>,
+    /// The amount (orders and refunds).
+    pub money: Option<Money>,
+    /// The order this event belongs to.
+    pub order_id: Option<&'a str>,
+    /// Order lines.
+    pub items: &'a [Item],
+    /// Free-form properties.
+    pub properties: &'a BTreeMap<String, PropValue>,
+    /// The inviter (`referral` events).
+    pub referrer: Option<BorrowedIdentity<'a>>,
+    /// The group chat (`group_*` events).
+    pub group_id: Option<&'a str>,
+    /// The consent decision (`consent` events).
+    pub consent: Option<&'a Consent>,
+    /// The subscription (`subscription_*` events).
+    pub subscription: Option<&'a Subscription>,
+}
+
+impl<'a> BorrowedEvent<'a> {
+    /// A minimal event: id, time, kind and identities (set the other fields directly).
+    pub fn new(id: &'a str, at: Timestamp, kind: &'a EventKind, identities: &'a [BorrowedIdentity<'a>]) -> Self {
+        BorrowedEvent {
+            id,
+            at,
+            kind,
+            channel: None,
+            identities: IdentitySlice::Borrowed(identities),
+            money: None,
+            order_id: None,
+            items: &[],
+            properties: &NO_PROPERTIES,
+            referrer: None,
+            group_id: None,
+            consent: None,
+            subscription: None,
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_event(&self) -> Event {
+        Event {
+            id: self.id.to_string(),
+            at: self.at,
+            kind: self.kind.clone(),
+            channel: self.channel.cloned(),
+            identities: self.identities.iter().map(|i| i.to_identity()).collect(),
+            money: self.money,
+            order_id: self.order_id.map(str::to_string),
+            items: self.items.to_vec(),
+            properties: self.properties.clone(),
+            referrer: self.referrer.map(|r| r.to_identity()),
+            group_id: self.group_id.map(str::to_string),
+            consent: self.consent.cloned(),
+            subscription: self.subscription.cloned(),
+        }
+    }
+
+    /// Check the limits and the fields the kind requires ([`Event::validate`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidField`] or [`Error::LimitExceeded`] naming the field.
+    pub fn validate(&self, limits: &Limits) -> Result<()> {
+        check_id("id", self.id, limits)?;
         if self.identities.len() > limits.max_identities {
             return Err(Error::limit("identities", limits.max_identities, self.identities.len()));
         }
         for (i, ident) in self.identities.iter().enumerate() {
-            check_identity(|| format!("identities[{i}]"), ident, limits)?;
+            check_identity(|| format!("identities[{i}]"), &ident, limits)?;
         }
-        if let Some(o) = &self.order_id {
+        if let Some(o) = self.order_id {
             check_id("order_id", o, limits)?;
         }
         if self.kind.carries_money() && self.money.is_none() {
@@ -200,7 +376,7 @@ impl Event {
         if self.properties.len() > limits.max_properties {
             return Err(Error::limit("properties", limits.max_properties, self.properties.len()));
         }
-        for (k, v) in &self.properties {
+        for (k, v) in self.properties {
             if k.is_empty() || k.len() > limits.max_property_key_len {
                 return Err(Error::invalid(
                     "properties",
@@ -219,18 +395,18 @@ impl Event {
             }
         }
         match self.kind {
-            EventKind::Referral => match &self.referrer {
-                Some(r) => check_identity(|| "referrer".into(), r, limits)?,
+            EventKind::Referral => match self.referrer {
+                Some(r) => check_identity(|| "referrer".into(), &r, limits)?,
                 None => return Err(Error::invalid("referrer", "", "required for referral events")),
             },
-            EventKind::GroupJoin | EventKind::GroupLeave | EventKind::GroupMessage => match &self.group_id {
+            EventKind::GroupJoin | EventKind::GroupLeave | EventKind::GroupMessage => match self.group_id {
                 Some(g) => check_id("group_id", g, limits)?,
                 None => return Err(Error::invalid("group_id", "", format!("required for {} events", self.kind))),
             },
             EventKind::Consent if self.consent.is_none() => {
                 return Err(Error::invalid("consent", "", "required for consent events"))
             }
-            EventKind::SubscriptionStart | EventKind::SubscriptionExpire => match &self.subscription {
+            EventKind::SubscriptionStart | EventKind::SubscriptionExpire => match self.subscription {
                 Some(s) => check_id("subscription_id", &s.id, limits)?,
                 None => {
                     return Err(Error::invalid("subscription_id", "", format!("required for {} events", self.kind)))
@@ -257,11 +433,11 @@ fn check_id_with(field: impl Fn() -> String, v: &str, limits: &Limits) -> Result
     Ok(())
 }
 
-fn check_identity(field: impl Fn() -> String, ident: &Identity, limits: &Limits) -> Result<()> {
+fn check_identity(field: impl Fn() -> String, ident: &BorrowedIdentity<'_>, limits: &Limits) -> Result<()> {
     if ident.value.len() > limits.max_identity_len {
         return Err(Error::limit(format!("{}.value", field()), limits.max_identity_len, ident.value.len()));
     }
-    if let Some(ns) = &ident.namespace {
+    if let Some(ns) = ident.namespace {
         if ns.len() > limits.max_identity_len {
             return Err(Error::limit(format!("{}.namespace", field()), limits.max_identity_len, ns.len()));
         }

@@ -17,6 +17,20 @@ macro_rules! string_enum {
             /// Every built-in value, in declaration order.
             pub const BUILTIN: &'static [$name] = &[$($name::$variant),+];
 
+            /// Position of a built-in value in [`Self::BUILTIN`] (`None` for `Custom`), without
+            /// comparing against each value in turn.
+            #[allow(unused_assignments)]
+            pub fn builtin_index(&self) -> Option<usize> {
+                let mut i = 0usize;
+                $(
+                    if matches!(self, $name::$variant) {
+                        return Some(i);
+                    }
+                    i += 1;
+                )+
+                None
+            }
+
             /// The string id (`custom:<name>` for host values).
             pub fn as_str(&self) -> std::borrow::Cow<'_, str> {
                 match self {
@@ -194,6 +208,20 @@ mod tests {
         for k in EventKind::BUILTIN {
             assert_eq!(&EventKind::parse(&k.as_str()).unwrap(), k);
         }
+    }
+
+    #[test]
+    fn builtin_index_is_the_position() {
+        for (i, k) in EventKind::BUILTIN.iter().enumerate() {
+            assert_eq!(k.builtin_index(), Some(i));
+        }
+        for (i, k) in Channel::BUILTIN.iter().enumerate() {
+            assert_eq!(k.builtin_index(), Some(i));
+        }
+        for (i, k) in IdentityKind::BUILTIN.iter().enumerate() {
+            assert_eq!(k.builtin_index(), Some(i));
+        }
+        assert_eq!(Channel::Custom("xhs".into()).builtin_index(), None);
     }
 
     #[test]

@@ -10,7 +10,10 @@ mod money;
 mod time;
 
 pub use currency::Currency;
-pub use event::{Consent, Event, EventInput, IdentityInput, Item, ItemInput, Limits, PropValue, Subscription};
+pub use event::{
+    BorrowedEvent, BorrowedIdentity, Consent, Event, EventInput, IdentityInput, IdentitySlice, Item, ItemInput, Limits, PropValue,
+    Subscription, NO_PROPERTIES,
+};
 pub use ids::{Channel, EventKind, IdentityKind};
 pub use money::Money;
 pub use time::{local_to_utc, parse_time, parse_tz, Timestamp};

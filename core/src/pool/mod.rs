@@ -29,6 +29,7 @@
 
 mod ext;
 mod graph;
+mod ingest;
 mod rfm_summary;
 mod snapshot;
 mod store;
@@ -37,7 +38,7 @@ mod view;
 
 use crate::error::{Error, Result};
 use crate::identity::IdentityRules;
-use crate::model::{Channel, Currency, Event, EventInput, EventKind, Identity, IdentityKind, Limits, Money, Timestamp};
+use crate::model::{Channel, Currency, Event, EventKind, Identity, IdentityKind, Limits, Money, Timestamp};
 use crate::profile::Profile;
 use chrono_tz::Tz;
 use graph::{Graph, IdentTable};
@@ -46,6 +47,7 @@ use std::cmp::Ordering;
 use std::sync::OnceLock;
 use store::{Codes, Extra, Rare, Row, SideOrders, StrSet, NONE};
 
+pub use ingest::Ingester;
 pub use rfm_summary::PoolRfmSummary;
 pub use snapshot::SNAPSHOT_VERSION;
 pub use view::{CustomerView, EventRef};
@@ -223,6 +225,8 @@ struct Index {
 pub struct Pool {
     config: PoolConfig,
     tz: Tz,
+    /// Rule position of each built-in identity kind (`u8::MAX`: not declared).
+    builtin_kind_pos: Vec<u8>,
     // --- source of truth: the events ---
     event_ids: StrSet,
     rows: Vec<Row>,
@@ -269,8 +273,13 @@ impl Pool {
         if config.identity_rules.kinds.len() > 255 {
             return Err(Error::limit("identity_rules.kinds", 255, config.identity_rules.kinds.len()));
         }
+        let builtin_kind_pos = IdentityKind::BUILTIN
+            .iter()
+            .map(|k| config.identity_rules.kinds.iter().position(|r| &r.kind == k).map_or(u8::MAX, |p| p as u8))
+            .collect();
         Ok(Pool {
             tz,
+            builtin_kind_pos,
             event_ids: StrSet::default(),
             rows: Vec::new(),
             idents: Vec::new(),
@@ -326,227 +335,6 @@ impl Pool {
     }
 
     // ------------------------------------------------------------------ ingest
-
-    /// Ingest typed events. Each event is validated, its identities normalised (junk dropped
-    /// with a warning), duplicates recognised by id, and the identity graph updated.
-    ///
-    /// ```
-    /// use yutang::{Event, EventKind, Identity, IdentityKind, Pool, parse_time};
-    /// let mut pool = Pool::default();
-    /// let tz = pool.time_zone();
-    /// let e1 = Event::new("e1", parse_time("2024-05-01 10:00", tz)?, EventKind::Register,
-    ///     vec![Identity::new(IdentityKind::Phone, "+86 138-0013-8000"),
-    ///          Identity::new(IdentityKind::WechatUnionid, "u1")]);
-    /// let e2 = Event::new("e2", parse_time("2024-05-02 10:00", tz)?, EventKind::View,
-    ///     vec![Identity::new(IdentityKind::WechatUnionid, "u1")]);
-    /// let report = pool.ingest(vec![e1, e2.clone(), e2]);
-    /// assert_eq!((report.accepted, report.duplicates), (2, 1));
-    /// let a = pool.resolve(&Identity::new(IdentityKind::Phone, "13800138000"));
-    /// assert!(a.is_some());
-    /// assert_eq!(a, pool.resolve(&Identity::new(IdentityKind::WechatUnionid, "u1")));
-    /// # Ok::<(), yutang::Error>(())
-    /// ```
-    pub fn ingest(&mut self, events: impl IntoIterator<Item = Event>) -> IngestReport {
-        self.ingest_results(events.into_iter().map(Ok))
-    }
-
-    /// Ingest loose inputs (strings for times and amounts, string ids for kinds), as they come
-    /// from JSON, Python or Kotlin. Zone-less times are read in the business zone; amounts
-    /// without a currency are in the reporting currency.
-    pub fn ingest_inputs(&mut self, inputs: &[EventInput]) -> IngestReport {
-        let (tz, cur, limits) = (self.tz, self.config.currency, self.config.limits);
-        self.ingest_results(inputs.iter().map(move |i| i.into_event(tz, cur, &limits)))
-    }
-
-    /// Ingest events that were converted elsewhere; an `Err` is recorded as a rejection at its
-    /// position (the bindings use this to keep positions of conversion errors).
-    pub fn ingest_results(&mut self, events: impl IntoIterator<Item = Result<Event>>) -> IngestReport {
-        let mut report = IngestReport::default();
-        let mut new_slots: Vec<u32> = Vec::new();
-        for (index, ev) in events.into_iter().enumerate() {
-            match ev.and_then(|e| self.store_event(e, index, &mut report.warnings)) {
-                Ok(Some(slot)) => {
-                    report.accepted += 1;
-                    new_slots.push(slot);
-                }
-                Ok(None) => report.duplicates += 1,
-                Err(e) => report.rejected.push(rejection(index, &e)),
-            }
-        }
-        if !new_slots.is_empty() {
-            self.process_new(new_slots);
-        }
-        report
-    }
-
-    /// Validate, normalise and store one event. `Ok(None)`: a duplicate.
-    fn store_event(&mut self, mut e: Event, index: usize, warnings: &mut Vec<Rejection>) -> Result<Option<u32>> {
-        e.validate(&self.config.limits)?;
-        if let Some(h) = self.retention_horizon {
-            if e.at < h {
-                return Err(Error::invalid("at", e.at.to_rfc3339(), format!("older than the retention horizon {h}")));
-            }
-        }
-        // normalise identities in place (reusing their strings where nothing changes)
-        let rules = &self.config.identity_rules;
-        let mut list = std::mem::take(&mut e.identities);
-        let mut kept = 0;
-        for k in 0..list.len() {
-            let ident = std::mem::replace(&mut list[k], Identity::new(IdentityKind::Phone, String::new()));
-            match rules.normalize_owned(ident).map_err(|err| rename_field(err, &format!("identities[{k}]")))? {
-                Ok(n) => {
-                    list[kept] = n;
-                    kept += 1;
-                }
-                Err((why, raw)) => warnings.push(Rejection {
-                    index,
-                    field: format!("identities[{k}].value"),
-                    reason: format!("{why} {:?} dropped", crate::mask(&raw)),
-                }),
-            }
-        }
-        list.truncate(kept);
-        if list.is_empty() {
-            return Err(Error::invalid("identities", "", "no usable identity (all missing or blocklisted)"));
-        }
-        if list.len() > 1 {
-            let code = |i: &Identity| rules.kinds.iter().position(|r| r.kind == i.kind).unwrap_or(0);
-            list.sort_by(|a, b| {
-                code(a).cmp(&code(b)).then_with(|| a.namespace.cmp(&b.namespace)).then_with(|| a.value.cmp(&b.value))
-            });
-            list.dedup();
-        }
-        e.identities = list;
-        if let Some(r) = e.referrer.take() {
-            match rules.normalize(&r).map_err(|err| rename_field(err, "referrer"))? {
-                Ok(n) => e.referrer = Some(n),
-                Err(why) => warnings.push(Rejection {
-                    index,
-                    field: "referrer.value".into(),
-                    reason: format!("{why} {:?} dropped", crate::mask(&r.value)),
-                }),
-            }
-        }
-        // duplicates
-        let id_hash = crate::hash::fast_hash(e.id.as_bytes());
-        if let Some(slot) = self.event_ids.find_hashed(id_hash, &e.id) {
-            let stored = self.event_at(slot);
-            return if stored == e {
-                Ok(None)
-            } else {
-                Err(Error::invalid("id", &e.id, "already stored with different content (conflicting duplicate)"))
-            };
-        }
-        if self.rows.len() >= MAX_EVENTS {
-            return Err(Error::limit("events in the pool", MAX_EVENTS, self.rows.len() + 1));
-        }
-        // codes first (may fail), then push
-        let kind = self.kinds.code(&e.kind, "event kind")? as u8;
-        let channel = match &e.channel {
-            Some(c) => self.channels.code(c, "channel")? as u8 + 1,
-            None => 0,
-        };
-        let (amount, currency) = match e.money {
-            Some(m) => (m.minor, self.currencies.code(&m.currency, "currency")? as u16 + 1),
-            None => (0, 0),
-        };
-        let group = match &e.group_id {
-            Some(g) => self.groups.intern(g, "group id")?.0,
-            None => NONE,
-        };
-        if let Some(o) = &e.order_id {
-            if !self.orders.arena.fits(o.len()) {
-                return Err(Error::limit("order id bytes in the pool", u32::MAX as usize, o.len()));
-            }
-        }
-        let ident_start = self.idents.len();
-        store::grow(&mut self.idents, e.identities.len());
-        for ident in &e.identities {
-            match self.intern_identity(ident) {
-                Ok(i) => self.idents.push(i),
-                Err(err) => {
-                    self.idents.truncate(ident_start);
-                    return Err(err);
-                }
-            }
-        }
-        let ident_len = self.idents.len() - ident_start;
-        let referrer = match &e.referrer {
-            Some(r) => match self.intern_identity(r) {
-                Ok(i) => Some(i),
-                Err(err) => {
-                    self.idents.truncate(ident_start);
-                    return Err(err);
-                }
-            },
-            None => None,
-        };
-        let slot = self.rows.len() as u32;
-        let eid = match self.event_ids.insert_new(id_hash, &e.id, "event id") {
-            Ok(i) => i,
-            Err(err) => {
-                self.idents.truncate(ident_start);
-                return Err(err);
-            }
-        };
-        debug_assert_eq!(eid, slot);
-        if let Some(o) = &e.order_id {
-            let oi = self.orders.arena.push(o, "order id").unwrap_or_else(|_| unreachable!("checked by fits"));
-            self.orders.refs.push((slot, oi));
-        }
-        let has_extra = !e.items.is_empty()
-            || !e.properties.is_empty()
-            || referrer.is_some()
-            || e.group_id.is_some()
-            || e.consent.is_some()
-            || e.subscription.is_some();
-        let extra = if has_extra {
-            let rare =
-                (!e.items.is_empty() || !e.properties.is_empty() || e.consent.is_some() || e.subscription.is_some())
-                    .then(|| {
-                        Box::new(Rare {
-                            items: e.items,
-                            properties: e.properties,
-                            consent: e.consent,
-                            subscription: e.subscription,
-                        })
-                    });
-            store::grow(&mut self.extras, 1);
-            self.extras.push(Extra { group, referrer: referrer.unwrap_or(NONE), rare });
-            (self.extras.len() - 1) as u32
-        } else {
-            NONE
-        };
-        store::grow(&mut self.rows, 1);
-        self.rows.push(Row {
-            at: e.at.micros(),
-            amount,
-            ident_start: ident_start as u32,
-            extra,
-            kind,
-            channel,
-            currency,
-            ident_len: ident_len as u8,
-            nolink: 0,
-        });
-        Ok(Some(slot))
-    }
-
-    fn intern_identity(&mut self, ident: &Identity) -> Result<u32> {
-        let kind = self
-            .config
-            .identity_rules
-            .kinds
-            .iter()
-            .position(|r| r.kind == ident.kind)
-            .ok_or_else(|| Error::invalid("identities.kind", ident.kind.to_string(), "kind not declared"))?
-            as u8;
-        let ns = match &ident.namespace {
-            Some(n) => self.namespaces.intern(n, "namespace")?.0 + 1,
-            None => 0,
-        };
-        self.table.intern(kind, ns, &ident.value)
-    }
 
     fn identity(&self, i: u32) -> Identity {
         let k = self.table.kind(i) as usize;
@@ -1221,9 +1009,9 @@ impl Pool {
         fresh.retention_horizon = self.retention_horizon;
         fresh.ext = std::mem::take(&mut self.ext);
         fresh.merge_log = log;
-        let mut warnings = Vec::new();
+        let (mut warnings, mut norm) = (Vec::new(), ingest::Norm::default());
         for (index, (e, mask)) in events.into_iter().enumerate() {
-            if let Some(slot) = fresh.store_event(e, index, &mut warnings)? {
+            if let Some(slot) = ingest::store_event(&mut fresh, &e.as_borrowed(), index, &mut warnings, &mut norm)? {
                 fresh.rows[slot as usize].nolink = mask;
             }
         }
