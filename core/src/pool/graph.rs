@@ -4,96 +4,135 @@
 use super::store::NONE;
 use crate::error::{Error, Result};
 use crate::hash::fast_hash;
-use hashbrown::HashTable;
+use super::store::TagTable;
 
 /// Interned identities: (kind code, namespace code, normalised value). Indices are stable
 /// until the pool is compacted (erase, retention).
+///
+/// Each identity is one record in a byte arena — `[index: u32][namespace + 1: u32][kind: u8]
+/// [len: u8][value]` — and the hash table points at records, so that a lookup that finds an
+/// identity reads one record (not an index, then a record, then the value bytes).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct IdentTable {
-    /// Kind code, namespace code + 1 (0: none) and value position, packed so that a lookup
-    /// touches one record and the value bytes.
-    meta: Vec<IdMeta>,
-    bytes: Vec<u8>,
-    table: HashTable<u32>,
+    /// Record offset of each identity.
+    offs: Vec<u32>,
+    /// Kind code of each identity (read on its own by the graph).
+    kinds: Vec<u8>,
+    recs: Vec<u8>,
+    table: TagTable,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct IdMeta {
-    start: u32,
-    ns: u32,
-    len: u8,
-    kind: u8,
+const HEAD: usize = 10;
+
+/// Hash of an identity key, from its namespace *bytes* (so that it can be computed before the
+/// namespace has a code, while an event is prepared).
+pub(crate) fn ident_hash(kind: u8, ns: Option<&[u8]>, value: &[u8]) -> u64 {
+    let h = fast_hash(value) ^ ((kind as u64) << 56);
+    match ns {
+        Some(n) => h ^ fast_hash(n).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        None => h,
+    }
 }
 
-fn key_hash(kind: u8, ns: u32, value: &[u8]) -> u64 {
-    fast_hash(value) ^ ((kind as u64) << 56) ^ ((ns as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
 }
 
 impl IdentTable {
     pub fn len(&self) -> usize {
-        self.meta.len()
+        self.offs.len()
     }
 
     pub fn kind(&self, i: u32) -> u8 {
-        self.meta[i as usize].kind
+        self.kinds[i as usize]
     }
 
     pub fn ns(&self, i: u32) -> u32 {
-        self.meta[i as usize].ns
+        u32_at(&self.recs, self.offs[i as usize] as usize + 4)
     }
 
     pub fn value_bytes(&self, i: u32) -> &[u8] {
-        let m = self.meta[i as usize];
-        &self.bytes[m.start as usize..m.start as usize + m.len as usize]
+        let o = self.offs[i as usize] as usize;
+        let len = self.recs[o + 9] as usize;
+        &self.recs[o + HEAD..o + HEAD + len]
     }
 
     pub fn value(&self, i: u32) -> &str {
         std::str::from_utf8(self.value_bytes(i)).unwrap_or("")
     }
 
-    pub fn find(&self, kind: u8, ns: u32, value: &str) -> Option<u32> {
-        let h = key_hash(kind, ns, value.as_bytes());
-        self.table
-            .find(h, |&i| {
-                let m = self.meta[i as usize];
-                m.kind == kind && m.ns == ns && self.value_bytes(i) == value.as_bytes()
-            })
-            .copied()
+    /// Whether the record at `o` holds (kind, ns, value).
+    #[inline]
+    fn record_is(&self, o: u32, kind: u8, ns: u32, value: &[u8]) -> bool {
+        let o = o as usize;
+        let r = &self.recs[o..];
+        r[8] == kind && r[9] as usize == value.len() && u32_at(r, 4) == ns && &r[HEAD..HEAD + value.len()] == value
     }
 
-    pub fn intern(&mut self, kind: u8, ns: u32, value: &str) -> Result<u32> {
-        if let Some(i) = self.find(kind, ns, value) {
+    /// Look up (kind, namespace code, value); `ns_bytes` is the namespace itself (for the hash).
+    pub fn find(&self, kind: u8, ns: u32, ns_bytes: Option<&[u8]>, value: &str) -> Option<u32> {
+        self.find_hashed(ident_hash(kind, ns_bytes, value.as_bytes()), kind, ns, value.as_bytes())
+    }
+
+    #[inline]
+    fn find_hashed(&self, h: u64, kind: u8, ns: u32, value: &[u8]) -> Option<u32> {
+        self.table.find(h, |o| self.record_is(o, kind, ns, value)).map(|o| u32_at(&self.recs, o as usize))
+    }
+
+    /// Hint that the key with hash `h` will be looked up soon: its slot.
+    #[inline]
+    pub fn prefetch_slot(&self, h: u64) {
+        self.table.prefetch(h);
+    }
+
+    /// Hint that the key with hash `h` will be looked up soon: the record its slot points at
+    /// (call once the slot is in cache).
+    #[inline]
+    pub fn prefetch_record(&self, h: u64) {
+        if let Some(o) = self.table.find(h, |_| true) {
+            if let Some(b) = self.recs.get(o as usize) {
+                super::prefetch::prefetch(b);
+            }
+        }
+    }
+
+    /// Index of (kind, ns, value) whose [`ident_hash`] is `h`, added if new.
+    pub fn intern_hashed(&mut self, h: u64, kind: u8, ns: u32, value: &str) -> Result<u32> {
+        let value = value.as_bytes();
+        if let Some(i) = self.find_hashed(h, kind, ns, value) {
             return Ok(i);
         }
-        if self.meta.len() >= (NONE - 1) as usize {
-            return Err(Error::limit("identities in the pool", (NONE - 1) as usize, self.meta.len() + 1));
+        if self.offs.len() >= (NONE - 1) as usize {
+            return Err(Error::limit("identities in the pool", (NONE - 1) as usize, self.offs.len() + 1));
         }
         if value.len() > u8::MAX as usize {
             return Err(Error::limit("identity value bytes", u8::MAX as usize, value.len()));
         }
-        if self.bytes.len() + value.len() > u32::MAX as usize {
+        if self.recs.len() + HEAD + value.len() > u32::MAX as usize {
             return Err(Error::limit(
                 "identity value bytes in the pool",
                 u32::MAX as usize,
-                self.bytes.len() + value.len(),
+                self.recs.len() + HEAD + value.len(),
             ));
         }
-        let i = self.meta.len() as u32;
-        let start = self.bytes.len() as u32;
-        super::store::grow(&mut self.bytes, value.len());
-        self.bytes.extend_from_slice(value.as_bytes());
-        super::store::grow(&mut self.meta, 1);
-        self.meta.push(IdMeta { start, ns, len: value.len() as u8, kind });
-        let (meta, bytes) = (&self.meta, &self.bytes);
-        self.table.insert_unique(key_hash(kind, ns, value.as_bytes()), i, |&j| {
-            let m = meta[j as usize];
-            key_hash(m.kind, m.ns, &bytes[m.start as usize..m.start as usize + m.len as usize])
-        });
+        let i = self.offs.len() as u32;
+        let o = self.recs.len() as u32;
+        super::store::grow(&mut self.recs, HEAD + value.len());
+        self.recs.extend_from_slice(&i.to_le_bytes());
+        self.recs.extend_from_slice(&ns.to_le_bytes());
+        self.recs.push(kind);
+        self.recs.push(value.len() as u8);
+        self.recs.extend_from_slice(value);
+        super::store::grow(&mut self.offs, 1);
+        self.offs.push(o);
+        super::store::grow(&mut self.kinds, 1);
+        self.kinds.push(kind);
+        self.table.insert_new(h, o);
         Ok(i)
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.meta.capacity() * std::mem::size_of::<IdMeta>() + self.bytes.capacity() + self.table.capacity() * 5
+        self.offs.capacity() * 4 + self.kinds.capacity() + self.recs.capacity() + self.table.heap_bytes()
     }
 }
 

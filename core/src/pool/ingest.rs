@@ -7,23 +7,71 @@
 use super::store::{self, Extra, Rare, Row, NONE};
 use super::{rejection, rename_field, IngestReport, Pool, Rejection, MAX_EVENTS};
 use crate::error::{Error, Result};
+use super::graph::ident_hash;
 use crate::model::{BorrowedEvent, BorrowedIdentity, Event, EventInput, Identity};
 
 /// Stores events one at a time and links them when it finishes (see [`Pool::ingester`]).
 ///
-/// Events pushed are stored at once (a later event with the same id is a duplicate); the
-/// identity graph is updated for all of them together by [`Ingester::finish`], or when the
+/// Events pushed are stored in push order (a later event with the same id is a duplicate);
+/// the identity graph is updated for all of them together by [`Ingester::finish`], or when the
 /// ingester is dropped.
+///
+/// Inside, each event is first *prepared* (validated, its identities normalised and hashed,
+/// its strings copied) without touching the pool, and *committed* a few events later, in
+/// order: the pool's hash-table slots for its keys are prefetched in between, so that the
+/// cache misses of several events overlap instead of following each other.
 #[derive(Debug)]
 pub struct Ingester<'p> {
     pool: &'p mut Pool,
     report: IngestReport,
     new_slots: Vec<u32>,
     index: usize,
-    norm: Norm,
+    /// Prepared events waiting to be committed: a ring of reused buffers.
+    ring: Vec<Staged>,
+    head: usize,
+    queued: usize,
 }
 
-/// Normalised identities of the event being stored: byte ranges into one reused buffer.
+/// How many events are prepared ahead of the one being committed.
+const AHEAD: usize = 16;
+
+/// One prepared event: owned copies in reused buffers, so that preparing allocates nothing in
+/// the common case.
+#[derive(Debug, Default)]
+pub(super) struct Staged {
+    index: usize,
+    /// `Err`: the event is rejected (after its warnings).
+    outcome: Option<Error>,
+    warnings: Vec<Rejection>,
+    norm: Norm,
+    /// Event id, order id and group id, back to back.
+    text: String,
+    id: (u32, u32),
+    order_id: Option<(u32, u32)>,
+    group_id: Option<(u32, u32)>,
+    id_hash: u64,
+    /// `ident_hash` of each identity in `norm.ids`, then of the referrer.
+    hashes: Vec<u64>,
+    at: Option<crate::model::Timestamp>,
+    kind: Option<crate::model::EventKind>,
+    channel: Option<crate::model::Channel>,
+    money: Option<crate::model::Money>,
+    rare: Option<Box<Rare>>,
+}
+
+impl Staged {
+    fn str(&self, r: (u32, u32)) -> &str {
+        &self.text[r.0 as usize..r.1 as usize]
+    }
+
+    fn put(&mut self, s: &str) -> (u32, u32) {
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        (start, self.text.len() as u32)
+    }
+}
+
+/// Normalised identities of one event: byte ranges into one reused buffer.
 #[derive(Debug, Default)]
 pub(super) struct Norm {
     buf: String,
@@ -61,6 +109,10 @@ impl Norm {
             namespace: self.slice(n.ns).map(str::to_string),
             value: self.value(n).to_string(),
         }
+    }
+
+    fn hash(&self, n: &NormIdent) -> u64 {
+        ident_hash(n.kind, self.slice(n.ns).map(str::as_bytes), self.value(n).as_bytes())
     }
 }
 
@@ -113,7 +165,15 @@ impl Pool {
     /// structs: no owned [`Event`] per row), then [`Ingester::finish`] for the report. Positions
     /// in the report count every `push` and `reject` call, from 0.
     pub fn ingester(&mut self) -> Ingester<'_> {
-        Ingester { pool: self, report: IngestReport::default(), new_slots: Vec::new(), index: 0, norm: Norm::default() }
+        Ingester {
+            pool: self,
+            report: IngestReport::default(),
+            new_slots: Vec::new(),
+            index: 0,
+            ring: Vec::new(),
+            head: 0,
+            queued: 0,
+        }
     }
 }
 
@@ -121,20 +181,39 @@ impl Ingester<'_> {
     /// Validate, normalise and store one event (its position is the number of earlier
     /// `push`/`reject` calls).
     pub fn push(&mut self, e: &BorrowedEvent<'_>) {
-        let index = self.index;
+        if self.ring.is_empty() {
+            self.ring.resize_with(AHEAD, Staged::default);
+        }
+        if self.queued == AHEAD {
+            self.commit_one();
+        }
+        let at = (self.head + self.queued) % AHEAD;
+        let st = &mut self.ring[at];
+        prepare(self.pool, e, self.index, st);
         self.index += 1;
-        match store_event(self.pool, e, index, &mut self.report.warnings, &mut self.norm) {
-            Ok(Some(slot)) => {
-                self.report.accepted += 1;
-                self.new_slots.push(slot);
+        self.queued += 1;
+        // the new event's slots now; the records of the one halfway through the ring, whose
+        // slots arrived meanwhile
+        let pool = &*self.pool;
+        if st.outcome.is_none() {
+            pool.event_ids.prefetch(st.id_hash);
+            for &h in &st.hashes {
+                pool.table.prefetch_slot(h);
             }
-            Ok(None) => self.report.duplicates += 1,
-            Err(err) => self.report.rejected.push(rejection(index, &err)),
+        }
+        if self.queued > AHEAD / 2 {
+            let mid = &self.ring[(self.head + self.queued - 1 - AHEAD / 2) % AHEAD];
+            if mid.outcome.is_none() {
+                for &h in &mid.hashes {
+                    pool.table.prefetch_record(h);
+                }
+            }
         }
     }
 
     /// Record an event the host could not convert, as a rejection at the next position.
     pub fn reject(&mut self, err: &Error) {
+        self.drain();
         self.report.rejected.push(rejection(self.index, err));
         self.index += 1;
     }
@@ -145,7 +224,33 @@ impl Ingester<'_> {
         std::mem::take(&mut self.report)
     }
 
+    fn commit_one(&mut self) {
+        let st = &mut self.ring[self.head];
+        self.head = (self.head + 1) % AHEAD;
+        self.queued -= 1;
+        self.report.warnings.append(&mut st.warnings);
+        let result = match st.outcome.take() {
+            Some(err) => Err(err),
+            None => commit(self.pool, st),
+        };
+        match result {
+            Ok(Some(slot)) => {
+                self.report.accepted += 1;
+                self.new_slots.push(slot);
+            }
+            Ok(None) => self.report.duplicates += 1,
+            Err(err) => self.report.rejected.push(rejection(st.index, &err)),
+        }
+    }
+
+    fn drain(&mut self) {
+        while self.queued > 0 {
+            self.commit_one();
+        }
+    }
+
     fn link(&mut self) {
+        self.drain();
         if !self.new_slots.is_empty() {
             let slots = std::mem::take(&mut self.new_slots);
             self.pool.process_new(slots);
@@ -154,7 +259,7 @@ impl Ingester<'_> {
 }
 
 impl Drop for Ingester<'_> {
-    /// Events already stored are linked even when `finish` is not called.
+    /// Events already pushed are stored and linked even when `finish` is not called.
     fn drop(&mut self) {
         self.link();
     }
@@ -199,14 +304,15 @@ fn normalize(
     }
 }
 
-/// Validate, normalise and store one event. `Ok(None)`: a duplicate.
-pub(super) fn store_event(
-    pool: &mut Pool,
-    e: &BorrowedEvent<'_>,
-    index: usize,
-    warnings: &mut Vec<Rejection>,
-    norm: &mut Norm,
-) -> Result<Option<u32>> {
+/// Prepare one event without changing the pool: validate it, normalise and hash its
+/// identities, copy its strings. A failure is kept in `st.outcome`.
+fn prepare(pool: &Pool, e: &BorrowedEvent<'_>, index: usize, st: &mut Staged) {
+    st.index = index;
+    st.warnings.clear();
+    st.outcome = prepare_fields(pool, e, st).err();
+}
+
+fn prepare_fields(pool: &Pool, e: &BorrowedEvent<'_>, st: &mut Staged) -> Result<()> {
     e.validate(&pool.config.limits)?;
     if let Some(h) = pool.retention_horizon {
         if e.at < h {
@@ -214,10 +320,13 @@ pub(super) fn store_event(
         }
     }
     // normalise the identities into the scratch buffer, then sort and drop repeats
+    let norm = &mut st.norm;
     norm.buf.clear();
     norm.ids.clear();
     for k in 0..e.identities.len() {
-        if let Some(n) = normalize(pool, e.identities.get(k), || format!("identities[{k}]"), index, warnings, norm)? {
+        if let Some(n) =
+            normalize(pool, e.identities.get(k), || format!("identities[{k}]"), st.index, &mut st.warnings, norm)?
+        {
             norm.ids.push(n);
         }
     }
@@ -231,54 +340,103 @@ pub(super) fn store_event(
         norm.ids = ids;
     }
     norm.referrer = match e.referrer {
-        Some(r) => normalize(pool, r, || "referrer".to_string(), index, warnings, norm)?,
+        Some(r) => normalize(pool, r, || "referrer".to_string(), st.index, &mut st.warnings, norm)?,
         None => None,
     };
-    // duplicates
-    let id_hash = crate::hash::fast_hash(e.id.as_bytes());
-    if let Some(slot) = pool.event_ids.find_hashed(id_hash, e.id) {
-        let mut mine = e.to_event();
-        mine.identities = norm.ids.iter().map(|n| norm.identity(pool, n)).collect();
-        mine.referrer = norm.referrer.map(|n| norm.identity(pool, &n));
-        return if pool.event_at(slot) == mine {
+    st.hashes.clear();
+    st.hashes.extend(norm.ids.iter().chain(&norm.referrer).map(|n| norm.hash(n)));
+    st.text.clear();
+    st.id = st.put(e.id);
+    st.order_id = e.order_id.map(|o| st.put(o));
+    st.group_id = e.group_id.map(|g| st.put(g));
+    st.id_hash = crate::hash::fast_hash(e.id.as_bytes());
+    st.at = Some(e.at);
+    st.kind = Some(e.kind.clone());
+    st.channel = e.channel.cloned();
+    st.money = e.money;
+    let rare = !e.items.is_empty() || !e.properties.is_empty() || e.consent.is_some() || e.subscription.is_some();
+    st.rare = rare.then(|| {
+        Box::new(Rare {
+            items: e.items.to_vec(),
+            properties: e.properties.clone(),
+            consent: e.consent.cloned(),
+            subscription: e.subscription.cloned(),
+        })
+    });
+    Ok(())
+}
+
+/// The prepared event as an owned [`Event`] (to compare with a stored duplicate).
+fn staged_event(pool: &Pool, st: &Staged) -> Event {
+    let norm = &st.norm;
+    let at = st.at.unwrap_or_else(|| unreachable!("set by prepare"));
+    let mut e = Event::new(
+        st.str(st.id),
+        at,
+        st.kind.clone().unwrap_or(crate::model::EventKind::View),
+        norm.ids.iter().map(|n| norm.identity(pool, n)).collect(),
+    );
+    e.channel = st.channel.clone();
+    e.money = st.money;
+    e.order_id = st.order_id.map(|r| st.str(r).to_string());
+    e.group_id = st.group_id.map(|r| st.str(r).to_string());
+    e.referrer = norm.referrer.map(|n| norm.identity(pool, &n));
+    if let Some(r) = &st.rare {
+        e.items = r.items.clone();
+        e.properties = r.properties.clone();
+        e.consent = r.consent.clone();
+        e.subscription = r.subscription.clone();
+    }
+    e
+}
+
+/// Store a prepared event. `Ok(None)`: a duplicate.
+fn commit(pool: &mut Pool, st: &mut Staged) -> Result<Option<u32>> {
+    let id = &st.text[st.id.0 as usize..st.id.1 as usize];
+    if let Some(slot) = pool.event_ids.find_hashed(st.id_hash, id) {
+        return if pool.event_at(slot) == staged_event(pool, st) {
             Ok(None)
         } else {
-            Err(Error::invalid("id", e.id, "already stored with different content (conflicting duplicate)"))
+            Err(Error::invalid("id", id, "already stored with different content (conflicting duplicate)"))
         };
     }
     if pool.rows.len() >= MAX_EVENTS {
         return Err(Error::limit("events in the pool", MAX_EVENTS, pool.rows.len() + 1));
     }
     // codes first (may fail), then push
-    let kind = match e.kind.builtin_index() {
+    let ev_kind = st.kind.as_ref().unwrap_or(&crate::model::EventKind::View);
+    let kind = match ev_kind.builtin_index() {
         Some(i) => i as u8,
-        None => pool.kinds.code(e.kind, "event kind")? as u8,
+        None => pool.kinds.code(ev_kind, "event kind")? as u8,
     };
-    let channel = match e.channel {
-        Some(c) => 1 + match c.builtin_index() {
-            Some(i) => i as u8,
-            None => pool.channels.code(c, "channel")? as u8,
-        },
+    let channel = match &st.channel {
+        Some(c) => {
+            1 + match c.builtin_index() {
+                Some(i) => i as u8,
+                None => pool.channels.code(c, "channel")? as u8,
+            }
+        }
         None => 0,
     };
-    let (amount, currency) = match e.money {
+    let (amount, currency) = match st.money {
         Some(m) if m.currency == pool.config.currency => (m.minor, 1),
         Some(m) => (m.minor, pool.currencies.code(&m.currency, "currency")? as u16 + 1),
         None => (0, 0),
     };
-    let group = match e.group_id {
-        Some(g) => pool.groups.intern(g, "group id")?.0,
+    let group = match st.group_id {
+        Some(g) => pool.groups.intern(st.str(g), "group id")?.0,
         None => NONE,
     };
-    if let Some(o) = e.order_id {
-        if !pool.orders.arena.fits(o.len()) {
-            return Err(Error::limit("order id bytes in the pool", u32::MAX as usize, o.len()));
+    if let Some(o) = st.order_id {
+        if !pool.orders.arena.fits((o.1 - o.0) as usize) {
+            return Err(Error::limit("order id bytes in the pool", u32::MAX as usize, (o.1 - o.0) as usize));
         }
     }
+    let norm = &st.norm;
     let ident_start = pool.idents.len();
     store::grow(&mut pool.idents, norm.ids.len());
-    for n in &norm.ids {
-        match intern(pool, norm, n) {
+    for (n, &h) in norm.ids.iter().zip(&st.hashes) {
+        match intern(pool, norm, n, h) {
             Ok(i) => pool.idents.push(i),
             Err(err) => {
                 pool.idents.truncate(ident_start);
@@ -288,7 +446,7 @@ pub(super) fn store_event(
     }
     let ident_len = pool.idents.len() - ident_start;
     let referrer = match &norm.referrer {
-        Some(r) => match intern(pool, norm, r) {
+        Some(r) => match intern(pool, norm, r, st.hashes[norm.ids.len()]) {
             Ok(i) => i,
             Err(err) => {
                 pool.idents.truncate(ident_start);
@@ -298,24 +456,17 @@ pub(super) fn store_event(
         None => NONE,
     };
     let slot = pool.rows.len() as u32;
-    if let Err(err) = pool.event_ids.insert_new(id_hash, e.id, "event id") {
+    let id = &st.text[st.id.0 as usize..st.id.1 as usize];
+    if let Err(err) = pool.event_ids.insert_new(st.id_hash, id, "event id") {
         pool.idents.truncate(ident_start);
         return Err(err);
     }
-    if let Some(o) = e.order_id {
-        let oi = pool.orders.arena.push(o, "order id").unwrap_or_else(|_| unreachable!("checked by fits"));
+    if let Some(o) = st.order_id {
+        let oi = pool.orders.arena.push(st.str(o), "order id").unwrap_or_else(|_| unreachable!("checked by fits"));
         pool.orders.refs.push((slot, oi));
     }
-    let rare = !e.items.is_empty() || !e.properties.is_empty() || e.consent.is_some() || e.subscription.is_some();
-    let extra = if rare || referrer != NONE || group != NONE {
-        let rare = rare.then(|| {
-            Box::new(Rare {
-                items: e.items.to_vec(),
-                properties: e.properties.clone(),
-                consent: e.consent.cloned(),
-                subscription: e.subscription.cloned(),
-            })
-        });
+    let rare = st.rare.take();
+    let extra = if rare.is_some() || referrer != NONE || group != NONE {
         store::grow(&mut pool.extras, 1);
         pool.extras.push(Extra { group, referrer, rare });
         (pool.extras.len() - 1) as u32
@@ -324,7 +475,7 @@ pub(super) fn store_event(
     };
     store::grow(&mut pool.rows, 1);
     pool.rows.push(Row {
-        at: e.at.micros(),
+        at: st.at.map_or(0, |t| t.micros()),
         amount,
         ident_start: ident_start as u32,
         extra,
@@ -337,11 +488,27 @@ pub(super) fn store_event(
     Ok(Some(slot))
 }
 
+/// Prepare and store one event at once (for rebuilding a pool from its own events).
+pub(super) fn store_event(
+    pool: &mut Pool,
+    e: &BorrowedEvent<'_>,
+    index: usize,
+    warnings: &mut Vec<Rejection>,
+    st: &mut Staged,
+) -> Result<Option<u32>> {
+    prepare(pool, e, index, st);
+    warnings.append(&mut st.warnings);
+    match st.outcome.take() {
+        Some(err) => Err(err),
+        None => commit(pool, st),
+    }
+}
+
 /// Intern a normalised identity (namespace and value) in the pool's identity table.
-fn intern(pool: &mut Pool, norm: &Norm, n: &NormIdent) -> Result<u32> {
+fn intern(pool: &mut Pool, norm: &Norm, n: &NormIdent, h: u64) -> Result<u32> {
     let ns = match norm.slice(n.ns) {
         Some(s) => pool.namespaces.intern(s, "namespace")?.0 + 1,
         None => 0,
     };
-    pool.table.intern(n.kind, ns, norm.value(n))
+    pool.table.intern_hashed(h, n.kind, ns, norm.value(n))
 }

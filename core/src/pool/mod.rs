@@ -30,6 +30,7 @@
 mod ext;
 mod graph;
 mod ingest;
+mod prefetch;
 mod rfm_summary;
 mod snapshot;
 mod store;
@@ -721,7 +722,7 @@ impl Pool {
             Some(x) => self.namespaces.find(x)? + 1,
             None => 0,
         };
-        let i = self.table.find(kind, ns, &n.value)?;
+        let i = self.table.find(kind, ns, n.namespace.as_deref().map(str::as_bytes), &n.value)?;
         Some(self.graph.root(i))
     }
 
@@ -965,7 +966,7 @@ impl Pool {
             None => Some(0),
         };
         let i = ns
-            .and_then(|ns| self.table.find(kind, ns, &n.value))
+            .and_then(|ns| self.table.find(kind, ns, n.namespace.as_deref().map(str::as_bytes), &n.value))
             .ok_or_else(|| Error::NotFound { what: "identity".into(), id: crate::mask(&n.value) })?;
         for r in self.rows.iter_mut() {
             for k in 0..r.ident_len as usize {
@@ -1009,9 +1010,9 @@ impl Pool {
         fresh.retention_horizon = self.retention_horizon;
         fresh.ext = std::mem::take(&mut self.ext);
         fresh.merge_log = log;
-        let (mut warnings, mut norm) = (Vec::new(), ingest::Norm::default());
+        let (mut warnings, mut staged) = (Vec::new(), ingest::Staged::default());
         for (index, (e, mask)) in events.into_iter().enumerate() {
-            if let Some(slot) = ingest::store_event(&mut fresh, &e.as_borrowed(), index, &mut warnings, &mut norm)? {
+            if let Some(slot) = ingest::store_event(&mut fresh, &e.as_borrowed(), index, &mut warnings, &mut staged)? {
                 fresh.rows[slot as usize].nolink = mask;
             }
         }

@@ -2,7 +2,6 @@
 
 use crate::error::{Error, Result};
 use crate::hash::fast_hash;
-use hashbrown::HashTable;
 
 /// Strings back to back in one byte buffer; string `i` is `bytes[ends[i-1]..ends[i]]`.
 /// Total size is limited to 4 GiB (documented pool limit).
@@ -48,11 +47,102 @@ impl StrArena {
     }
 }
 
+/// A hash table of `u32` values that keeps 32 bits of each key's hash beside the value, so
+/// that probing rarely reads a key that does not match and growing never re-reads a key.
+/// Correctness never rests on the hash: a match is always confirmed by comparing the key.
+///
+/// Open addressing with linear probing over one array of 8-byte slots (`0`: empty, else
+/// `tag << 32 | value + 1`), at most 3/4 full. Hand-written rather than `hashbrown` because
+/// ingestion prefetches the slot of a key several events before it looks the key up
+/// ([`TagTable::prefetch`]), which needs the slot's address.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TagTable {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+/// The 32-bit tag kept for a key whose full hash is `h`.
+#[inline]
+pub(crate) fn tag_of(h: u64) -> u32 {
+    (h >> 32) as u32
+}
+
+impl TagTable {
+    /// First slot to probe for `tag` (multiplicative hashing: the top bits of a product).
+    #[inline]
+    fn home(&self, tag: u32) -> usize {
+        let bits = self.slots.len().trailing_zeros();
+        ((tag as u64 | (tag as u64) << 32).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
+    }
+
+    /// The value whose tag is `tag(h)` and for which `eq(value)` holds.
+    #[inline]
+    pub fn find(&self, h: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let tag = tag_of(h);
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(tag);
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return None;
+            }
+            if (s >> 32) as u32 == tag && eq((s as u32).wrapping_sub(1)) {
+                return Some((s as u32).wrapping_sub(1));
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Hint that the key with hash `h` will be looked up soon (no effect on the result).
+    #[inline]
+    pub fn prefetch(&self, h: u64) {
+        if !self.slots.is_empty() {
+            super::prefetch::prefetch(&self.slots[self.home(tag_of(h))]);
+        }
+    }
+
+    /// Add `value` (< `u32::MAX`) for a key with hash `h`, known to be absent.
+    #[inline]
+    pub fn insert_new(&mut self, h: u64, value: u32) {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow();
+        }
+        self.place((h >> 32) << 32 | (value as u64 + 1));
+        self.len += 1;
+    }
+
+    fn place(&mut self, slot: u64) {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home((slot >> 32) as u32);
+        while self.slots[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = slot;
+    }
+
+    fn grow(&mut self) {
+        let n = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![0; n]);
+        for s in old {
+            if s != 0 {
+                self.place(s);
+            }
+        }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * 8
+    }
+}
+
 /// An arena plus a hash table: each distinct string stored once, looked up without allocating.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StrSet {
     pub arena: StrArena,
-    table: HashTable<u32>,
+    table: TagTable,
 }
 
 impl StrSet {
@@ -60,16 +150,20 @@ impl StrSet {
         self.find_hashed(fast_hash(s.as_bytes()), s)
     }
 
+    /// Hint that `s` with hash `h` will be looked up soon.
+    pub fn prefetch(&self, h: u64) {
+        self.table.prefetch(h);
+    }
+
     /// Look up with a hash computed by the caller (`fast_hash(s)`), to hash once.
     pub fn find_hashed(&self, h: u64, s: &str) -> Option<u32> {
-        self.table.find(h, |&i| self.arena.bytes(i) == s.as_bytes()).copied()
+        self.table.find(h, |i| self.arena.bytes(i) == s.as_bytes())
     }
 
     /// Add `s`, known to be absent, with its hash `h = fast_hash(s)`.
     pub fn insert_new(&mut self, h: u64, s: &str, what: &'static str) -> Result<u32> {
         let i = self.arena.push(s, what)?;
-        let arena = &self.arena;
-        self.table.insert_unique(h, i, |&j| fast_hash(arena.bytes(j)));
+        self.table.insert_new(h, i);
         Ok(i)
     }
 
@@ -87,7 +181,7 @@ impl StrSet {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.arena.heap_bytes() + self.table.capacity() * (4 + 1)
+        self.arena.heap_bytes() + self.table.heap_bytes()
     }
 }
 
