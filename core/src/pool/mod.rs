@@ -398,13 +398,37 @@ impl Pool {
         if in_order {
             let mut scratch = Scratch::default();
             store::grow(&mut self.order, slots.len());
-            for s in slots {
+            for k in 0..slots.len() {
+                // the graph nodes of the events 16 ahead, then the roots of those 8 ahead (whose
+                // nodes have arrived by now): their cache misses overlap this event's work
+                if let Some(&ahead) = slots.get(k + 16) {
+                    self.prefetch_nodes(ahead, false);
+                }
+                if let Some(&mid) = slots.get(k + 8) {
+                    self.prefetch_nodes(mid, true);
+                }
+                let s = slots[k];
                 let rank = self.order.len() as u32;
                 self.process(s, rank, true, &mut scratch);
                 self.order.push(s);
             }
         } else {
             self.rebuild(MergeReason::Reorder);
+        }
+    }
+
+    /// Hint that the graph nodes of `slot`'s identities (or, with `parents`, their parents)
+    /// will be read soon.
+    fn prefetch_nodes(&self, slot: u32, parents: bool) {
+        let r = &self.rows[slot as usize];
+        let start = r.ident_start as usize;
+        for &i in &self.idents[start..start + r.ident_len as usize] {
+            let node = &self.graph.n[i as usize];
+            if parents {
+                prefetch::prefetch(&self.graph.n[node.parent as usize]);
+            } else {
+                prefetch::prefetch(node);
+            }
         }
     }
 
