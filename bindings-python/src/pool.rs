@@ -5,7 +5,7 @@ use crate::errors::to_py_err;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
-use yutang::{Error, Event, EventKind, Identity, IdentityKind, Money, Timestamp};
+use yutang::{BorrowedEvent, BorrowedIdentity, Error, EventKind, Identity, IdentityKind, Money, Timestamp};
 
 /// The native pool; the public `yutang.Pool` (pure Python) wraps it.
 #[pyclass(name = "_Pool", module = "yutang._yutang", frozen)]
@@ -93,7 +93,29 @@ fn cell_time(c: &Col<'_>, i: usize, tz: chrono_tz::Tz, field: &str) -> yutang::R
 }
 
 impl<'a> Frame<'a> {
-    fn event(&self, i: usize, tz: chrono_tz::Tz, cur: yutang::Currency) -> yutang::Result<Event> {
+    /// Push row `i` into the ingester, borrowed from the columns (no owned event per row):
+    /// a conversion error becomes a rejection at its position.
+    fn push<'s>(
+        &'s self,
+        i: usize,
+        tz: chrono_tz::Tz,
+        cur: yutang::Currency,
+        ids: &mut Vec<BorrowedIdentity<'s>>,
+        ing: &mut yutang::pool::Ingester<'_>,
+    ) {
+        if let Err(err) = self.push_row(i, tz, cur, ids, ing) {
+            ing.reject(&err);
+        }
+    }
+
+    fn push_row<'s>(
+        &'s self,
+        i: usize,
+        tz: chrono_tz::Tz,
+        cur: yutang::Currency,
+        ids: &mut Vec<BorrowedIdentity<'s>>,
+        ing: &mut yutang::pool::Ingester<'_>,
+    ) -> yutang::Result<()> {
         let id = cell_str(&self.id, i, "id")?.ok_or_else(|| Error::invalid("id", "", "missing"))?;
         let at = match &self.at {
             Some(c) => cell_time(c, i, tz, "at")?,
@@ -102,59 +124,67 @@ impl<'a> Frame<'a> {
         .ok_or_else(|| Error::invalid("at", "", "missing"))?;
         let kind =
             EventKind::parse(cell_str(&self.kind, i, "kind")?.ok_or_else(|| Error::invalid("kind", "", "missing"))?)?;
-        let mut identities = Vec::with_capacity(self.identities.len());
+        ids.clear();
         for (k, col, ns) in &self.identities {
             if let Cell::Str(v) = col.get(i) {
-                let namespace = cell_str(ns, i, "namespace")?.map(str::to_string);
-                identities.push(Identity { kind: k.clone(), namespace, value: v.to_string() });
+                ids.push(BorrowedIdentity { kind: k, namespace: cell_str(ns, i, "namespace")?, value: v });
             }
         }
-        let mut e = Event::new(id, at, kind, identities);
-        e.channel =
+        let channel =
             cell_str(&self.channel, i, "channel")?.filter(|s| !s.is_empty()).map(yutang::Channel::parse).transpose()?;
         let currency = match cell_str(&self.currency, i, "currency")? {
             Some(c) if !c.is_empty() => yutang::Currency::parse(c)?,
             _ => cur,
         };
-        e.money = match self.amount.as_ref().map(|c| c.get(i)) {
+        let money = match self.amount.as_ref().map(|c| c.get(i)) {
             None | Some(Cell::Missing) => None,
             Some(Cell::F64(f)) => Some(Money::from_f64(f, currency)?),
             Some(Cell::I64(v)) => Some(Money::parse(&v.to_string(), currency)?),
             Some(Cell::Str(s)) => Some(Money::parse(s, currency)?),
             Some(_) => return Err(Error::invalid("amount", "", "expected numbers or decimal strings")),
         };
-        e.order_id = cell_str(&self.order_id, i, "order_id")?.filter(|s| !s.is_empty()).map(str::to_string);
-        e.group_id = cell_str(&self.group_id, i, "group_id")?.filter(|s| !s.is_empty()).map(str::to_string);
-        if let Some(r) = cell_str(&self.referrer, i, "referrer")? {
-            let k = cell_str(&self.referrer_kind, i, "referrer_kind")?.unwrap_or("phone");
-            let ns = cell_str(&self.referrer_namespace, i, "referrer_namespace")?.map(str::to_string);
-            e.referrer = Some(Identity { kind: IdentityKind::parse(k)?, namespace: ns, value: r.to_string() });
-        }
+        let referrer_kind = match cell_str(&self.referrer, i, "referrer")? {
+            Some(_) => Some(IdentityKind::parse(cell_str(&self.referrer_kind, i, "referrer_kind")?.unwrap_or("phone"))?),
+            None => None,
+        };
+        let referrer = match (cell_str(&self.referrer, i, "referrer")?, &referrer_kind) {
+            (Some(r), Some(k)) => Some(BorrowedIdentity {
+                kind: k,
+                namespace: cell_str(&self.referrer_namespace, i, "referrer_namespace")?,
+                value: r,
+            }),
+            _ => None,
+        };
         let granted = match self.granted.as_ref().map(|c| c.get(i)) {
             Some(Cell::Bool(b)) => Some(b),
             None | Some(Cell::Missing) => None,
             Some(_) => return Err(Error::invalid("granted", "", "expected a bool column")),
         };
-        if let Some(g) = granted {
-            let ch = match cell_str(&self.consent_channel, i, "consent_channel")? {
-                Some(c) => yutang::Channel::parse(c)?,
-                None => {
-                    e.channel.clone().ok_or_else(|| Error::invalid("consent_channel", "", "required with granted"))?
-                }
-            };
-            e.consent = Some(yutang::Consent {
-                channel: ch,
-                granted: g,
-                source: cell_str(&self.source, i, "source")?.map(str::to_string),
-            });
-        }
-        if let Some(s) = cell_str(&self.subscription_id, i, "subscription_id")? {
-            let exp = match &self.expires_at {
-                Some(c) => cell_time(c, i, tz, "expires_at")?,
-                None => None,
-            };
-            e.subscription = Some(yutang::Subscription { id: s.to_string(), expires_at: exp });
-        }
+        let consent = match granted {
+            Some(g) => {
+                let ch = match cell_str(&self.consent_channel, i, "consent_channel")? {
+                    Some(c) => yutang::Channel::parse(c)?,
+                    None => channel.clone().ok_or_else(|| Error::invalid("consent_channel", "", "required with granted"))?,
+                };
+                Some(yutang::Consent {
+                    channel: ch,
+                    granted: g,
+                    source: cell_str(&self.source, i, "source")?.map(str::to_string),
+                })
+            }
+            None => None,
+        };
+        let subscription = match cell_str(&self.subscription_id, i, "subscription_id")? {
+            Some(s) => {
+                let exp = match &self.expires_at {
+                    Some(c) => cell_time(c, i, tz, "expires_at")?,
+                    None => None,
+                };
+                Some(yutang::Subscription { id: s.to_string(), expires_at: exp })
+            }
+            None => None,
+        };
+        let mut properties = std::collections::BTreeMap::new();
         for (name, col) in &self.properties {
             let v = match col.get(i) {
                 Cell::Missing => continue,
@@ -164,9 +194,19 @@ impl<'a> Frame<'a> {
                 Cell::Bool(b) => yutang::PropValue::Bool(b),
                 Cell::Ts { micros, .. } => yutang::PropValue::Int(micros),
             };
-            e.properties.insert(name.clone(), v);
+            properties.insert(name.clone(), v);
         }
-        Ok(e)
+        let mut e = BorrowedEvent::new(id, at, &kind, ids);
+        e.channel = channel.as_ref();
+        e.money = money;
+        e.order_id = cell_str(&self.order_id, i, "order_id")?.filter(|s| !s.is_empty());
+        e.group_id = cell_str(&self.group_id, i, "group_id")?.filter(|s| !s.is_empty());
+        e.referrer = referrer;
+        e.consent = consent.as_ref();
+        e.subscription = subscription.as_ref();
+        e.properties = &properties;
+        ing.push(&e);
+        Ok(())
     }
 }
 
@@ -304,7 +344,12 @@ impl PyPool {
             let mut pool = self.write();
             let (tz, cur) = (pool.time_zone(), pool.config().currency);
             let frame = &f;
-            pool.ingest_results((0..frame.n).map(|i| frame.event(i, tz, cur)))
+            let mut ids = Vec::with_capacity(frame.identities.len());
+            let mut ing = pool.ingester();
+            for i in 0..frame.n {
+                frame.push(i, tz, cur, &mut ids, &mut ing);
+            }
+            ing.finish()
         });
         report_to_py(py, &report)
     }

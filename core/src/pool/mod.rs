@@ -249,7 +249,7 @@ pub struct Pool {
     as_of_cache: ext::AsOfCache,
     graph: Graph,
     anchor: Vec<u32>,
-    order: Vec<u32>,
+    order: ProcOrder,
     conflicts: Vec<ConflictRec>,
     index: OnceLock<Index>,
 }
@@ -298,7 +298,7 @@ impl Pool {
             as_of_cache: ext::AsOfCache::default(),
             graph: Graph::default(),
             anchor: Vec::new(),
-            order: Vec::new(),
+            order: ProcOrder::default(),
             conflicts: Vec::new(),
             index: OnceLock::new(),
             config,
@@ -392,12 +392,12 @@ impl Pool {
         store::grow(&mut self.anchor, missing);
         self.anchor.resize(self.rows.len(), NONE);
         let in_order = match self.order.last() {
-            Some(&last) => self.key_cmp(last, slots[0]) == Ordering::Less,
+            Some(last) => self.key_cmp(last, slots[0]) == Ordering::Less,
             None => true,
         };
         if in_order {
             let mut scratch = Scratch::default();
-            store::grow(&mut self.order, slots.len());
+            self.order.reserve(slots.len());
             for k in 0..slots.len() {
                 // the graph nodes of the events 16 ahead, then the roots of those 8 ahead (whose
                 // nodes have arrived by now): their cache misses overlap this event's work
@@ -440,17 +440,15 @@ impl Pool {
         self.as_of_cache.clear();
         let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
-        self.order = order;
         self.graph.reset(self.table.len());
         self.anchor.clear();
         self.anchor.resize(self.rows.len(), NONE);
         self.conflicts.clear();
         let mut scratch = Scratch::default();
-        let order = std::mem::take(&mut self.order);
         for (rank, &s) in order.iter().enumerate() {
             self.process(s, rank as u32, false, &mut scratch);
         }
-        self.order = order;
+        self.order = ProcOrder::from_vec(order);
         let at = self.latest_at();
         for (old, label) in before {
             if (label as usize) >= self.table.len() {
@@ -465,7 +463,7 @@ impl Pool {
     }
 
     fn latest_at(&self) -> Timestamp {
-        let micros = self.order.last().map_or(0, |&s| self.rows[s as usize].at);
+        let micros = self.order.last().map_or(0, |s| self.rows[s as usize].at);
         Timestamp::from_micros(micros).unwrap_or_else(|_| unreachable!("stored times are in range"))
     }
 
@@ -650,7 +648,7 @@ impl Pool {
             let owner: Vec<u32> = self
                 .order
                 .iter()
-                .map(|&s| {
+                .map(|s| {
                     let a = self.anchor[s as usize];
                     if a == NONE {
                         NONE
@@ -671,7 +669,7 @@ impl Pool {
             let mut events = vec![0u32; *counts.last().unwrap_or(&0) as usize];
             for (k, &o) in owner.iter().enumerate() {
                 if o != NONE {
-                    events[counts[o as usize] as usize] = self.order[k];
+                    events[counts[o as usize] as usize] = self.order.get(k);
                     counts[o as usize] += 1;
                 }
             }
@@ -727,7 +725,7 @@ impl Pool {
             + self.table.heap_bytes()
             + self.graph.heap_bytes()
             + self.anchor.capacity() * 4
-            + self.order.capacity() * 4
+            + self.order.heap_bytes()
             + self.conflicts.capacity() * std::mem::size_of::<ConflictRec>()
             + ix
     }
@@ -1046,6 +1044,67 @@ impl Pool {
         let _ = before;
         self.rebuild(MergeReason::Split);
         Ok(())
+    }
+}
+
+/// Event slots in processing ((time, id)) order. While events were stored in that order (the
+/// common case: hosts send time-ordered batches) the order is just "slot 0, 1, 2 …" and takes
+/// no memory; it is written out only once a batch reaches back in time.
+#[derive(Debug, Clone, Default)]
+struct ProcOrder {
+    /// Slots `0..n` in slot order (when `explicit` is `None`).
+    n: usize,
+    explicit: Option<Vec<u32>>,
+}
+
+impl ProcOrder {
+    fn from_vec(v: Vec<u32>) -> Self {
+        if v.iter().enumerate().all(|(k, &s)| s as usize == k) {
+            ProcOrder { n: v.len(), explicit: None }
+        } else {
+            ProcOrder { n: v.len(), explicit: Some(v) }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.explicit.as_ref().map_or(self.n, Vec::len)
+    }
+
+    fn get(&self, k: usize) -> u32 {
+        self.explicit.as_ref().map_or(k as u32, |v| v[k])
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.len()).map(move |k| self.get(k))
+    }
+
+    fn last(&self) -> Option<u32> {
+        match &self.explicit {
+            Some(v) => v.last().copied(),
+            None => self.n.checked_sub(1).map(|k| k as u32),
+        }
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        if let Some(v) = &mut self.explicit {
+            store::grow(v, additional);
+        }
+    }
+
+    fn push(&mut self, slot: u32) {
+        match &mut self.explicit {
+            Some(v) => v.push(slot),
+            None if slot as usize == self.n => self.n += 1,
+            None => {
+                let mut v: Vec<u32> = (0..self.n as u32).collect();
+                v.push(slot);
+                self.explicit = Some(v);
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.explicit.as_ref().map_or(0, |v| v.capacity() * 4)
     }
 }
 

@@ -182,7 +182,7 @@ impl Pool {
         let events = self
             .order
             .iter()
-            .map(|&slot| {
+            .map(|slot| {
                 let (e, nolink) = self.stored_event(slot);
                 EventV1 {
                     id: e.id,
