@@ -151,7 +151,12 @@ impl Pool {
 
     /// Replay the pool's events in [start, end] through the journeys (JSON definitions); the
     /// live journey state is not touched.
-    pub fn simulate(&self, journeys_json: Vec<String>, start: String, end: String) -> Result<SimulationRecord, YutangError> {
+    pub fn simulate(
+        &self,
+        journeys_json: Vec<String>,
+        start: String,
+        end: String,
+    ) -> Result<SimulationRecord, YutangError> {
         let mut js = Vec::with_capacity(journeys_json.len());
         for j in &journeys_json {
             js.push(Journey::from_json(j)?);

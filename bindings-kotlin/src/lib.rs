@@ -4,8 +4,8 @@ uniffi::setup_scaffolding!();
 
 mod attribution;
 mod errors;
-mod lifecycle;
 mod journeys;
+mod lifecycle;
 mod ltv;
 mod metrics;
 mod pool;

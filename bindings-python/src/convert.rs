@@ -41,11 +41,28 @@ impl<'py> ColumnArrays<'py> {
 
 /// A column view usable without the GIL.
 pub enum Col<'a> {
-    Str { off: &'a [i64], data: &'a [u8], valid: Option<&'a [bool]> },
+    /// `text`: the whole data buffer when it is valid UTF-8 (checked once per column, so that a
+    /// cell is a cheap slice instead of a validation of its own).
+    Str {
+        off: &'a [i64],
+        data: &'a [u8],
+        text: Option<&'a str>,
+        valid: Option<&'a [bool]>,
+    },
     F64(&'a [f64]),
-    I64 { v: &'a [i64], valid: Option<&'a [bool]> },
-    Bool { v: &'a [bool], valid: Option<&'a [bool]> },
-    Ts { v: &'a [i64], valid: Option<&'a [bool]>, naive: bool },
+    I64 {
+        v: &'a [i64],
+        valid: Option<&'a [bool]>,
+    },
+    Bool {
+        v: &'a [bool],
+        valid: Option<&'a [bool]>,
+    },
+    Ts {
+        v: &'a [i64],
+        valid: Option<&'a [bool]>,
+        naive: bool,
+    },
 }
 
 /// Owned borrows that keep the numpy arrays alive while `Col`s point into them.
@@ -123,7 +140,13 @@ impl<'py> Held<'py> {
         let nc = |_| PyValueError::new_err("array not contiguous");
         Ok(match self {
             Held::Str(o, d, v) => {
-                Col::Str { off: o.as_slice().map_err(nc)?, data: d.as_slice().map_err(nc)?, valid: valid(v)? }
+                let data = d.as_slice().map_err(nc)?;
+                Col::Str {
+                    off: o.as_slice().map_err(nc)?,
+                    data,
+                    text: std::str::from_utf8(data).ok(),
+                    valid: valid(v)?,
+                }
             }
             Held::F64(v) => Col::F64(v.as_slice().map_err(nc)?),
             Held::I64(v, m, t) => {
@@ -153,15 +176,17 @@ impl<'a> Col<'a> {
     pub fn get(&self, i: usize) -> Cell<'a> {
         let ok = |v: &Option<&[bool]>| v.is_none_or(|m| m[i]);
         match self {
-            Col::Str { off, data, valid } => {
+            Col::Str { off, data, text, valid } => {
                 if !ok(valid) {
                     return Cell::Missing;
                 }
-                let b = &data[off[i] as usize..off[i + 1] as usize];
-                match std::str::from_utf8(b) {
-                    Ok(s) => Cell::Str(s),
-                    Err(_) => Cell::Missing,
-                }
+                let (a, b) = (off[i] as usize, off[i + 1] as usize);
+                // a slice of valid UTF-8 is valid exactly when it starts and ends on a char boundary
+                let s = match text {
+                    Some(t) => t.get(a..b),
+                    None => std::str::from_utf8(&data[a..b]).ok(),
+                };
+                s.map_or(Cell::Missing, Cell::Str)
             }
             Col::F64(v) => {
                 if v[i].is_nan() {

@@ -144,7 +144,9 @@ impl<'a> Frame<'a> {
             Some(_) => return Err(Error::invalid("amount", "", "expected numbers or decimal strings")),
         };
         let referrer_kind = match cell_str(&self.referrer, i, "referrer")? {
-            Some(_) => Some(IdentityKind::parse(cell_str(&self.referrer_kind, i, "referrer_kind")?.unwrap_or("phone"))?),
+            Some(_) => {
+                Some(IdentityKind::parse(cell_str(&self.referrer_kind, i, "referrer_kind")?.unwrap_or("phone"))?)
+            }
             None => None,
         };
         let referrer = match (cell_str(&self.referrer, i, "referrer")?, &referrer_kind) {
@@ -164,7 +166,9 @@ impl<'a> Frame<'a> {
             Some(g) => {
                 let ch = match cell_str(&self.consent_channel, i, "consent_channel")? {
                     Some(c) => yutang::Channel::parse(c)?,
-                    None => channel.clone().ok_or_else(|| Error::invalid("consent_channel", "", "required with granted"))?,
+                    None => {
+                        channel.clone().ok_or_else(|| Error::invalid("consent_channel", "", "required with granted"))?
+                    }
                 };
                 Some(yutang::Consent {
                     channel: ch,

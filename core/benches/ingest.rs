@@ -1,11 +1,13 @@
 //! Ingest throughput: 10 million synthetic events (1 million customers, identities overlapping
-//! across channels), in time-ordered batches of 100k. Only `Pool::ingest` is timed; generating
-//! the events is not. Set YUTANG_BENCH_EVENTS to change the size.
+//! across channels), in time-ordered batches of 100k, through the borrowed path
+//! (`Pool::ingester`, what the Python columnar ingest uses) and, for comparison, through
+//! `Pool::ingest(Vec<Event>)` (which also pays for dropping the caller's events). Only ingestion
+//! is timed; generating the events is not. Set YUTANG_BENCH_EVENTS to change the size.
 //!
 //! Floor (issue 2): >= 2 million events/s on one core, <= 120 bytes of pool memory per event.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::{Duration, Instant};
-use yutang::synth::{events, SynthConfig};
+use yutang::synth::{events, synth_events, SynthConfig};
 
 fn bench_ingest(c: &mut Criterion) {
     let n: usize = std::env::var("YUTANG_BENCH_EVENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
@@ -14,7 +16,37 @@ fn bench_ingest(c: &mut Criterion) {
     let mut group = c.benchmark_group("ingest");
     group.sample_size(10).measurement_time(Duration::from_secs(5)).throughput(Throughput::Elements(n as u64));
     let mut reported = false;
-    group.bench_function(format!("{n}_events"), |b| {
+    group.bench_function(format!("{n}_events_borrowed"), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut pool = yutang::Pool::default();
+                for start in (0..n).step_by(batch) {
+                    let evs = synth_events(&cfg, start..(start + batch).min(n));
+                    let t = Instant::now();
+                    let mut ing = pool.ingester();
+                    for e in &evs {
+                        e.push_to(&mut ing);
+                    }
+                    let r = ing.finish();
+                    total += t.elapsed();
+                    assert!(r.rejected.is_empty());
+                }
+                if !reported {
+                    let s = pool.stats();
+                    let mem = pool.memory_bytes();
+                    eprintln!(
+                        "pool: {s:?}; memory {:.1} B/event, {:.1} B/customer",
+                        mem as f64 / n as f64,
+                        mem as f64 / s.customers as f64
+                    );
+                    reported = true;
+                }
+            }
+            total
+        })
+    });
+    group.bench_function(format!("{n}_events_owned"), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {

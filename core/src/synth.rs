@@ -8,7 +8,9 @@
 //! delivery), so identities overlap across channels the way they do in real pools. Events are
 //! generated in time order; the same config always yields the same events.
 
-use crate::model::{BorrowedEvent, BorrowedIdentity, Channel, Currency, Event, EventKind, Identity, IdentityKind, Money, Timestamp};
+use crate::model::{
+    BorrowedEvent, BorrowedIdentity, Channel, Currency, Event, EventKind, Identity, IdentityKind, Money, Timestamp,
+};
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,8 +208,11 @@ impl SynthEvent {
         let mut e = BorrowedEvent::new(&self.id, at, &self.kind, &ids[..n]);
         e.channel = Some(&self.channel);
         e.money = self.amount_fen.map(|f| Money::new(f, Currency::CNY));
-        e.referrer =
-            self.referrer_phone.as_deref().map(|p| BorrowedIdentity { kind: &IdentityKind::Phone, namespace: None, value: p });
+        e.referrer = self.referrer_phone.as_deref().map(|p| BorrowedIdentity {
+            kind: &IdentityKind::Phone,
+            namespace: None,
+            value: p,
+        });
         e.group_id = self.group_id.as_deref();
         ingester.push(&e);
     }

@@ -210,7 +210,11 @@ impl<'a> From<&'a Identity> for BorrowedIdentity<'a> {
 impl BorrowedIdentity<'_> {
     /// An owned copy.
     pub fn to_identity(&self) -> Identity {
-        Identity { kind: self.kind.clone(), namespace: self.namespace.map(str::to_string), value: self.value.to_string() }
+        Identity {
+            kind: self.kind.clone(),
+            namespace: self.namespace.map(str::to_string),
+            value: self.value.to_string(),
+        }
     }
 }
 

@@ -11,8 +11,8 @@ mod time;
 
 pub use currency::Currency;
 pub use event::{
-    BorrowedEvent, BorrowedIdentity, Consent, Event, EventInput, IdentityInput, IdentitySlice, Item, ItemInput, Limits, PropValue,
-    Subscription, NO_PROPERTIES,
+    BorrowedEvent, BorrowedIdentity, Consent, Event, EventInput, IdentityInput, IdentitySlice, Item, ItemInput, Limits,
+    PropValue, Subscription, NO_PROPERTIES,
 };
 pub use ids::{Channel, EventKind, IdentityKind};
 pub use money::Money;

@@ -42,6 +42,17 @@ impl Money {
         if !amount.is_finite() {
             return Err(Error::invalid("amount", amount.to_string(), "not a finite number"));
         }
+        // Fast path: a non-negative amount with at most the currency's `e` decimals is exactly
+        // `r / 10^e` for the integer `r` nearest `amount * 10^e`; below 10^14 minor units two
+        // such decimals never share a double, so this agrees with the shortest representation.
+        // Anything else goes through that representation.
+        let scale = 10f64.powi(currency.exponent() as i32);
+        if amount.is_sign_positive() && amount * scale < 1e14 {
+            let r = (amount * scale).round();
+            if r / scale == amount {
+                return Ok(Money::new(r as i64, currency));
+            }
+        }
         Money::parse(&format!("{amount}"), currency)
     }
 
@@ -193,6 +204,18 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn from_f64_fast_path_agrees(minor in 0i64..100_000_000_000_000, extra in -3i32..3) {
+            // decimals with 0..=5 places around the currency's two
+            let f = minor as f64 / 10f64.powi(2 + extra);
+            let slow = Money::parse(&format!("{f}"), Currency::CNY);
+            let fast = Money::from_f64(f, Currency::CNY);
+            proptest::prop_assert_eq!(fast.is_ok(), slow.is_ok(), "{}", f);
+            if let (Ok(a), Ok(b)) = (fast, slow) {
+                proptest::prop_assert_eq!(a, b);
+            }
+        }
+
         #[test]
         fn decimal_string_round_trips(minor in 0i64..i64::MAX / 2) {
             let m = Money::new(minor, Currency::CNY);

@@ -1,10 +1,10 @@
 //! The identity table and the ONE_ID graph: union–find over identities, processed in
 //! (event time, event id) order.
 
+use super::store::TagTable;
 use super::store::NONE;
 use crate::error::{Error, Result};
 use crate::hash::fast_hash;
-use super::store::TagTable;
 
 /// Interned identities: (kind code, namespace code, normalised value). Indices are stable
 /// until the pool is compacted (erase, retention).

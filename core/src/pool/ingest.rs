@@ -4,10 +4,10 @@
 //! bindings' columnar paths) goes through one [`Ingester`], which stores a [`BorrowedEvent`]
 //! without the host building an owned [`Event`]: strings are copied once, into the pool.
 
+use super::graph::ident_hash;
 use super::store::{self, Extra, Rare, Row, NONE};
 use super::{rejection, rename_field, IngestReport, Pool, Rejection, MAX_EVENTS};
 use crate::error::{Error, Result};
-use super::graph::ident_hash;
 use crate::model::{BorrowedEvent, BorrowedIdentity, Event, EventInput, Identity};
 
 /// Stores events one at a time and links them when it finishes (see [`Pool::ingester`]).
@@ -100,7 +100,10 @@ impl Norm {
 
     /// The order identities are stored in: kind code, namespace (none first), value.
     fn cmp(&self, a: &NormIdent, b: &NormIdent) -> std::cmp::Ordering {
-        a.kind.cmp(&b.kind).then_with(|| self.slice(a.ns).cmp(&self.slice(b.ns))).then_with(|| self.value(a).cmp(self.value(b)))
+        a.kind
+            .cmp(&b.kind)
+            .then_with(|| self.slice(a.ns).cmp(&self.slice(b.ns)))
+            .then_with(|| self.value(a).cmp(self.value(b)))
     }
 
     fn identity(&self, pool: &Pool, n: &NormIdent) -> Identity {
