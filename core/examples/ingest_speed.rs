@@ -20,6 +20,17 @@ fn main() {
     let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
     let owned = std::env::args().nth(2).is_some_and(|s| s == "owned");
     let cfg = SynthConfig { events: n, customers: n / 10, ..Default::default() };
+    // `pregen`: generate every batch before ingesting any (for profilers: the ingest phase is
+    // then one stretch of time)
+    let pregen = std::env::args().nth(2).is_some_and(|s| s == "pregen");
+    let mut batches: std::collections::VecDeque<Vec<yutang::synth::SynthEvent>> = if pregen {
+        (0..n).step_by(100_000).map(|start| synth_events(&cfg, start..(start + 100_000).min(n))).collect()
+    } else {
+        Default::default()
+    };
+    if pregen {
+        eprintln!("generated");
+    }
     let mut pool = yutang::Pool::default();
     let batch = 100_000;
     let (mut wall, mut cpu) = (0.0, 0.0);
@@ -31,7 +42,7 @@ fn main() {
             (t, c0) = (Instant::now(), thread_cpu());
             r = pool.ingest(evs);
         } else {
-            let evs = synth_events(&cfg, range);
+            let evs = batches.pop_front().unwrap_or_else(|| synth_events(&cfg, range));
             (t, c0) = (Instant::now(), thread_cpu());
             let mut ing = pool.ingester();
             for e in &evs {

@@ -102,8 +102,8 @@ impl IdentTable {
         if let Some(i) = self.find_hashed(h, kind, ns, value) {
             return Ok(i);
         }
-        if self.offs.len() >= (NONE - 1) as usize {
-            return Err(Error::limit("identities in the pool", (NONE - 1) as usize, self.offs.len() + 1));
+        if self.offs.len() >= MAX_IDENTITIES {
+            return Err(Error::limit("identities in the pool", MAX_IDENTITIES, self.offs.len() + 1));
         }
         if value.len() > u8::MAX as usize {
             return Err(Error::limit("identity value bytes", u8::MAX as usize, value.len()));
@@ -139,6 +139,7 @@ impl IdentTable {
 /// One identity's node in the union–find forest (20 bytes: one cache line fetch per visit).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Node {
+    /// The parent's index; at a root, [`ROOT`] plus the root's kind summary (see [`Summary`]).
     pub parent: u32,
     /// Circular list of the members of each component.
     pub next: u32,
@@ -150,9 +151,62 @@ pub(crate) struct Node {
     pub label: u32,
 }
 
+/// Marks a root in [`Node::parent`] (so identity indices stay below 2^31).
+pub(crate) const ROOT: u32 = 1 << 31;
+
+/// The most identities a pool holds (indices must leave [`ROOT`] free).
+pub(crate) const MAX_IDENTITIES: usize = (ROOT - 1) as usize;
+
+/// How many identities of each kind a component holds, kept at its root so that a merge can be
+/// checked against the per-kind limits without walking the component: a 2-bit saturating count
+/// (0, 1, 2, "3 or more") for each of the first 15 kinds, and a flag for "holds a later kind".
+/// When the counts cannot decide (a saturated count of a kind whose limit is 3 or more, or the
+/// flag), the caller walks the members as before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Summary(u32);
+
+const LANES: u8 = 15;
+const LATER_KIND: u32 = 1 << 30;
+
+impl Summary {
+    fn of_kind(kind: u8) -> Summary {
+        Summary(if kind < LANES { 1 << (2 * kind as u32) } else { LATER_KIND })
+    }
+
+    fn lane(self, k: u8) -> u32 {
+        (self.0 >> (2 * k as u32)) & 3
+    }
+
+    fn plus(self, other: Summary) -> Summary {
+        let mut out = (self.0 | other.0) & LATER_KIND;
+        for k in 0..LANES {
+            out |= (self.lane(k) + other.lane(k)).min(3) << (2 * k as u32);
+        }
+        Summary(out)
+    }
+
+    /// Whether joining `a` and `b` exceeds a limit: `Some(None)` no, `Some(Some(kind))` the first
+    /// kind over its limit, `None` undecided (walk the members).
+    pub fn over(a: Summary, b: Summary, limits: &[u32]) -> Option<Option<usize>> {
+        if (a.0 | b.0) & LATER_KIND != 0 {
+            return None;
+        }
+        for (k, &limit) in limits.iter().enumerate().take(LANES as usize) {
+            let (x, y) = (a.lane(k as u8), b.lane(k as u8));
+            if (x == 3 || y == 3) && limit >= 3 {
+                return None;
+            }
+            if x + y > limit {
+                return Some(Some(k));
+            }
+        }
+        Some(None)
+    }
+}
+
 impl Node {
-    fn new(i: u32) -> Node {
-        Node { parent: i, next: i, first_seen: NONE, found: NONE, label: i }
+    fn new(i: u32, kind: u8) -> Node {
+        Node { parent: ROOT | Summary::of_kind(kind).0, next: i, first_seen: NONE, found: NONE, label: i }
     }
 }
 
@@ -163,17 +217,18 @@ pub(crate) struct Graph {
 }
 
 impl Graph {
-    pub fn reset(&mut self, n: usize) {
+    /// One singleton per identity of `table`.
+    pub fn reset(&mut self, table: &IdentTable) {
         self.n.clear();
-        self.n.extend((0..n as u32).map(Node::new));
+        self.grow(table);
     }
 
-    /// Grow to `n` identities (new ones are unbound singletons).
-    pub fn grow(&mut self, n: usize) {
-        let old = self.n.len();
+    /// Grow to the identities of `table` (new ones are unbound singletons).
+    pub fn grow(&mut self, table: &IdentTable) {
+        let (old, n) = (self.n.len(), table.len());
         if n > old {
             super::store::grow(&mut self.n, n - old);
-            self.n.extend((old as u32..n as u32).map(Node::new));
+            self.n.extend((old as u32..n as u32).map(|i| Node::new(i, table.kind(i))));
         }
     }
 
@@ -181,14 +236,28 @@ impl Graph {
         self.n.len()
     }
 
+    /// Whether `x` is a root.
+    #[inline]
+    pub fn is_root(&self, x: u32) -> bool {
+        self.n[x as usize].parent & ROOT != 0
+    }
+
+    /// The kind summary of a root.
+    pub fn summary(&self, root: u32) -> Summary {
+        Summary(self.n[root as usize].parent & !ROOT)
+    }
+
     /// Root with path halving.
     pub fn find(&mut self, mut x: u32) -> u32 {
         loop {
             let p = self.n[x as usize].parent;
-            if p == x {
+            if p & ROOT != 0 {
                 return x;
             }
             let gp = self.n[p as usize].parent;
+            if gp & ROOT != 0 {
+                return p;
+            }
             self.n[x as usize].parent = gp;
             x = gp;
         }
@@ -196,7 +265,7 @@ impl Graph {
 
     /// Root without modifying (for `&self` queries).
     pub fn root(&self, mut x: u32) -> u32 {
-        while self.n[x as usize].parent != x {
+        while self.n[x as usize].parent & ROOT == 0 {
             x = self.n[x as usize].parent;
         }
         x
@@ -227,7 +296,9 @@ impl Graph {
     /// the one founded earlier). Returns (survivor, absorbed).
     pub fn union(&mut self, a: u32, b: u32, a_survives: bool) -> (u32, u32) {
         let (w, l) = if a_survives { (a, b) } else { (b, a) };
+        let summary = self.summary(w).plus(self.summary(l));
         self.n[l as usize].parent = w;
+        self.n[w as usize].parent = ROOT | summary.0;
         let (nw, nl) = (self.n[w as usize].next, self.n[l as usize].next);
         self.n[w as usize].next = nl;
         self.n[l as usize].next = nw;
@@ -236,5 +307,51 @@ impl Graph {
 
     pub fn heap_bytes(&self) -> usize {
         self.n.capacity() * std::mem::size_of::<Node>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn summary(kinds: &[u8]) -> Summary {
+        kinds.iter().fold(Summary(0), |s, &k| s.plus(Summary::of_kind(k)))
+    }
+
+    proptest! {
+        /// Whenever the summaries decide, they agree with counting the members one by one.
+        #[test]
+        fn summary_agrees_with_counting(
+            limits in proptest::collection::vec(1u32..6, 1..18),
+            a in proptest::collection::vec(0u8..18, 1..8),
+            b in proptest::collection::vec(0u8..18, 1..8),
+        ) {
+            let nk = limits.len() as u8;
+            let a: Vec<u8> = a.into_iter().map(|k| k % nk).collect();
+            let b: Vec<u8> = b.into_iter().map(|k| k % nk).collect();
+            let count = |v: &[u8], k: usize| v.iter().filter(|&&x| x as usize == k).count() as u32;
+            let truth = (0..limits.len()).find(|&k| count(&a, k) + count(&b, k) > limits[k]);
+            if let Some(decided) = Summary::over(summary(&a), summary(&b), &limits) {
+                prop_assert_eq!(decided, truth);
+            }
+            // with few kinds, small limits and no saturation it always decides
+            if nk <= LANES && a.len() + b.len() <= 2 {
+                prop_assert!(Summary::over(summary(&a), summary(&b), &limits).is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn saturation_and_later_kinds_defer_to_counting() {
+        let three = summary(&[11, 11, 11]);
+        // device-like kind 11 with limit 5: three and one more cannot be decided by 2 bits
+        let mut limits = vec![1; 12];
+        limits[11] = 5;
+        assert_eq!(Summary::over(three, summary(&[11]), &limits), None);
+        // with limit 2 it is over whatever the true count
+        limits[11] = 2;
+        assert_eq!(Summary::over(three, summary(&[11]), &limits), Some(Some(11)));
+        assert_eq!(Summary::over(summary(&[15]), summary(&[0]), &[1; 16]), None);
     }
 }

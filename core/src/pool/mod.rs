@@ -42,7 +42,7 @@ use crate::identity::IdentityRules;
 use crate::model::{Channel, Currency, Event, EventKind, Identity, IdentityKind, Limits, Money, Timestamp};
 use crate::profile::Profile;
 use chrono_tz::Tz;
-use graph::{Graph, IdentTable};
+use graph::{Graph, IdentTable, Summary};
 use hashbrown::HashTable;
 use std::cmp::Ordering;
 use std::sync::OnceLock;
@@ -228,6 +228,8 @@ pub struct Pool {
     tz: Tz,
     /// Rule position of each built-in identity kind (`u8::MAX`: not declared).
     builtin_kind_pos: Vec<u8>,
+    /// Per-customer limit of each identity kind, by kind code.
+    kind_limits: Vec<u32>,
     // --- source of truth: the events ---
     event_ids: StrSet,
     rows: Vec<Row>,
@@ -278,9 +280,11 @@ impl Pool {
             .iter()
             .map(|k| config.identity_rules.kinds.iter().position(|r| &r.kind == k).map_or(u8::MAX, |p| p as u8))
             .collect();
+        let kind_limits = config.identity_rules.kinds.iter().map(|k| k.limit).collect();
         Ok(Pool {
             tz,
             builtin_kind_pos,
+            kind_limits,
             event_ids: StrSet::default(),
             rows: Vec::new(),
             idents: Vec::new(),
@@ -387,7 +391,7 @@ impl Pool {
         if !slots.is_sorted_by(|&a, &b| self.key_cmp(a, b) != Ordering::Greater) {
             slots.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
         }
-        self.graph.grow(self.table.len());
+        self.graph.grow(&self.table);
         let missing = self.rows.len() - self.anchor.len();
         store::grow(&mut self.anchor, missing);
         self.anchor.resize(self.rows.len(), NONE);
@@ -424,10 +428,10 @@ impl Pool {
         let start = r.ident_start as usize;
         for &i in &self.idents[start..start + r.ident_len as usize] {
             let node = &self.graph.n[i as usize];
-            if parents {
-                prefetch::prefetch(&self.graph.n[node.parent as usize]);
-            } else {
+            if !parents {
                 prefetch::prefetch(node);
+            } else if node.parent & graph::ROOT == 0 {
+                prefetch::prefetch(&self.graph.n[node.parent as usize]);
             }
         }
     }
@@ -440,7 +444,7 @@ impl Pool {
         self.as_of_cache.clear();
         let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
-        self.graph.reset(self.table.len());
+        self.graph.reset(&self.table);
         self.anchor.clear();
         self.anchor.resize(self.rows.len(), NONE);
         self.conflicts.clear();
@@ -550,25 +554,39 @@ impl Pool {
             self.graph.n[ra as usize].found = rank;
             self.graph.n[ra as usize].label = anchor;
         }
-        if link.len() > 1 {
+        // counting the kinds of the anchor's customer is needed only when another customer (or
+        // a new identity) would join it: repeat events whose identities are all linked already
+        // skip it
+        if link.len() > 1 && link[1..].iter().any(|&j| self.graph.find(j) != ra) {
             let nk = self.config.identity_rules.kinds.len();
-            sc.counts.clear();
-            sc.counts.resize(nk, 0);
-            for m in self.graph.members(ra) {
-                sc.counts[self.table.kind(m) as usize] += 1;
-            }
+            // sc.counts holds the kinds of ra's component while `counted` (walked only when the
+            // roots' summaries cannot decide)
+            let mut counted = false;
             for &j in &link[1..] {
                 let rj = self.graph.find(j);
                 if rj == ra {
                     continue;
                 }
-                sc.other.clear();
-                sc.other.resize(nk, 0);
-                for m in self.graph.members(rj) {
-                    sc.other[self.table.kind(m) as usize] += 1;
-                }
-                let kinds = &self.config.identity_rules.kinds;
-                let over = (0..nk).find(|&k| sc.counts[k] + sc.other[k] > kinds[k].limit);
+                let limits = &self.kind_limits;
+                let over = match Summary::over(self.graph.summary(ra), self.graph.summary(rj), limits) {
+                    Some(o) => o,
+                    None => {
+                        if !counted {
+                            sc.counts.clear();
+                            sc.counts.resize(nk, 0);
+                            for m in self.graph.members(ra) {
+                                sc.counts[self.table.kind(m) as usize] += 1;
+                            }
+                            counted = true;
+                        }
+                        sc.other.clear();
+                        sc.other.resize(nk, 0);
+                        for m in self.graph.members(rj) {
+                            sc.other[self.table.kind(m) as usize] += 1;
+                        }
+                        (0..nk).find(|&k| sc.counts[k] + sc.other[k] > limits[k])
+                    }
+                };
                 match over {
                     None => {
                         let bound_j = self.graph.is_customer(rj);
@@ -586,9 +604,7 @@ impl Pool {
                             let eid = self.event_ids.get(slot).to_string();
                             self.log(at, Some(eid), Some(id_string(sv)), id_string(ab), MergeReason::Merge);
                         }
-                        for k in 0..nk {
-                            sc.counts[k] += sc.other[k];
-                        }
+                        counted = false;
                         ra = w;
                     }
                     Some(k) => self.conflicts.push(ConflictRec { slot, ident: j, kind: k as u8 }),
@@ -628,7 +644,7 @@ impl Pool {
             Some(ix) => ix.roots.clone(),
             None => {
                 let mut roots: Vec<u32> = (0..self.graph.len() as u32)
-                    .filter(|&i| self.graph.n[i as usize].parent == i && self.graph.is_customer(i))
+                    .filter(|&i| self.graph.is_root(i) && self.graph.is_customer(i))
                     .collect();
                 roots.sort_unstable_by_key(|&r| (self.graph.n[r as usize].found, r));
                 roots
@@ -1038,7 +1054,7 @@ impl Pool {
                 fresh.rows[slot as usize].nolink = mask;
             }
         }
-        fresh.graph.grow(fresh.table.len());
+        fresh.graph.grow(&fresh.table);
         let before = std::mem::replace(self, fresh);
         // keep the ids the old graph had, so that the rebuild can log what moved
         let _ = before;
