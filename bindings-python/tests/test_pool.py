@@ -107,6 +107,26 @@ def test_float_amounts_are_exact():
     assert pool.profile(pool.resolve("phone", "13800138000"))["spend"] == {"CNY": 1990 + 10 + 123456789}
 
 
+def test_table_rows_with_non_ascii_text_and_bad_rows_keep_their_positions():
+    # columns cross borrowed (no event object per row): Unicode values, a wide space to trim,
+    # floats with more decimals than the currency, and bad rows between good ones
+    t = pa.table({
+        "id": ["订单-1", "订单-2", "订单-3", "订单-4", "订单-1"],
+        "at": ["2024-05-01 10:00", "2024-05-01 11:00", "not a time", "2024-05-01 12:00", "2024-05-01 10:00"],
+        "kind": ["order", "order", "view", "order", "order"],
+        "wechat_openid": ["\u3000微信用户\u3000", "微信用户", "微信用户", "微信用户", "\u3000微信用户\u3000"],
+        "wechat_openid_namespace": ["小程序", "小程序", "小程序", "小程序", "小程序"],
+        "amount": [19.9, 0.1 + 0.2, None, 5.0, 19.9],
+    })
+    pool = yutang.Pool()
+    r = pool.ingest(t)
+    assert (r.accepted, r.duplicates) == (2, 1)
+    assert [(i, f) for i, f, _ in r.rejected] == [(1, "amount"), (2, "at")]
+    c = pool.resolve("wechat_openid", "微信用户", namespace="小程序")
+    assert c is not None and pool.profile(c)["spend"] == {"CNY": 1990 + 500}
+    assert list(pool.timeline(c)["id"]) == ["订单-1", "订单-4"]
+
+
 def test_bad_rows_are_reported_with_field_and_never_raise():
     pool = yutang.Pool()
     r = pool.ingest([

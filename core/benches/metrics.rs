@@ -78,14 +78,14 @@ fn bench(c: &mut Criterion) {
     let mut r = Lcg(13);
     let (mut baskets, mut items) = (vec![], vec![]);
     for b in 0..1_000_000u32 {
-        let k = 1 + r.next() % 3 + (r.next() % 4 == 0) as u64;
+        let k = 1 + r.next() % 3 + r.next().is_multiple_of(4) as u64;
         let first = r.next() % 200;
         for j in 0..k {
             baskets.push(b);
             // the first item, then a companion of it half the time, then random items
             let item = match j {
                 0 => first,
-                1 if r.next() % 2 == 0 => (first + 1) % 200,
+                1 if r.next().is_multiple_of(2) => (first + 1) % 200,
                 _ => r.next() % 200,
             };
             items.push(item as u32);

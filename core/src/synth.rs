@@ -119,7 +119,7 @@ pub fn event(cfg: &SynthConfig, i: usize) -> SynthEvent {
     }
     let channel = options[(h2 % options.len() as u64) as usize].clone();
     let r = (h2 >> 16) % 1000;
-    let kind = if (h2 >> 40) % 997 == 0 {
+    let kind = if (h2 >> 40).is_multiple_of(997) {
         EventKind::Register
     } else if channel == Channel::Sms {
         if r < 700 {
@@ -162,7 +162,7 @@ pub fn event(cfg: &SynthConfig, i: usize) -> SynthEvent {
     let with_phone = phone
         && (channel == Channel::Sms
             || matches!(kind, EventKind::Register | EventKind::Order)
-            || ((h2 >> 50) % 10 == 0));
+            || (h2 >> 50).is_multiple_of(10));
     if with_phone || identities.is_empty() {
         identities.push((IdentityKind::Phone, None, phone_of(c)));
     }

@@ -461,7 +461,7 @@ fn hyp2f1_log_case(a: f64, b: f64, c: f64, z: f64, m: f64) -> f64 {
         psi_a += 1.0 / (a + m + nf);
         psi_b += 1.0 / (b + m + nf);
     }
-    let sign = if mi % 2 == 0 { 1.0 } else { -1.0 };
+    let sign = if mi.is_multiple_of(2) { 1.0 } else { -1.0 };
     let second = -sign * pre2 * w.powi(mi as i32) * sum;
     finite + second
 }
