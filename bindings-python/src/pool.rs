@@ -93,21 +93,8 @@ fn cell_time(c: &Col<'_>, i: usize, tz: chrono_tz::Tz, field: &str) -> yutang::R
 }
 
 impl<'a> Frame<'a> {
-    /// Push row `i` into the ingester, borrowed from the columns (no owned event per row):
-    /// a conversion error becomes a rejection at its position.
-    fn push<'s>(
-        &'s self,
-        i: usize,
-        tz: chrono_tz::Tz,
-        cur: yutang::Currency,
-        ids: &mut Vec<BorrowedIdentity<'s>>,
-        ing: &mut yutang::pool::Ingester<'_>,
-    ) {
-        if let Err(err) = self.push_row(i, tz, cur, ids, ing) {
-            ing.reject(&err);
-        }
-    }
-
+    /// Push row `i` into the ingester, borrowed from the columns (no owned event per row).
+    /// A conversion error is returned for the caller to record as a rejection at its position.
     fn push_row<'s>(
         &'s self,
         i: usize,
@@ -351,7 +338,9 @@ impl PyPool {
             let mut ids = Vec::with_capacity(frame.identities.len());
             let mut ing = pool.ingester();
             for i in 0..frame.n {
-                frame.push(i, tz, cur, &mut ids, &mut ing);
+                if let Err(err) = frame.push_row(i, tz, cur, &mut ids, &mut ing) {
+                    ing.reject(&err);
+                }
             }
             ing.finish()
         });

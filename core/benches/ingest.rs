@@ -16,62 +16,51 @@ fn bench_ingest(c: &mut Criterion) {
     let mut group = c.benchmark_group("ingest");
     group.sample_size(10).measurement_time(Duration::from_secs(5)).throughput(Throughput::Elements(n as u64));
     let mut reported = false;
-    group.bench_function(format!("{n}_events_borrowed"), |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let mut pool = yutang::Pool::default();
-                for start in (0..n).step_by(batch) {
-                    let evs = synth_events(&cfg, start..(start + batch).min(n));
-                    let t = Instant::now();
-                    let mut ing = pool.ingester();
-                    for e in &evs {
-                        e.push_to(&mut ing);
+    // the two ways in: borrowed (what hosts with their own data and the Python tables use) and
+    // owned `Vec<Event>` (which also pays for dropping the caller's events)
+    for borrowed in [true, false] {
+        let name = format!("{n}_events_{}", if borrowed { "borrowed" } else { "owned" });
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let mut pool = yutang::Pool::default();
+                    for start in (0..n).step_by(batch) {
+                        let range = start..(start + batch).min(n);
+                        let r = if borrowed {
+                            let evs = synth_events(&cfg, range);
+                            let t = Instant::now();
+                            let mut ing = pool.ingester();
+                            for e in &evs {
+                                e.push_to(&mut ing);
+                            }
+                            let r = ing.finish();
+                            total += t.elapsed();
+                            r
+                        } else {
+                            let evs = events(&cfg, range);
+                            let t = Instant::now();
+                            let r = pool.ingest(evs);
+                            total += t.elapsed();
+                            r
+                        };
+                        assert!(r.rejected.is_empty());
                     }
-                    let r = ing.finish();
-                    total += t.elapsed();
-                    assert!(r.rejected.is_empty());
+                    if !reported {
+                        let s = pool.stats();
+                        let mem = pool.memory_bytes();
+                        eprintln!(
+                            "pool: {s:?}; memory {:.1} B/event, {:.1} B/customer",
+                            mem as f64 / n as f64,
+                            mem as f64 / s.customers as f64
+                        );
+                        reported = true;
+                    }
                 }
-                if !reported {
-                    let s = pool.stats();
-                    let mem = pool.memory_bytes();
-                    eprintln!(
-                        "pool: {s:?}; memory {:.1} B/event, {:.1} B/customer",
-                        mem as f64 / n as f64,
-                        mem as f64 / s.customers as f64
-                    );
-                    reported = true;
-                }
-            }
-            total
-        })
-    });
-    group.bench_function(format!("{n}_events_owned"), |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let mut pool = yutang::Pool::default();
-                for start in (0..n).step_by(batch) {
-                    let evs = events(&cfg, start..(start + batch).min(n));
-                    let t = Instant::now();
-                    let r = pool.ingest(evs);
-                    total += t.elapsed();
-                    assert!(r.rejected.is_empty());
-                }
-                if !reported {
-                    let s = pool.stats();
-                    let mem = pool.memory_bytes();
-                    eprintln!(
-                        "pool: {s:?}; memory {:.1} B/event, {:.1} B/customer",
-                        mem as f64 / n as f64,
-                        mem as f64 / s.customers as f64
-                    );
-                    reported = true;
-                }
-            }
-            total
-        })
-    });
+                total
+            })
+        });
+    }
     group.finish();
 }
 
