@@ -173,6 +173,7 @@ pub enum Cell<'a> {
 }
 
 impl<'a> Col<'a> {
+    #[inline]
     pub fn get(&self, i: usize) -> Cell<'a> {
         let ok = |v: &Option<&[bool]>| v.is_none_or(|m| m[i]);
         match self {

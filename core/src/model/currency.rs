@@ -32,10 +32,23 @@ impl Currency {
     }
 
     fn lookup(code: &str) -> Option<u32> {
-        TABLE.split(' ').find_map(|entry| {
-            let (c, e) = entry.split_once(':').unwrap_or((entry, "2"));
-            (c == code).then(|| e.parse().unwrap_or(2))
-        })
+        // the table read once into (code, exponent) pairs sorted by code: a binary search per
+        // call (amounts are converted per event)
+        static CODES: std::sync::OnceLock<Vec<([u8; 3], u8)>> = std::sync::OnceLock::new();
+        let codes = CODES.get_or_init(|| {
+            let mut v: Vec<([u8; 3], u8)> = TABLE
+                .split(' ')
+                .filter_map(|entry| {
+                    let (c, e) = entry.split_once(':').unwrap_or((entry, "2"));
+                    let b = c.as_bytes();
+                    (b.len() == 3).then(|| ([b[0], b[1], b[2]], e.parse().unwrap_or(2)))
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        });
+        let b: [u8; 3] = code.as_bytes().try_into().ok()?;
+        codes.binary_search_by(|(c, _)| c.cmp(&b)).ok().map(|i| codes[i].1 as u32)
     }
 
     /// The code, e.g. `"CNY"`.
@@ -81,5 +94,10 @@ mod tests {
         assert!(Currency::parse("XYZ").is_err());
         assert!(Currency::parse("").is_err());
         assert!(Currency::parse("CNYY").is_err());
+        // every entry of the table is found, with its exponent
+        for entry in TABLE.split(' ') {
+            let (c, e) = entry.split_once(':').unwrap_or((entry, "2"));
+            assert_eq!(Currency::parse(c).unwrap().exponent(), e.parse::<u32>().unwrap(), "{c}");
+        }
     }
 }
