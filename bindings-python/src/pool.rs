@@ -130,6 +130,8 @@ impl<'a> Frame<'a> {
             Some(Cell::Str(s)) => Some(Money::parse(s, currency)?),
             Some(_) => return Err(Error::invalid("amount", "", "expected numbers or decimal strings")),
         };
+        let order_id = cell_str(&self.order_id, i, "order_id")?.filter(|s| !s.is_empty());
+        let group_id = cell_str(&self.group_id, i, "group_id")?.filter(|s| !s.is_empty());
         let referrer_kind = match cell_str(&self.referrer, i, "referrer")? {
             Some(_) => {
                 Some(IdentityKind::parse(cell_str(&self.referrer_kind, i, "referrer_kind")?.unwrap_or("phone"))?)
@@ -190,8 +192,8 @@ impl<'a> Frame<'a> {
         let mut e = BorrowedEvent::new(id, at, &kind, ids);
         e.channel = channel.as_ref();
         e.money = money;
-        e.order_id = cell_str(&self.order_id, i, "order_id")?.filter(|s| !s.is_empty());
-        e.group_id = cell_str(&self.group_id, i, "group_id")?.filter(|s| !s.is_empty());
+        e.order_id = order_id;
+        e.group_id = group_id;
         e.referrer = referrer;
         e.consent = consent.as_ref();
         e.subscription = subscription.as_ref();

@@ -234,3 +234,14 @@ def test_pool_is_safe_from_threads():
         th.join()
     assert not errors
     assert pool.stats() == {"events": 400, "identities": 100, "customers": 100, "conflicts": 0, "merges": 0}
+
+
+def test_referral_needs_a_usable_referrer_and_the_pool_still_restores():
+    pool = yutang.Pool()
+    r = pool.ingest([
+        {"id": "r1", "at": "2024-05-01", "kind": "referral", "phone": "13800138000", "referrer": "null"},
+        {"id": "r2", "at": "2024-05-02", "kind": "referral", "phone": "13800138000", "referrer": "13800138001"},
+    ])
+    assert r.accepted == 1
+    assert [(i, f) for i, f, _ in r.rejected] == [(0, "referrer.value")]
+    assert yutang.Pool.restore(pool.snapshot()).stats() == pool.stats()

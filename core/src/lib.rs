@@ -42,7 +42,7 @@ pub use model::{
 };
 pub use pool::{
     Conflict, CustomerExport, EraseReport, IngestReport, MergeEntry, MergeReason, Pool, PoolConfig, PoolRfmSummary,
-    PoolStats, Rejection, SharedPool,
+    PoolStats, Rejection, SharedPool, MAX_IDENTITIES_PER_EVENT,
 };
 pub use profile::Profile;
 

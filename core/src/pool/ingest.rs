@@ -168,6 +168,12 @@ impl Pool {
     /// structs: no owned [`Event`] per row), then [`Ingester::finish`] for the report. Positions
     /// in the report count every `push` and `reject` call, from 0.
     pub fn ingester(&mut self) -> Ingester<'_> {
+        // events stored by an ingester that was leaked (`mem::forget`) instead of dropped are
+        // the only ones not yet linked: they are the tail of the slots
+        if self.order.len() < self.rows.len() {
+            let pending = (self.order.len() as u32..self.rows.len() as u32).collect();
+            self.process_new(pending);
+        }
         Ingester {
             pool: self,
             report: IngestReport::default(),
@@ -343,7 +349,21 @@ fn prepare_fields(pool: &Pool, e: &BorrowedEvent<'_>, st: &mut Staged) -> Result
         norm.ids = ids;
     }
     norm.referrer = match e.referrer {
-        Some(r) => normalize(pool, r, || "referrer".to_string(), st.index, &mut st.warnings, norm)?,
+        Some(r) => {
+            let warned = st.warnings.len();
+            let n = normalize(pool, r, || "referrer".to_string(), st.index, &mut st.warnings, norm)?;
+            if n.is_none() && *e.kind == crate::model::EventKind::Referral {
+                // a referral needs its referrer: rejected, not stored without one (which would
+                // make the pool's own events invalid on restore)
+                st.warnings.truncate(warned);
+                return Err(Error::invalid(
+                    "referrer.value",
+                    r.value,
+                    "blocklisted or malformed, and referral events need a usable referrer",
+                ));
+            }
+            n
+        }
         None => None,
     };
     st.hashes.clear();

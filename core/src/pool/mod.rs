@@ -262,6 +262,9 @@ impl Default for Pool {
     }
 }
 
+/// The most identities one event may carry (a stored event keeps a 16-bit no-link mask).
+pub const MAX_IDENTITIES_PER_EVENT: usize = 16;
+
 /// Maximum events in one pool.
 pub const MAX_EVENTS: usize = (u32::MAX - 1) as usize;
 
@@ -275,6 +278,13 @@ impl Pool {
         config.identity_rules.validate()?;
         if config.identity_rules.kinds.len() > 255 {
             return Err(Error::limit("identity_rules.kinds", 255, config.identity_rules.kinds.len()));
+        }
+        if !(1..=MAX_IDENTITIES_PER_EVENT).contains(&config.limits.max_identities) {
+            return Err(Error::invalid(
+                "limits.max_identities",
+                config.limits.max_identities.to_string(),
+                format!("must be 1..={MAX_IDENTITIES_PER_EVENT}"),
+            ));
         }
         let builtin_kind_pos = IdentityKind::BUILTIN
             .iter()
@@ -1046,7 +1056,6 @@ impl Pool {
     fn reload(&mut self, events: Vec<(Event, u16)>, log: Vec<MergeEntry>) -> Result<()> {
         let mut fresh = Pool::new(self.config.clone())?;
         fresh.retention_horizon = self.retention_horizon;
-        fresh.ext = std::mem::take(&mut self.ext);
         fresh.merge_log = log;
         let (mut warnings, mut staged) = (Vec::new(), ingest::Staged::default());
         for (index, (e, mask)) in events.into_iter().enumerate() {
@@ -1054,6 +1063,8 @@ impl Pool {
                 fresh.rows[slot as usize].nolink = mask;
             }
         }
+        // only now that nothing can fail: the modules' state moves over
+        fresh.ext = std::mem::take(&mut self.ext);
         fresh.graph.grow(&fresh.table);
         let before = std::mem::replace(self, fresh);
         // keep the ids the old graph had, so that the rebuild can log what moved

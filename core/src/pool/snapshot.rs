@@ -320,7 +320,9 @@ impl Pool {
             limits: Limits {
                 max_id_len: l[0],
                 max_identity_len: l[1],
-                max_identities: l[2],
+                // blobs written before the cap of 16 was checked may hold more; no stored event
+                // can have more than 16 identities that work, so the cap is applied here
+                max_identities: l[2].clamp(1, super::MAX_IDENTITIES_PER_EVENT),
                 max_properties: l[3],
                 max_property_key_len: l[4],
                 max_property_value_len: l[5],

@@ -233,3 +233,51 @@ fn processing_order_materialises_only_when_a_batch_reaches_back() {
     let c = p.resolve(&Identity::new(Phone, "13800138001")).unwrap();
     assert_eq!(p.timeline(&c).unwrap().len(), 1);
 }
+
+#[test]
+fn referral_with_a_junk_referrer_is_rejected_and_the_pool_still_restores() {
+    let mut p = Pool::default();
+    let mut e = ev("r1", "2024-01-01", EventKind::Referral, &[(Phone, "13800138000")]);
+    e.referrer = Some(Identity::new(Phone, "null"));
+    let mut ok = ev("r2", "2024-01-02", EventKind::Referral, &[(Phone, "13800138000")]);
+    ok.referrer = Some(Identity::new(Phone, "13800138001"));
+    let r = p.ingest(vec![e, ok]);
+    assert_eq!(r.accepted, 1);
+    assert_eq!((r.rejected[0].index, r.rejected[0].field.as_str()), (0, "referrer.value"));
+    assert!(r.warnings.is_empty());
+    assert!(!r.rejected[0].reason.contains("null"), "{}", r.rejected[0].reason);
+    let back = Pool::restore(&p.snapshot()).unwrap();
+    assert_eq!(back.snapshot(), p.snapshot());
+    // a junk referrer on another kind of event is dropped with a warning, as before
+    let mut v = ev("v1", "2024-01-03", EventKind::View, &[(Phone, "13800138000")]);
+    v.referrer = Some(Identity::new(Phone, "null"));
+    let r = p.ingest(vec![v]);
+    assert_eq!((r.accepted, r.warnings.len()), (1, 1));
+    assert!(Pool::restore(&p.snapshot()).is_ok());
+}
+
+#[test]
+fn more_than_16_identities_per_event_is_a_config_error() {
+    let mut config = PoolConfig::default();
+    config.limits.max_identities = 17;
+    let err = Pool::new(config).unwrap_err();
+    assert_eq!(err.field(), Some("limits.max_identities"));
+}
+
+#[test]
+fn a_leaked_ingester_is_linked_by_the_next_ingest() {
+    let mut p = Pool::default();
+    let e1 = ev("e1", "2024-01-01", EventKind::Register, &[(Phone, "13800138000"), (Union, "u1")]);
+    let mut ing = p.ingester();
+    ing.push(&e1.as_borrowed());
+    ing.push(&ev("e0", "2024-01-01", EventKind::View, &[(Union, "u0")]).as_borrowed());
+    for _ in 0..40 {
+        // push past the prepare-ahead window so that both are stored
+        ing.push(&e1.as_borrowed());
+    }
+    std::mem::forget(ing);
+    p.ingest(vec![ev("e2", "2024-01-02", EventKind::View, &[(Union, "u1")])]);
+    assert_eq!(p.stats().events, 3);
+    let c = p.resolve(&Identity::new(Phone, "13800138000")).unwrap();
+    assert_eq!(p.timeline(&c).unwrap().len(), 2);
+}
