@@ -132,13 +132,15 @@ impl<'a> Frame<'a> {
         };
         let order_id = cell_str(&self.order_id, i, "order_id")?.filter(|s| !s.is_empty());
         let group_id = cell_str(&self.group_id, i, "group_id")?.filter(|s| !s.is_empty());
-        let referrer_kind = match cell_str(&self.referrer, i, "referrer")? {
+        // the referrer's kind is owned here; the identity borrows it
+        let referrer_value = cell_str(&self.referrer, i, "referrer")?;
+        let referrer_kind = match referrer_value {
             Some(_) => {
                 Some(IdentityKind::parse(cell_str(&self.referrer_kind, i, "referrer_kind")?.unwrap_or("phone"))?)
             }
             None => None,
         };
-        let referrer = match (cell_str(&self.referrer, i, "referrer")?, &referrer_kind) {
+        let referrer = match (referrer_value, &referrer_kind) {
             (Some(r), Some(k)) => Some(BorrowedIdentity {
                 kind: k,
                 namespace: cell_str(&self.referrer_namespace, i, "referrer_namespace")?,

@@ -295,8 +295,8 @@ impl IdentityRules {
     }
 
     /// The core of [`IdentityRules::normalize`], without allocating in the common case: checks
-    /// `ident`, appends its normalised value to `out`, and returns the position of the kind's
-    /// rule in [`IdentityRules::kinds`] and the trimmed namespace. `Ok(Err(reason))` for a junk
+    /// `ident`, appends its normalised value to `out`, and returns the trimmed namespace (the
+    /// kind's rule is at [`IdentityRules::position`]). `Ok(Err(reason))` for a junk
     /// value (nothing is appended). This is what ingestion and `resolve` both use.
     ///
     /// # Errors
@@ -305,7 +305,7 @@ impl IdentityRules {
         &self,
         ident: BorrowedIdentity<'a>,
         out: &mut String,
-    ) -> Result<std::result::Result<(usize, Option<&'a str>), &'static str>> {
+    ) -> Result<std::result::Result<Option<&'a str>, &'static str>> {
         let pos = self.position(ident.kind)?;
         self.normalize_at(pos, ident, out)
     }
@@ -326,7 +326,7 @@ impl IdentityRules {
         pos: usize,
         ident: BorrowedIdentity<'a>,
         out: &mut String,
-    ) -> Result<std::result::Result<(usize, Option<&'a str>), &'static str>> {
+    ) -> Result<std::result::Result<Option<&'a str>, &'static str>> {
         let rule = &self.kinds[pos];
         let ns = ident.namespace.map(str::trim).filter(|s| !s.is_empty());
         if rule.namespaced && ns.is_none() {
@@ -358,7 +358,7 @@ impl IdentityRules {
                 }
             }
         }
-        Ok(Ok((pos, ns)))
+        Ok(Ok(ns))
     }
 
     /// Normalise an identity with these rules.
@@ -377,7 +377,7 @@ impl IdentityRules {
     /// ```
     pub fn normalize(&self, ident: &Identity) -> Result<std::result::Result<Identity, &'static str>> {
         let mut value = String::new();
-        Ok(self.normalize_into(BorrowedIdentity::from(ident), &mut value)?.map(|(_, ns)| Identity {
+        Ok(self.normalize_into(BorrowedIdentity::from(ident), &mut value)?.map(|ns| Identity {
             kind: ident.kind.clone(),
             namespace: ns.map(str::to_string),
             value,

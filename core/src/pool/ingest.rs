@@ -8,7 +8,7 @@ use super::graph::ident_hash;
 use super::store::{self, Extra, Rare, Row, NONE};
 use super::{rejection, rename_field, IngestReport, Pool, Rejection, MAX_EVENTS};
 use crate::error::{Error, Result};
-use crate::model::{BorrowedEvent, BorrowedIdentity, Event, EventInput, Identity};
+use crate::model::{BorrowedEvent, BorrowedIdentity, Event, EventInput, EventKind, Identity, Timestamp};
 
 /// Stores events one at a time and links them when it finishes (see [`Pool::ingester`]).
 ///
@@ -37,7 +37,7 @@ const AHEAD: usize = 16;
 
 /// One prepared event: owned copies in reused buffers, so that preparing allocates nothing in
 /// the common case.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Staged {
     index: usize,
     /// `Err`: the event is rejected (after its warnings).
@@ -52,22 +52,51 @@ pub(super) struct Staged {
     id_hash: u64,
     /// `ident_hash` of each identity in `norm.ids`, then of the referrer.
     hashes: Vec<u64>,
-    at: Option<crate::model::Timestamp>,
-    kind: Option<crate::model::EventKind>,
+    at: Timestamp,
+    kind: EventKind,
     channel: Option<crate::model::Channel>,
     money: Option<crate::model::Money>,
     rare: Option<Box<Rare>>,
 }
 
+impl Default for Staged {
+    fn default() -> Self {
+        Staged {
+            index: 0,
+            outcome: None,
+            warnings: Vec::new(),
+            norm: Norm::default(),
+            text: String::new(),
+            id: (0, 0),
+            order_id: None,
+            group_id: None,
+            id_hash: 0,
+            hashes: Vec::new(),
+            // overwritten by `prepare` before any use
+            at: Timestamp::from_micros(0).unwrap_or_else(|_| unreachable!("the epoch is in range")),
+            kind: EventKind::View,
+            channel: None,
+            money: None,
+            rare: None,
+        }
+    }
+}
+
+/// Append `s` to `buf` and return its byte range (the ranges the staged buffers are read by).
+fn put(buf: &mut String, s: &str) -> (u32, u32) {
+    let start = buf.len() as u32;
+    buf.push_str(s);
+    (start, buf.len() as u32)
+}
+
+/// The text of a range returned by [`put`].
+fn get(buf: &str, r: (u32, u32)) -> &str {
+    &buf[r.0 as usize..r.1 as usize]
+}
+
 impl Staged {
     fn str(&self, r: (u32, u32)) -> &str {
-        &self.text[r.0 as usize..r.1 as usize]
-    }
-
-    fn put(&mut self, s: &str) -> (u32, u32) {
-        let start = self.text.len() as u32;
-        self.text.push_str(s);
-        (start, self.text.len() as u32)
+        get(&self.text, r)
     }
 }
 
@@ -91,11 +120,11 @@ struct NormIdent {
 
 impl Norm {
     fn slice(&self, r: (u32, u32)) -> Option<&str> {
-        (r.0 != u32::MAX).then(|| &self.buf[r.0 as usize..r.1 as usize])
+        (r.0 != u32::MAX).then(|| get(&self.buf, r))
     }
 
     fn value(&self, n: &NormIdent) -> &str {
-        &self.buf[n.value.0 as usize..n.value.1 as usize]
+        get(&self.buf, n.value)
     }
 
     /// The order identities are stored in: kind code, namespace (none first), value.
@@ -290,14 +319,10 @@ fn normalize(
     };
     let start = norm.buf.len();
     match rules.normalize_at(pos, ident, &mut norm.buf).map_err(|err| rename_field(err, &field()))? {
-        Ok((_, ns)) => {
+        Ok(ns) => {
             let value = (start as u32, norm.buf.len() as u32);
             let ns = match ns {
-                Some(n) => {
-                    let s = norm.buf.len() as u32;
-                    norm.buf.push_str(n);
-                    (s, norm.buf.len() as u32)
-                }
+                Some(n) => put(&mut norm.buf, n),
                 None => (u32::MAX, u32::MAX),
             };
             Ok(Some(NormIdent { kind: pos as u8, ns, value }))
@@ -369,12 +394,12 @@ fn prepare_fields(pool: &Pool, e: &BorrowedEvent<'_>, st: &mut Staged) -> Result
     st.hashes.clear();
     st.hashes.extend(norm.ids.iter().chain(&norm.referrer).map(|n| norm.hash(n)));
     st.text.clear();
-    st.id = st.put(e.id);
-    st.order_id = e.order_id.map(|o| st.put(o));
-    st.group_id = e.group_id.map(|g| st.put(g));
+    st.id = put(&mut st.text, e.id);
+    st.order_id = e.order_id.map(|o| put(&mut st.text, o));
+    st.group_id = e.group_id.map(|g| put(&mut st.text, g));
     st.id_hash = crate::hash::fast_hash(e.id.as_bytes());
-    st.at = Some(e.at);
-    st.kind = Some(e.kind.clone());
+    st.at = e.at;
+    st.kind.clone_from(e.kind);
     st.channel = e.channel.cloned();
     st.money = e.money;
     let rare = !e.items.is_empty() || !e.properties.is_empty() || e.consent.is_some() || e.subscription.is_some();
@@ -392,13 +417,8 @@ fn prepare_fields(pool: &Pool, e: &BorrowedEvent<'_>, st: &mut Staged) -> Result
 /// The prepared event as an owned [`Event`] (to compare with a stored duplicate).
 fn staged_event(pool: &Pool, st: &Staged) -> Event {
     let norm = &st.norm;
-    let at = st.at.unwrap_or_else(|| unreachable!("set by prepare"));
-    let mut e = Event::new(
-        st.str(st.id),
-        at,
-        st.kind.clone().unwrap_or(crate::model::EventKind::View),
-        norm.ids.iter().map(|n| norm.identity(pool, n)).collect(),
-    );
+    let mut e =
+        Event::new(st.str(st.id), st.at, st.kind.clone(), norm.ids.iter().map(|n| norm.identity(pool, n)).collect());
     e.channel = st.channel.clone();
     e.money = st.money;
     e.order_id = st.order_id.map(|r| st.str(r).to_string());
@@ -415,7 +435,7 @@ fn staged_event(pool: &Pool, st: &Staged) -> Event {
 
 /// Store a prepared event. `Ok(None)`: a duplicate.
 fn commit(pool: &mut Pool, st: &mut Staged) -> Result<Option<u32>> {
-    let id = &st.text[st.id.0 as usize..st.id.1 as usize];
+    let id = st.str(st.id);
     if let Some(slot) = pool.event_ids.find_hashed(st.id_hash, id) {
         return if pool.event_at(slot) == staged_event(pool, st) {
             Ok(None)
@@ -427,7 +447,7 @@ fn commit(pool: &mut Pool, st: &mut Staged) -> Result<Option<u32>> {
         return Err(Error::limit("events in the pool", MAX_EVENTS, pool.rows.len() + 1));
     }
     // codes first (may fail), then push
-    let ev_kind = st.kind.as_ref().unwrap_or(&crate::model::EventKind::View);
+    let ev_kind = &st.kind;
     let kind = match ev_kind.builtin_index() {
         Some(i) => i as u8,
         None => pool.kinds.code(ev_kind, "event kind")? as u8,
@@ -455,35 +475,19 @@ fn commit(pool: &mut Pool, st: &mut Staged) -> Result<Option<u32>> {
             return Err(Error::limit("order id bytes in the pool", u32::MAX as usize, (o.1 - o.0) as usize));
         }
     }
-    let norm = &st.norm;
+    // identities, referrer and event id; a failure takes the event's identities back off
     let ident_start = pool.idents.len();
-    store::grow(&mut pool.idents, norm.ids.len());
-    for (n, &h) in norm.ids.iter().zip(&st.hashes) {
-        match intern(pool, norm, n, h) {
-            Ok(i) => pool.idents.push(i),
-            Err(err) => {
-                pool.idents.truncate(ident_start);
-                return Err(err);
-            }
+    let stored = intern_identities(pool, st)
+        .and_then(|referrer| pool.event_ids.insert_new(st.id_hash, id, "event id").map(|_| referrer));
+    let referrer = match stored {
+        Ok(r) => r,
+        Err(err) => {
+            pool.idents.truncate(ident_start);
+            return Err(err);
         }
-    }
-    let ident_len = pool.idents.len() - ident_start;
-    let referrer = match &norm.referrer {
-        Some(r) => match intern(pool, norm, r, st.hashes[norm.ids.len()]) {
-            Ok(i) => i,
-            Err(err) => {
-                pool.idents.truncate(ident_start);
-                return Err(err);
-            }
-        },
-        None => NONE,
     };
+    let ident_len = pool.idents.len() - ident_start;
     let slot = pool.rows.len() as u32;
-    let id = &st.text[st.id.0 as usize..st.id.1 as usize];
-    if let Err(err) = pool.event_ids.insert_new(st.id_hash, id, "event id") {
-        pool.idents.truncate(ident_start);
-        return Err(err);
-    }
     if let Some(o) = st.order_id {
         let oi = pool.orders.arena.push(st.str(o), "order id").unwrap_or_else(|_| unreachable!("checked by fits"));
         pool.orders.refs.push((slot, oi));
@@ -498,7 +502,7 @@ fn commit(pool: &mut Pool, st: &mut Staged) -> Result<Option<u32>> {
     };
     store::grow(&mut pool.rows, 1);
     pool.rows.push(Row {
-        at: st.at.map_or(0, |t| t.micros()),
+        at: st.at.micros(),
         amount,
         ident_start: ident_start as u32,
         extra,
@@ -524,6 +528,21 @@ pub(super) fn store_event(
     match st.outcome.take() {
         Some(err) => Err(err),
         None => commit(pool, st),
+    }
+}
+
+/// Intern the event's identities (appended to `pool.idents`) and its referrer (returned, or
+/// `NONE`).
+fn intern_identities(pool: &mut Pool, st: &Staged) -> Result<u32> {
+    let norm = &st.norm;
+    store::grow(&mut pool.idents, norm.ids.len());
+    for (n, &h) in norm.ids.iter().zip(&st.hashes) {
+        let i = intern(pool, norm, n, h)?;
+        pool.idents.push(i);
+    }
+    match &norm.referrer {
+        Some(r) => intern(pool, norm, r, st.hashes[norm.ids.len()]),
+        None => Ok(NONE),
     }
 }
 
