@@ -325,11 +325,8 @@ impl Pool {
         set_by: &str,
         at: Timestamp,
     ) -> Result<()> {
-        check_tag("group", group)?;
-        check_tag("value", value)?;
-        check_tag("set_by", set_by)?;
+        let tag = manual_tag(group, value, set_by, at)?;
         let id = self.customer(customer_id)?.id();
-        let tag = ManualTag { value: value.to_string(), set_by: set_by.to_string(), set_at: at };
         self.ext_mut().rules.manual_tags.entry(id).or_default().insert(group.to_string(), tag);
         Ok(())
     }
@@ -340,12 +337,7 @@ impl Pool {
     /// [`Error::NotFound`] for an unknown customer.
     pub fn remove_manual_tag(&mut self, customer_id: &str, group: &str) -> Result<bool> {
         let id = self.customer(customer_id)?.id();
-        let st = &mut self.ext_mut().rules;
-        let had = st.manual_tags.get_mut(&id).and_then(|m| m.remove(group)).is_some();
-        if st.manual_tags.get(&id).is_some_and(BTreeMap::is_empty) {
-            st.manual_tags.remove(&id);
-        }
-        Ok(had)
+        Ok(remove_tag(&mut self.ext_mut().rules.manual_tags, &id, group))
     }
 
     /// Tag an identity (a phone number, a unionid …), whether or not a customer has it yet;
@@ -362,11 +354,8 @@ impl Pool {
         set_by: &str,
         at: Timestamp,
     ) -> Result<()> {
-        check_tag("group", group)?;
-        check_tag("value", value)?;
-        check_tag("set_by", set_by)?;
+        let tag = manual_tag(group, value, set_by, at)?;
         let n = crate::segment::IdKey::from(&self.normalized(identity)?);
-        let tag = ManualTag { value: value.to_string(), set_by: set_by.to_string(), set_at: at };
         self.ext_mut().rules.identity_tags.entry(n).or_default().insert(group.to_string(), tag);
         Ok(())
     }
@@ -377,15 +366,11 @@ impl Pool {
     /// [`Error::InvalidField`] for an identity that normalises to nothing.
     pub fn remove_identity_tag(&mut self, identity: &Identity, group: &str) -> Result<bool> {
         let n = crate::segment::IdKey::from(&self.normalized(identity)?);
-        let st = &mut self.ext_mut().rules;
-        let had = st.identity_tags.get_mut(&n).and_then(|m| m.remove(group)).is_some();
-        if st.identity_tags.get(&n).is_some_and(BTreeMap::is_empty) {
-            st.identity_tags.remove(&n);
-        }
-        Ok(had)
+        Ok(remove_tag(&mut self.ext_mut().rules.identity_tags, &n, group))
     }
 
-    fn normalized(&self, identity: &Identity) -> Result<Identity> {
+    /// `identity` normalised as on ingestion; junk is an error naming the (masked) value.
+    pub(crate) fn normalized(&self, identity: &Identity) -> Result<Identity> {
         match self.config().identity_rules.normalize(identity)? {
             Ok(n) => Ok(n),
             Err(why) => Err(Error::invalid("identity.value", crate::mask(&identity.value), why)),
@@ -463,4 +448,21 @@ impl Pool {
         out.sort_by(|a, b| a.group.cmp(&b.group).then_with(|| (a.source as u8).cmp(&(b.source as u8))));
         Ok(out)
     }
+}
+
+/// A manual tag with its names checked (customer and identity tags alike).
+fn manual_tag(group: &str, value: &str, set_by: &str, at: Timestamp) -> Result<ManualTag> {
+    check_tag("group", group)?;
+    check_tag("value", value)?;
+    check_tag("set_by", set_by)?;
+    Ok(ManualTag { value: value.to_string(), set_by: set_by.to_string(), set_at: at })
+}
+
+/// Remove `key`'s tag of `group` (dropping `key`'s entry once it has none); whether there was one.
+fn remove_tag<K: Ord>(tags: &mut BTreeMap<K, BTreeMap<String, ManualTag>>, key: &K, group: &str) -> bool {
+    let had = tags.get_mut(key).and_then(|m| m.remove(group)).is_some();
+    if tags.get(key).is_some_and(BTreeMap::is_empty) {
+        tags.remove(key);
+    }
+    had
 }

@@ -765,13 +765,17 @@ impl Pool {
     /// The graph root of an identity (normalised as on ingestion), if it is known.
     fn root_of(&self, identity: &Identity) -> Option<u32> {
         let n = self.config.identity_rules.normalize(identity).ok()?.ok()?;
-        let kind = self.config.identity_rules.kinds.iter().position(|r| r.kind == n.kind)? as u8;
+        Some(self.graph.root(self.stored_identity(&n)?))
+    }
+
+    /// Index of an already normalised identity in the identity table, if the pool has it.
+    fn stored_identity(&self, n: &Identity) -> Option<u32> {
+        let kind = self.config.identity_rules.position(&n.kind).ok()? as u8;
         let ns = match &n.namespace {
             Some(x) => self.namespaces.find(x)? + 1,
             None => 0,
         };
-        let i = self.table.find(kind, ns, n.namespace.as_deref().map(str::as_bytes), &n.value)?;
-        Some(self.graph.root(i))
+        self.table.find(kind, ns, n.namespace.as_deref().map(str::as_bytes), &n.value)
     }
 
     /// The current id of a customer id (itself, or the survivor it was merged into), or `None`.
@@ -1004,17 +1008,9 @@ impl Pool {
     /// event's other identities, so it becomes a customer of its own (with the events that
     /// carry only it). Later events can link it again. Returns the identity's customer id.
     pub fn unbind(&mut self, identity: &Identity) -> Result<Option<String>> {
-        let n = match self.config.identity_rules.normalize(identity)? {
-            Ok(n) => n,
-            Err(why) => return Err(Error::invalid("identity.value", crate::mask(&identity.value), why)),
-        };
-        let kind = self.config.identity_rules.kinds.iter().position(|r| r.kind == n.kind).unwrap_or(0) as u8;
-        let ns = match &n.namespace {
-            Some(x) => self.namespaces.find(x).map(|c| c + 1),
-            None => Some(0),
-        };
-        let i = ns
-            .and_then(|ns| self.table.find(kind, ns, n.namespace.as_deref().map(str::as_bytes), &n.value))
+        let n = self.normalized(identity)?;
+        let i = self
+            .stored_identity(&n)
             .ok_or_else(|| Error::NotFound { what: "identity".into(), id: crate::mask(&n.value) })?;
         for r in self.rows.iter_mut() {
             for k in 0..r.ident_len as usize {
