@@ -85,11 +85,34 @@ impl IdentTable {
         self.table.prefetch(h);
     }
 
-    /// Hint that the key with hash `h` will be looked up soon: the record its slot points at
-    /// (call once the slot is in cache).
+    /// Hint that the key with hash `h` and a value of `len` bytes will be looked up soon: the
+    /// record its slot points at, both ends (records are packed, so one may straddle two cache
+    /// lines). Call once the slot is in cache.
     #[inline]
-    pub fn prefetch_record(&self, h: u64) {
+    pub fn prefetch_record(&self, h: u64, len: usize) {
         if let Some(o) = self.table.find(h, |_| true) {
+            if let Some(b) = self.recs.get(o as usize) {
+                super::prefetch::prefetch(b);
+            }
+            if let Some(b) = self.recs.get(o as usize + HEAD + len.max(1) - 1) {
+                super::prefetch::prefetch(b);
+            }
+        }
+    }
+
+    /// Hint that identity `i`'s record offset will be read soon.
+    #[inline]
+    pub fn prefetch_offset(&self, i: u32) {
+        if let Some(o) = self.offs.get(i as usize) {
+            super::prefetch::prefetch(o);
+        }
+    }
+
+    /// Hint that identity `i`'s record will be read soon (its offset is read now: prefetch it
+    /// first with [`IdentTable::prefetch_offset`]).
+    #[inline]
+    pub fn prefetch_identity(&self, i: u32) {
+        if let Some(&o) = self.offs.get(i as usize) {
             if let Some(b) = self.recs.get(o as usize) {
                 super::prefetch::prefetch(b);
             }
@@ -99,9 +122,10 @@ impl IdentTable {
     /// Index of (kind, ns, value) whose [`ident_hash`] is `h`, added if new.
     pub fn intern_hashed(&mut self, h: u64, kind: u8, ns: u32, value: &str) -> Result<u32> {
         let value = value.as_bytes();
-        if let Some(i) = self.find_hashed(h, kind, ns, value) {
-            return Ok(i);
-        }
+        let vacancy = match self.table.probe(h, |o| self.record_is(o, kind, ns, value)) {
+            Ok(o) => return Ok(u32_at(&self.recs, o as usize)),
+            Err(vacancy) => vacancy,
+        };
         if self.offs.len() >= MAX_IDENTITIES {
             return Err(Error::limit("identities in the pool", MAX_IDENTITIES, self.offs.len() + 1));
         }
@@ -127,7 +151,7 @@ impl IdentTable {
         self.offs.push(o);
         super::store::grow(&mut self.kinds, 1);
         self.kinds.push(kind);
-        self.table.insert_new(h, o);
+        self.table.insert_at(vacancy, h, o);
         Ok(i)
     }
 
@@ -136,8 +160,10 @@ impl IdentTable {
     }
 }
 
-/// One identity's node in the union–find forest (20 bytes: one cache line fetch per visit).
+/// One identity's node in the union–find forest (24 bytes). It repeats the identity's kind
+/// so that ordering an event's identities by priority reads nodes only (not a second array).
 #[derive(Debug, Clone, Copy)]
+#[repr(C)]
 pub(crate) struct Node {
     /// The parent's index; at a root, [`ROOT`] plus the root's kind summary (see [`Summary`]).
     pub parent: u32,
@@ -149,6 +175,8 @@ pub(crate) struct Node {
     pub found: u32,
     /// At roots: the identity the customer id is derived from.
     pub label: u32,
+    /// The identity's kind code.
+    pub kind: u8,
 }
 
 /// Marks a root in [`Node::parent`] (so identity indices stay below 2^31).
@@ -204,9 +232,17 @@ impl Summary {
     }
 }
 
+/// Hint that `node` will be read soon: both its ends, as a 24-byte node may straddle two cache
+/// lines.
+#[inline]
+pub(crate) fn prefetch_node(node: &Node) {
+    super::prefetch::prefetch(node);
+    super::prefetch::prefetch(&node.kind);
+}
+
 impl Node {
     fn new(i: u32, kind: u8) -> Node {
-        Node { parent: ROOT | Summary::of_kind(kind).0, next: i, first_seen: NONE, found: NONE, label: i }
+        Node { parent: ROOT | Summary::of_kind(kind).0, next: i, first_seen: NONE, found: NONE, label: i, kind }
     }
 }
 

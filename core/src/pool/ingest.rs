@@ -242,8 +242,9 @@ impl Ingester<'_> {
         if self.queued > AHEAD / 2 {
             let mid = &self.ring[(self.head + self.queued - 1 - AHEAD / 2) % AHEAD];
             if mid.outcome.is_none() {
-                for &h in &mid.hashes {
-                    pool.table.prefetch_record(h);
+                let norm = &mid.norm;
+                for (n, &h) in norm.ids.iter().chain(&norm.referrer).zip(&mid.hashes) {
+                    pool.table.prefetch_record(h, (n.value.1 - n.value.0) as usize);
                 }
             }
         }
@@ -436,13 +437,16 @@ fn staged_event(pool: &Pool, st: &Staged) -> Event {
 /// Store a prepared event. `Ok(None)`: a duplicate.
 fn commit(pool: &mut Pool, st: &mut Staged) -> Result<Option<u32>> {
     let id = st.str(st.id);
-    if let Some(slot) = pool.event_ids.find_hashed(st.id_hash, id) {
-        return if pool.event_at(slot) == staged_event(pool, st) {
-            Ok(None)
-        } else {
-            Err(Error::invalid("id", id, "already stored with different content (conflicting duplicate)"))
-        };
-    }
+    let vacancy = match pool.event_ids.probe(st.id_hash, id) {
+        Ok(slot) => {
+            return if pool.event_at(slot) == staged_event(pool, st) {
+                Ok(None)
+            } else {
+                Err(Error::invalid("id", id, "already stored with different content (conflicting duplicate)"))
+            };
+        }
+        Err(vacancy) => vacancy,
+    };
     if pool.rows.len() >= MAX_EVENTS {
         return Err(Error::limit("events in the pool", MAX_EVENTS, pool.rows.len() + 1));
     }
@@ -478,7 +482,7 @@ fn commit(pool: &mut Pool, st: &mut Staged) -> Result<Option<u32>> {
     // identities, referrer and event id; a failure takes the event's identities back off
     let ident_start = pool.idents.len();
     let stored = intern_identities(pool, st)
-        .and_then(|referrer| pool.event_ids.insert_new(st.id_hash, id, "event id").map(|_| referrer));
+        .and_then(|referrer| pool.event_ids.insert_at(vacancy, st.id_hash, id, "event id").map(|_| referrer));
     let referrer = match stored {
         Ok(r) => r,
         Err(err) => {

@@ -426,8 +426,29 @@ impl Pool {
                 self.process(s, rank, true, &mut scratch);
                 self.order.push(s);
             }
+            self.log_merges(&scratch.merges);
         } else {
             self.rebuild(MergeReason::Reorder);
+        }
+    }
+
+    /// Log merges recorded by [`Pool::process`], in order. A customer id is a hash of its label
+    /// identity: the labels' records are fetched several merges ahead.
+    fn log_merges(&mut self, merges: &[(u32, u32, u32)]) {
+        self.merge_log.reserve(merges.len());
+        for (k, &(slot, sv, ab)) in merges.iter().enumerate() {
+            if let Some(&(_, a, b)) = merges.get(k + 16) {
+                self.table.prefetch_offset(a);
+                self.table.prefetch_offset(b);
+            }
+            if let Some(&(_, a, b)) = merges.get(k + 8) {
+                self.table.prefetch_identity(a);
+                self.table.prefetch_identity(b);
+            }
+            let at = Timestamp::from_micros(self.rows[slot as usize].at).unwrap_or_else(|_| unreachable!("stored"));
+            let eid = self.event_ids.get(slot).to_string();
+            let (sv, ab) = (self.label_bits(sv), self.label_bits(ab));
+            self.log(at, Some(eid), Some(id_string(sv)), id_string(ab), MergeReason::Merge);
         }
     }
 
@@ -439,9 +460,9 @@ impl Pool {
         for &i in &self.idents[start..start + r.ident_len as usize] {
             let node = &self.graph.n[i as usize];
             if !parents {
-                prefetch::prefetch(node);
+                graph::prefetch_node(node);
             } else if node.parent & graph::ROOT == 0 {
-                prefetch::prefetch(&self.graph.n[node.parent as usize]);
+                graph::prefetch_node(&self.graph.n[node.parent as usize]);
             }
         }
     }
@@ -496,11 +517,11 @@ impl Pool {
     /// Order of identities within an event: priority desc, first seen, then content.
     fn ident_cmp(&self, a: u32, b: u32) -> Ordering {
         let kinds = &self.config.identity_rules.kinds;
-        let (ka, kb) = (self.table.kind(a) as usize, self.table.kind(b) as usize);
-        kinds[kb]
+        let (na, nb) = (&self.graph.n[a as usize], &self.graph.n[b as usize]);
+        kinds[nb.kind as usize]
             .priority
-            .cmp(&kinds[ka].priority)
-            .then_with(|| self.graph.n[a as usize].first_seen.cmp(&self.graph.n[b as usize].first_seen))
+            .cmp(&kinds[na.kind as usize].priority)
+            .then_with(|| na.first_seen.cmp(&nb.first_seen))
             .then_with(|| self.content_cmp(a, b))
     }
 
@@ -585,14 +606,14 @@ impl Pool {
                             sc.counts.clear();
                             sc.counts.resize(nk, 0);
                             for m in self.graph.members(ra) {
-                                sc.counts[self.table.kind(m) as usize] += 1;
+                                sc.counts[self.graph.n[m as usize].kind as usize] += 1;
                             }
                             counted = true;
                         }
                         sc.other.clear();
                         sc.other.resize(nk, 0);
                         for m in self.graph.members(rj) {
-                            sc.other[self.table.kind(m) as usize] += 1;
+                            sc.other[self.graph.n[m as usize].kind as usize] += 1;
                         }
                         (0..nk).find(|&k| sc.counts[k] + sc.other[k] > limits[k])
                     }
@@ -606,14 +627,11 @@ impl Pool {
                             || (fa == fj
                                 && self.content_cmp(self.graph.n[ra as usize].label, self.graph.n[rj as usize].label)
                                     != Ordering::Greater);
-                        let absorbed_id = (bound_j && log).then(|| (self.id_bits(ra), self.id_bits(rj)));
-                        let (w, _l) = self.graph.union(ra, rj, a_survives);
-                        if let Some((ia, ij)) = absorbed_id {
-                            let (sv, ab) = if a_survives { (ia, ij) } else { (ij, ia) };
-                            let at = Timestamp::from_micros(r.at).unwrap_or_else(|_| unreachable!("stored"));
-                            let eid = self.event_ids.get(slot).to_string();
-                            self.log(at, Some(eid), Some(id_string(sv)), id_string(ab), MergeReason::Merge);
+                        if bound_j && log {
+                            let (la, lj) = (self.graph.n[ra as usize].label, self.graph.n[rj as usize].label);
+                            sc.merges.push(if a_survives { (slot, la, lj) } else { (slot, lj, la) });
                         }
+                        let (w, _l) = self.graph.union(ra, rj, a_survives);
                         counted = false;
                         ra = w;
                     }
@@ -641,7 +659,11 @@ impl Pool {
     }
 
     fn id_bits(&self, root: u32) -> u128 {
-        let label = self.graph.n[root as usize].label;
+        self.label_bits(self.graph.n[root as usize].label)
+    }
+
+    /// The customer id bits of a customer labelled by identity `label`.
+    fn label_bits(&self, label: u32) -> u128 {
         let kind = self.config.identity_rules.kinds[self.table.kind(label) as usize].kind.as_str();
         let ns = self.table.ns(label);
         let ns = if ns == 0 { &[][..] } else { self.namespaces.arena.bytes(ns - 1) };
@@ -1161,6 +1183,9 @@ struct Scratch {
     nolink: Vec<u32>,
     counts: Vec<u32>,
     other: Vec<u32>,
+    /// Merges to log, in order: (event slot, survivor's label, absorbed label). Their ids are
+    /// derived after the batch, when the labels' records can be fetched together.
+    merges: Vec<(u32, u32, u32)>,
 }
 
 /// `c` + 20 base-32 characters.

@@ -68,18 +68,27 @@ pub(crate) fn tag_of(h: u64) -> u32 {
 }
 
 impl TagTable {
-    /// First slot to probe for `tag` (multiplicative hashing: the top bits of a product).
+    /// First slot to probe for `tag`: its top bits (the tag is already a mixed hash). Homes keep
+    /// the tags' order, so that growing moves slots front to back instead of scattering them
+    /// over the new array (on a large table, a cache miss per slot).
     #[inline]
     fn home(&self, tag: u32) -> usize {
         let bits = self.slots.len().trailing_zeros();
-        ((tag as u64 | (tag as u64) << 32).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
+        (((tag as u64) << 32) >> (64 - bits)) as usize
     }
 
     /// The value whose tag is `tag(h)` and for which `eq(value)` holds.
     #[inline]
-    pub fn find(&self, h: u64, mut eq: impl FnMut(u32) -> bool) -> Option<u32> {
+    pub fn find(&self, h: u64, eq: impl FnMut(u32) -> bool) -> Option<u32> {
+        self.probe(h, eq).ok()
+    }
+
+    /// [`TagTable::find`], or where the probe ended: the empty slot at which a key with hash
+    /// `h` would be inserted (see [`TagTable::insert_at`]).
+    #[inline]
+    pub fn probe(&self, h: u64, mut eq: impl FnMut(u32) -> bool) -> std::result::Result<u32, usize> {
         if self.slots.is_empty() {
-            return None;
+            return Err(usize::MAX);
         }
         let tag = tag_of(h);
         let mask = self.slots.len() - 1;
@@ -87,13 +96,25 @@ impl TagTable {
         loop {
             let s = self.slots[i];
             if s == 0 {
-                return None;
+                return Err(i);
             }
             if (s >> 32) as u32 == tag && eq((s as u32).wrapping_sub(1)) {
-                return Some((s as u32).wrapping_sub(1));
+                return Ok((s as u32).wrapping_sub(1));
             }
             i = (i + 1) & mask;
         }
+    }
+
+    /// [`TagTable::insert_new`] at the empty slot a [`TagTable::probe`] for `h` returned, with
+    /// no insertion in between (the probe is not repeated; checked, so a stale slot only costs
+    /// the repeat).
+    #[inline]
+    pub fn insert_at(&mut self, empty: usize, h: u64, value: u32) {
+        if (self.len + 1) * 4 > self.slots.len() * 3 || self.slots.get(empty) != Some(&0) {
+            return self.insert_new(h, value);
+        }
+        self.slots[empty] = (h >> 32) << 32 | (value as u64 + 1);
+        self.len += 1;
     }
 
     /// Hint that the key with hash `h` will be looked up soon (no effect on the result).
@@ -160,19 +181,24 @@ impl StrSet {
         self.table.find(h, |i| self.arena.bytes(i) == s.as_bytes())
     }
 
-    /// Add `s`, known to be absent, with its hash `h = fast_hash(s)`.
-    pub fn insert_new(&mut self, h: u64, s: &str, what: &'static str) -> Result<u32> {
+    /// [`StrSet::find_hashed`], or the empty slot for [`StrSet::insert_at`].
+    pub fn probe(&self, h: u64, s: &str) -> std::result::Result<u32, usize> {
+        self.table.probe(h, |i| self.arena.bytes(i) == s.as_bytes())
+    }
+
+    /// Add `s`, known to be absent, at the empty slot a [`StrSet::probe`] returned.
+    pub fn insert_at(&mut self, empty: usize, h: u64, s: &str, what: &'static str) -> Result<u32> {
         let i = self.arena.push(s, what)?;
-        self.table.insert_new(h, i);
+        self.table.insert_at(empty, h, i);
         Ok(i)
     }
 
     /// Index of `s`, and whether it was new.
     pub fn intern(&mut self, s: &str, what: &'static str) -> Result<(u32, bool)> {
         let h = fast_hash(s.as_bytes());
-        match self.find_hashed(h, s) {
-            Some(i) => Ok((i, false)),
-            None => Ok((self.insert_new(h, s, what)?, true)),
+        match self.probe(h, s) {
+            Ok(i) => Ok((i, false)),
+            Err(vacancy) => Ok((self.insert_at(vacancy, h, s, what)?, true)),
         }
     }
 
