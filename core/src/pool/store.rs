@@ -314,3 +314,58 @@ impl SideOrders {
         self.refs.binary_search_by_key(&slot, |r| r.0).ok().map(|i| self.arena.get(self.refs[i].1))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The table maps keys to values like a map, through growth, with hashes whose tags
+        /// take only 8 values (so that tags and homes collide and only the key comparison tells
+        /// keys apart), and whether an insert reuses its probe's vacancy or a stale one.
+        #[test]
+        fn tag_table_is_a_map(
+            keys in proptest::collection::vec(0u32..2000, 1..400),
+            stale in proptest::collection::vec(any::<bool>(), 400),
+        ) {
+            let hash = |key: u32| (((key % 8) as u64) << 61) | (((key % 8) as u64 * 7) << 32) | key as u64;
+            let mut table = TagTable::default();
+            let mut model: std::collections::BTreeMap<u32, u32> = Default::default();
+            let mut stored: Vec<u32> = Vec::new();
+            let mut old_vacancy = usize::MAX;
+            for (n, &key) in keys.iter().enumerate() {
+                match table.probe(hash(key), |v| stored[v as usize] == key) {
+                    Ok(v) => prop_assert_eq!(model.get(&key), Some(&v)),
+                    Err(vacancy) => {
+                        prop_assert!(!model.contains_key(&key));
+                        let v = stored.len() as u32;
+                        stored.push(key);
+                        // a vacancy from an earlier probe may be taken by now: still correct
+                        table.insert_at(if stale[n] { old_vacancy } else { vacancy }, hash(key), v);
+                        model.insert(key, v);
+                        old_vacancy = vacancy;
+                    }
+                }
+            }
+            prop_assert_eq!(table.len, model.len());
+            for (&key, &v) in &model {
+                prop_assert_eq!(table.find(hash(key), |x| stored[x as usize] == key), Some(v));
+            }
+            prop_assert_eq!(table.find(hash(5000), |x| stored[x as usize] == 5000), None);
+        }
+    }
+
+    #[test]
+    fn str_set_interns_once() {
+        let mut set = StrSet::default();
+        let words: Vec<String> = (0..5000).map(|i| format!("w{}", i % 1700)).collect();
+        let ids: Vec<u32> = words.iter().map(|w| set.intern(w, "word").unwrap().0).collect();
+        for (w, &i) in words.iter().zip(&ids) {
+            assert_eq!(set.get(i), w);
+            assert_eq!(set.find(w), Some(i));
+        }
+        assert_eq!(set.arena.ends.len(), 1700);
+        assert_eq!(set.find("absent"), None);
+    }
+}
