@@ -32,6 +32,7 @@ mod graph;
 mod ingest;
 mod prefetch;
 mod rfm_summary;
+mod slots;
 mod snapshot;
 mod store;
 mod touch;

@@ -57,13 +57,20 @@ impl StrArena {
 /// ([`TagTable::prefetch`]), which needs the slot's address.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TagTable {
-    slots: Vec<u64>,
+    slots: super::slots::Slots,
     len: usize,
 }
 
 /// How many slots past its home [`TagTable::prefetch`] covers (a probe at the table's usual
 /// load visits about 2 slots to find a key and 4 to find a vacancy).
 const PROBE_AHEAD: usize = 3;
+
+/// Where a [`TagTable::probe`] that found nothing ended: slot `at` of a table of `of` slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Vacancy {
+    at: usize,
+    of: usize,
+}
 
 /// The 32-bit tag kept for a key whose full hash is `h`.
 #[inline]
@@ -87,20 +94,21 @@ impl TagTable {
         self.probe(h, eq).ok()
     }
 
-    /// [`TagTable::find`], or where the probe ended: the empty slot at which a key with hash
-    /// `h` would be inserted (see [`TagTable::insert_at`]).
+    /// [`TagTable::find`], or where the probe ended: the empty slot at which this key would be
+    /// inserted (see [`TagTable::insert_at`]).
     #[inline]
-    pub fn probe(&self, h: u64, mut eq: impl FnMut(u32) -> bool) -> std::result::Result<u32, usize> {
-        if self.slots.is_empty() {
-            return Err(usize::MAX);
+    pub fn probe(&self, h: u64, mut eq: impl FnMut(u32) -> bool) -> std::result::Result<u32, Vacancy> {
+        let of = self.slots.len();
+        if of == 0 {
+            return Err(Vacancy { at: 0, of });
         }
         let tag = tag_of(h);
         let mask = self.slots.len() - 1;
         let mut i = self.home(tag);
         loop {
-            let s = self.slots[i];
+            let s = self.slots.get(i);
             if s == 0 {
-                return Err(i);
+                return Err(Vacancy { at: i, of });
             }
             if (s >> 32) as u32 == tag && eq((s as u32).wrapping_sub(1)) {
                 return Ok((s as u32).wrapping_sub(1));
@@ -109,15 +117,19 @@ impl TagTable {
         }
     }
 
-    /// [`TagTable::insert_new`] at the empty slot a [`TagTable::probe`] for `h` returned, with
-    /// no insertion in between (the probe is not repeated; checked, so a stale slot only costs
-    /// the repeat).
+    /// [`TagTable::insert_new`] at the vacancy a [`TagTable::probe`] for the same key returned,
+    /// without probing again. Other keys may have been inserted since: the table never deletes,
+    /// so the vacancy is still the first empty slot on the key's path unless it was taken or
+    /// the table grew, and then the key is placed as by `insert_new`.
     #[inline]
-    pub fn insert_at(&mut self, empty: usize, h: u64, value: u32) {
-        if (self.len + 1) * 4 > self.slots.len() * 3 || self.slots.get(empty) != Some(&0) {
+    pub fn insert_at(&mut self, vacancy: Vacancy, h: u64, value: u32) {
+        if (self.len + 1) * 4 > self.slots.len() * 3
+            || vacancy.of != self.slots.len()
+            || self.slots.get(vacancy.at) != 0
+        {
             return self.insert_new(h, value);
         }
-        self.slots[empty] = (h >> 32) << 32 | (value as u64 + 1);
+        self.slots.set(vacancy.at, (h >> 32) << 32 | (value as u64 + 1));
         self.len += 1;
     }
 
@@ -126,11 +138,9 @@ impl TagTable {
     pub fn prefetch(&self, h: u64) {
         if !self.slots.is_empty() {
             let home = self.home(tag_of(h));
-            super::prefetch::prefetch(&self.slots[home]);
+            self.slots.prefetch(home);
             // a probe often runs a few slots on, into the next cache line
-            if let Some(next) = self.slots.get(home + PROBE_AHEAD) {
-                super::prefetch::prefetch(next);
-            }
+            self.slots.prefetch(home + PROBE_AHEAD);
         }
     }
 
@@ -147,16 +157,16 @@ impl TagTable {
     fn place(&mut self, slot: u64) {
         let mask = self.slots.len() - 1;
         let mut i = self.home((slot >> 32) as u32);
-        while self.slots[i] != 0 {
+        while self.slots.get(i) != 0 {
             i = (i + 1) & mask;
         }
-        self.slots[i] = slot;
+        self.slots.set(i, slot);
     }
 
     fn grow(&mut self) {
         let n = (self.slots.len() * 2).max(16);
-        let old = std::mem::replace(&mut self.slots, vec![0; n]);
-        for s in old {
+        let old = std::mem::replace(&mut self.slots, super::slots::Slots::zeroed(n));
+        for s in old.iter() {
             if s != 0 {
                 self.place(s);
             }
@@ -164,7 +174,7 @@ impl TagTable {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * 8
+        self.slots.heap_bytes()
     }
 }
 
@@ -190,15 +200,15 @@ impl StrSet {
         self.table.find(h, |i| self.arena.bytes(i) == s.as_bytes())
     }
 
-    /// [`StrSet::find_hashed`], or the empty slot for [`StrSet::insert_at`].
-    pub fn probe(&self, h: u64, s: &str) -> std::result::Result<u32, usize> {
+    /// [`StrSet::find_hashed`], or the vacancy for [`StrSet::insert_at`].
+    pub fn probe(&self, h: u64, s: &str) -> std::result::Result<u32, Vacancy> {
         self.table.probe(h, |i| self.arena.bytes(i) == s.as_bytes())
     }
 
-    /// Add `s`, known to be absent, at the empty slot a [`StrSet::probe`] returned.
-    pub fn insert_at(&mut self, empty: usize, h: u64, s: &str, what: &'static str) -> Result<u32> {
+    /// Add `s`, known to be absent, at the vacancy a [`StrSet::probe`] for `s` returned.
+    pub fn insert_at(&mut self, vacancy: Vacancy, h: u64, s: &str, what: &'static str) -> Result<u32> {
         let i = self.arena.push(s, what)?;
-        self.table.insert_at(empty, h, i);
+        self.table.insert_at(vacancy, h, i);
         Ok(i)
     }
 
@@ -323,28 +333,37 @@ mod tests {
     proptest! {
         /// The table maps keys to values like a map, through growth, with hashes whose tags
         /// take only 8 values (so that tags and homes collide and only the key comparison tells
-        /// keys apart), and whether an insert reuses its probe's vacancy or a stale one.
+        /// keys apart), also when other keys went in between a probe and its insert (taking
+        /// the vacancy, or growing the table).
         #[test]
         fn tag_table_is_a_map(
-            keys in proptest::collection::vec(0u32..2000, 1..400),
-            stale in proptest::collection::vec(any::<bool>(), 400),
+            keys in proptest::collection::vec((0u32..2000, proptest::option::of(2000u32..2400)), 1..400),
         ) {
             let hash = |key: u32| (((key % 8) as u64) << 61) | (((key % 8) as u64 * 7) << 32) | key as u64;
             let mut table = TagTable::default();
             let mut model: std::collections::BTreeMap<u32, u32> = Default::default();
             let mut stored: Vec<u32> = Vec::new();
-            let mut old_vacancy = usize::MAX;
-            for (n, &key) in keys.iter().enumerate() {
-                match table.probe(hash(key), |v| stored[v as usize] == key) {
+            type Model = std::collections::BTreeMap<u32, u32>;
+            fn add(table: &mut TagTable, model: &mut Model, stored: &mut Vec<u32>, key: u32, vacancy: Option<Vacancy>) {
+                let v = stored.len() as u32;
+                stored.push(key);
+                let h = (((key % 8) as u64) << 61) | (((key % 8) as u64 * 7) << 32) | key as u64;
+                match vacancy {
+                    Some(vacancy) => table.insert_at(vacancy, h, v),
+                    None => table.insert_new(h, v),
+                }
+                model.insert(key, v);
+            }
+            for &(key, between) in &keys {
+                let found = table.probe(hash(key), |v| stored[v as usize] == key);
+                match found {
                     Ok(v) => prop_assert_eq!(model.get(&key), Some(&v)),
                     Err(vacancy) => {
                         prop_assert!(!model.contains_key(&key));
-                        let v = stored.len() as u32;
-                        stored.push(key);
-                        // a vacancy from an earlier probe may be taken by now: still correct
-                        table.insert_at(if stale[n] { old_vacancy } else { vacancy }, hash(key), v);
-                        model.insert(key, v);
-                        old_vacancy = vacancy;
+                        if let Some(other) = between.filter(|o| !model.contains_key(o)) {
+                            add(&mut table, &mut model, &mut stored, other, None);
+                        }
+                        add(&mut table, &mut model, &mut stored, key, Some(vacancy));
                     }
                 }
             }
