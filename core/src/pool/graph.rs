@@ -18,7 +18,7 @@ pub(crate) struct IdentTable {
     offs: Vec<u32>,
     /// Kind code of each identity (read on its own by the graph).
     kinds: Vec<u8>,
-    recs: Vec<u8>,
+    recs: super::hugevec::HugeVec<u8>,
     table: TagTable,
 }
 
@@ -141,7 +141,7 @@ impl IdentTable {
         }
         let i = self.offs.len() as u32;
         let o = self.recs.len() as u32;
-        super::store::grow(&mut self.recs, HEAD + value.len());
+        self.recs.reserve(HEAD + value.len());
         self.recs.extend_from_slice(&i.to_le_bytes());
         self.recs.extend_from_slice(&ns.to_le_bytes());
         self.recs.push(kind);
@@ -156,13 +156,13 @@ impl IdentTable {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.offs.capacity() * 4 + self.kinds.capacity() + self.recs.capacity() + self.table.heap_bytes()
+        self.offs.capacity() * 4 + self.kinds.capacity() + self.recs.heap_bytes() + self.table.heap_bytes()
     }
 }
 
 /// One identity's node in the union–find forest (24 bytes). It repeats the identity's kind
 /// so that ordering an event's identities by priority reads nodes only (not a second array).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 #[repr(C)]
 pub(crate) struct Node {
     /// The parent's index; at a root, [`ROOT`] plus the root's kind summary (see [`Summary`]).
@@ -177,6 +177,7 @@ pub(crate) struct Node {
     pub label: u32,
     /// The identity's kind code.
     pub kind: u8,
+    _pad: [u8; 3],
 }
 
 /// Marks a root in [`Node::parent`] (so identity indices stay below 2^31).
@@ -242,20 +243,28 @@ pub(crate) fn prefetch_node(node: &Node) {
 
 impl Node {
     fn new(i: u32, kind: u8) -> Node {
-        Node { parent: ROOT | Summary::of_kind(kind).0, next: i, first_seen: NONE, found: NONE, label: i, kind }
+        Node {
+            parent: ROOT | Summary::of_kind(kind).0,
+            next: i,
+            first_seen: NONE,
+            found: NONE,
+            label: i,
+            kind,
+            _pad: [0; 3],
+        }
     }
 }
 
 /// Union–find state derived from the events (rebuilt from scratch when needed).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Graph {
-    pub n: Vec<Node>,
+    pub n: super::hugevec::HugeVec<Node>,
 }
 
 impl Graph {
     /// One singleton per identity of `table`.
     pub fn reset(&mut self, table: &IdentTable) {
-        self.n.clear();
+        self.n.truncate(0);
         self.grow(table);
     }
 
@@ -263,7 +272,6 @@ impl Graph {
     pub fn grow(&mut self, table: &IdentTable) {
         let (old, n) = (self.n.len(), table.len());
         if n > old {
-            super::store::grow(&mut self.n, n - old);
             self.n.extend((old as u32..n as u32).map(|i| Node::new(i, table.kind(i))));
         }
     }
@@ -342,7 +350,7 @@ impl Graph {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.n.capacity() * std::mem::size_of::<Node>()
+        self.n.heap_bytes()
     }
 }
 

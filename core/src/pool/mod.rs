@@ -29,10 +29,10 @@
 
 mod ext;
 mod graph;
+mod hugevec;
 mod ingest;
 mod prefetch;
 mod rfm_summary;
-mod slots;
 mod snapshot;
 mod store;
 mod touch;
@@ -455,6 +455,7 @@ impl Pool {
 
     /// Hint that the graph nodes of `slot`'s identities (or, with `parents`, their parents)
     /// will be read soon.
+    #[inline]
     fn prefetch_nodes(&self, slot: u32, parents: bool) {
         let r = &self.rows[slot as usize];
         let start = r.ident_start as usize;

@@ -57,7 +57,7 @@ impl StrArena {
 /// ([`TagTable::prefetch`]), which needs the slot's address.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TagTable {
-    slots: super::slots::Slots,
+    slots: super::hugevec::HugeVec<u64>,
     len: usize,
 }
 
@@ -106,7 +106,7 @@ impl TagTable {
         let mask = self.slots.len() - 1;
         let mut i = self.home(tag);
         loop {
-            let s = self.slots.get(i);
+            let s = self.slots[i];
             if s == 0 {
                 return Err(Vacancy { at: i, of });
             }
@@ -123,13 +123,10 @@ impl TagTable {
     /// the table grew, and then the key is placed as by `insert_new`.
     #[inline]
     pub fn insert_at(&mut self, vacancy: Vacancy, h: u64, value: u32) {
-        if (self.len + 1) * 4 > self.slots.len() * 3
-            || vacancy.of != self.slots.len()
-            || self.slots.get(vacancy.at) != 0
-        {
+        if (self.len + 1) * 4 > self.slots.len() * 3 || vacancy.of != self.slots.len() || self.slots[vacancy.at] != 0 {
             return self.insert_new(h, value);
         }
-        self.slots.set(vacancy.at, (h >> 32) << 32 | (value as u64 + 1));
+        self.slots[vacancy.at] = (h >> 32) << 32 | (value as u64 + 1);
         self.len += 1;
     }
 
@@ -138,9 +135,11 @@ impl TagTable {
     pub fn prefetch(&self, h: u64) {
         if !self.slots.is_empty() {
             let home = self.home(tag_of(h));
-            self.slots.prefetch(home);
+            super::prefetch::prefetch(&self.slots[home]);
             // a probe often runs a few slots on, into the next cache line
-            self.slots.prefetch(home + PROBE_AHEAD);
+            if let Some(next) = self.slots.get(home + PROBE_AHEAD) {
+                super::prefetch::prefetch(next);
+            }
         }
     }
 
@@ -157,16 +156,16 @@ impl TagTable {
     fn place(&mut self, slot: u64) {
         let mask = self.slots.len() - 1;
         let mut i = self.home((slot >> 32) as u32);
-        while self.slots.get(i) != 0 {
+        while self.slots[i] != 0 {
             i = (i + 1) & mask;
         }
-        self.slots.set(i, slot);
+        self.slots[i] = slot;
     }
 
     fn grow(&mut self) {
         let n = (self.slots.len() * 2).max(16);
-        let old = std::mem::replace(&mut self.slots, super::slots::Slots::zeroed(n));
-        for s in old.iter() {
+        let old = std::mem::replace(&mut self.slots, super::hugevec::HugeVec::zeroed(n));
+        for &s in old.iter() {
             if s != 0 {
                 self.place(s);
             }
