@@ -66,7 +66,10 @@ impl IdentTable {
     fn record_is(&self, o: u32, kind: u8, ns: u32, value: &[u8]) -> bool {
         let o = o as usize;
         let r = &self.recs[o..];
-        r[8] == kind && r[9] as usize == value.len() && u32_at(r, 4) == ns && &r[HEAD..HEAD + value.len()] == value
+        r[8] == kind
+            && r[9] as usize == value.len()
+            && u32_at(r, 4) == ns
+            && super::store::bytes_eq(&r[HEAD..HEAD + value.len()], value)
     }
 
     /// Look up (kind, namespace code, value); `ns_bytes` is the namespace itself (for the hash).

@@ -196,12 +196,12 @@ impl StrSet {
 
     /// Look up with a hash computed by the caller (`fast_hash(s)`), to hash once.
     pub fn find_hashed(&self, h: u64, s: &str) -> Option<u32> {
-        self.table.find(h, |i| self.arena.bytes(i) == s.as_bytes())
+        self.table.find(h, |i| bytes_eq(self.arena.bytes(i), s.as_bytes()))
     }
 
     /// [`StrSet::find_hashed`], or the vacancy for [`StrSet::insert_at`].
     pub fn probe(&self, h: u64, s: &str) -> std::result::Result<u32, Vacancy> {
-        self.table.probe(h, |i| self.arena.bytes(i) == s.as_bytes())
+        self.table.probe(h, |i| bytes_eq(self.arena.bytes(i), s.as_bytes()))
     }
 
     /// Add `s`, known to be absent, at the vacancy a [`StrSet::probe`] for `s` returned.
@@ -226,6 +226,23 @@ impl StrSet {
 
     pub fn heap_bytes(&self) -> usize {
         self.arena.heap_bytes() + self.table.heap_bytes()
+    }
+}
+
+/// Whether two byte strings are equal: short ones (the usual identity values and event ids)
+/// compared in 8-byte words inline, longer ones by the slice comparison.
+#[inline]
+pub(crate) fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    match n {
+        // the first and the last 8 bytes (overlapping when shorter than 16)
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        0..=7 => a.iter().zip(b).all(|(x, y)| x == y),
+        _ => a == b,
     }
 }
 
@@ -371,6 +388,15 @@ mod tests {
                 prop_assert_eq!(table.find(hash(key), |x| stored[x as usize] == key), Some(v));
             }
             prop_assert_eq!(table.find(hash(5000), |x| stored[x as usize] == 5000), None);
+        }
+    }
+
+    proptest! {
+        /// `bytes_eq` is slice equality.
+        #[test]
+        fn bytes_eq_is_equality(a in proptest::collection::vec(0u8..3, 0..40), b in proptest::collection::vec(0u8..3, 0..40)) {
+            prop_assert_eq!(bytes_eq(&a, &b), a == b);
+            prop_assert!(bytes_eq(&a, &a.clone()));
         }
     }
 
