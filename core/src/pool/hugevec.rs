@@ -13,6 +13,10 @@ use bytemuck::Pod;
 /// Arrays of this many bytes or more are mapped for huge pages.
 #[cfg(target_os = "linux")]
 const HUGE_FROM: usize = 2 << 20;
+#[cfg(target_os = "linux")]
+const HUGE_MIN: usize = HUGE_FROM;
+#[cfg(not(target_os = "linux"))]
+const HUGE_MIN: usize = usize::MAX;
 
 /// How much a mapped array's capacity grows when it is full.
 const MAPPED_GROWTH: usize = 8;
@@ -83,8 +87,10 @@ impl<T: Pod> HugeVec<T> {
         if need <= self.capacity() {
             return;
         }
+        // an array moves to a mapping once it needs 2 MiB, not before (a huge page is 2 MiB)
         let cap = need.max(self.capacity().saturating_mul(MAPPED_GROWTH));
-        if let Some(mut mapped) = Self::map(cap, self.len()) {
+        let mapped = if need.saturating_mul(Self::SIZE) >= HUGE_MIN { Self::map(cap, self.len()) } else { None };
+        if let Some(mut mapped) = mapped {
             if let Mem::Mapped { map, .. } = &mut mapped {
                 let bytes = self.len() * Self::SIZE;
                 map[..bytes].copy_from_slice(bytemuck::cast_slice(&self[..]));
@@ -232,6 +238,14 @@ mod tests {
         assert!(h.heap_bytes() >= 20_000_000 && h.heap_bytes() < 24 << 20, "{}", h.heap_bytes());
         h.truncate(3);
         assert_eq!(&h[..], &[0, 1, 2]);
+    }
+
+    #[test]
+    fn small_arrays_stay_on_the_heap() {
+        let mut h: HugeVec<u32> = HugeVec::default();
+        h.extend(0..400_000u32); // 1.6 MB
+        assert!(matches!(h.mem, Mem::Heap(_)));
+        assert!(h.heap_bytes() < 2_100_000, "{}", h.heap_bytes());
     }
 
     #[test]
