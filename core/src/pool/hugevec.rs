@@ -4,7 +4,7 @@
 //! On Linux, once an array reaches 2 MiB it moves to an anonymous mapping advised for
 //! transparent huge pages (`madvise(MADV_HUGEPAGE)`, through `memmap2`'s safe `advise`): a
 //! random read into hundreds of megabytes then rarely misses the TLB. Ingesting 10 million
-//! events is about 20 % faster this way. Where the advice is unavailable (other systems, huge
+//! events is about 10 % faster this way. Where the advice is unavailable (other systems, huge
 //! pages disabled, a mapping refused) the array is an ordinary `Vec`; contents and results are
 //! the same either way.
 
