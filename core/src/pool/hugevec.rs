@@ -10,13 +10,8 @@
 
 use bytemuck::Pod;
 
-/// Arrays of this many bytes or more are mapped for huge pages.
-#[cfg(target_os = "linux")]
+/// Arrays of this many bytes or more are mapped for huge pages (the size of one).
 const HUGE_FROM: usize = 2 << 20;
-#[cfg(target_os = "linux")]
-const HUGE_MIN: usize = HUGE_FROM;
-#[cfg(not(target_os = "linux"))]
-const HUGE_MIN: usize = usize::MAX;
 
 /// How much a mapped array's capacity grows when it is full.
 const MAPPED_GROWTH: usize = 8;
@@ -47,13 +42,7 @@ impl<T: Pod> HugeVec<T> {
 
     /// `n` zeroed elements (a fixed-size table).
     pub fn zeroed(n: usize) -> Self {
-        let mut v = HugeVec::default();
-        if let Some(mapped) = Self::map(n, n) {
-            v.mem = mapped;
-        } else {
-            v.mem = Mem::Heap(vec![T::zeroed(); n]);
-        }
-        v
+        HugeVec { mem: Self::map(n, n).unwrap_or_else(|| Mem::Heap(vec![T::zeroed(); n])) }
     }
 
     /// A huge-page mapping with room for `cap` elements, `len` of them in use (zeroed), when
@@ -87,10 +76,13 @@ impl<T: Pod> HugeVec<T> {
         if need <= self.capacity() {
             return;
         }
-        // an array moves to a mapping once it needs 2 MiB, not before (a huge page is 2 MiB)
-        let cap = need.max(self.capacity().saturating_mul(MAPPED_GROWTH));
-        let mapped = if need.saturating_mul(Self::SIZE) >= HUGE_MIN { Self::map(cap, self.len()) } else { None };
-        if let Some(mut mapped) = mapped {
+        // an array moves to a mapping once it needs a huge page, not before
+        let cap = if need.saturating_mul(Self::SIZE) >= HUGE_FROM {
+            need.max(self.capacity().saturating_mul(MAPPED_GROWTH))
+        } else {
+            need
+        };
+        if let Some(mut mapped) = Self::map(cap, self.len()) {
             if let Mem::Mapped { map, .. } = &mut mapped {
                 let bytes = self.len() * Self::SIZE;
                 map[..bytes].copy_from_slice(bytemuck::cast_slice(&self[..]));

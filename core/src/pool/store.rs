@@ -78,6 +78,12 @@ pub(crate) fn tag_of(h: u64) -> u32 {
     (h >> 32) as u32
 }
 
+/// The slot holding `value` for a key whose full hash is `h`: its tag, then `value + 1`.
+#[inline]
+fn slot_of(h: u64, value: u32) -> u64 {
+    (tag_of(h) as u64) << 32 | (value as u64 + 1)
+}
+
 impl TagTable {
     /// First slot to probe for `tag`: its top bits (the tag is already a mixed hash). Homes keep
     /// the tags' order, so that growing moves slots front to back instead of scattering them
@@ -126,7 +132,7 @@ impl TagTable {
         if (self.len + 1) * 4 > self.slots.len() * 3 || vacancy.of != self.slots.len() || self.slots[vacancy.at] != 0 {
             return self.insert_new(h, value);
         }
-        self.slots[vacancy.at] = (h >> 32) << 32 | (value as u64 + 1);
+        self.slots[vacancy.at] = slot_of(h, value);
         self.len += 1;
     }
 
@@ -149,7 +155,7 @@ impl TagTable {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
             self.grow();
         }
-        self.place((h >> 32) << 32 | (value as u64 + 1));
+        self.place(slot_of(h, value));
         self.len += 1;
     }
 
@@ -355,7 +361,9 @@ mod tests {
         fn tag_table_is_a_map(
             keys in proptest::collection::vec((0u32..2000, proptest::option::of(2000u32..2400)), 1..400),
         ) {
-            let hash = |key: u32| (((key % 8) as u64) << 61) | (((key % 8) as u64 * 7) << 32) | key as u64;
+            fn hash(key: u32) -> u64 {
+                (((key % 8) as u64) << 61) | (((key % 8) as u64 * 7) << 32) | key as u64
+            }
             let mut table = TagTable::default();
             let mut model: std::collections::BTreeMap<u32, u32> = Default::default();
             let mut stored: Vec<u32> = Vec::new();
@@ -363,10 +371,9 @@ mod tests {
             fn add(table: &mut TagTable, model: &mut Model, stored: &mut Vec<u32>, key: u32, vacancy: Option<Vacancy>) {
                 let v = stored.len() as u32;
                 stored.push(key);
-                let h = (((key % 8) as u64) << 61) | (((key % 8) as u64 * 7) << 32) | key as u64;
                 match vacancy {
-                    Some(vacancy) => table.insert_at(vacancy, h, v),
-                    None => table.insert_new(h, v),
+                    Some(vacancy) => table.insert_at(vacancy, hash(key), v),
+                    None => table.insert_new(hash(key), v),
                 }
                 model.insert(key, v);
             }
@@ -397,6 +404,12 @@ mod tests {
         fn bytes_eq_is_equality(a in proptest::collection::vec(0u8..3, 0..40), b in proptest::collection::vec(0u8..3, 0..40)) {
             prop_assert_eq!(bytes_eq(&a, &b), a == b);
             prop_assert!(bytes_eq(&a, &a.clone()));
+            // the same bytes but the last one: found unequal whichever branch compares them
+            if let Some((&last, rest)) = a.split_last() {
+                let mut c = rest.to_vec();
+                c.push(last ^ 1);
+                prop_assert!(!bytes_eq(&a, &c));
+            }
         }
     }
 
