@@ -331,29 +331,47 @@ impl JourneyState {
             .collect()
     }
 
-    /// Drop the state of erased customers.
+    /// Drop the state of erased customers: their instances (and the instance keys only they
+    /// used: order and subscription ids), their send history, their settings and their
+    /// entry memberships. Nothing of theirs stays in a later snapshot.
     pub(crate) fn on_erase(&mut self, ids: &[String]) {
-        self.ensure_ready();
         for e in &mut self.entry_members {
             e.2.retain(|x| !ids.contains(x));
         }
-        for id in ids {
-            if let Some(&c) = self.cache.by_id.get(id) {
-                let mut i = self.customers[c as usize].first;
-                while i != NIL {
-                    let x = &mut self.instances[i as usize];
-                    if x.status != DONE {
-                        x.status = DONE;
-                        x.outcome = ERASED;
-                    }
-                    i = x.next;
-                }
-                self.customers[c as usize].id.clear();
-                self.customers[c as usize].sends.clear();
-                self.cache.by_id.remove(id);
+        self.settings.customers.retain(|id, _| !ids.contains(id));
+        let gone: Vec<bool> = self.customers.iter().map(|c| !c.id.is_empty() && ids.contains(&c.id)).collect();
+        if !gone.iter().any(|&g| g) {
+            return;
+        }
+        for (c, &g) in self.customers.iter_mut().zip(&gone) {
+            if g {
+                c.id.clear();
+                c.sends = Vec::new();
             }
         }
-        self.cache.sig = (usize::MAX, 0, 0);
+        self.instances.retain(|x| !gone[x.cust as usize] && !gone[x.origin as usize]);
+        // keep the keys still in use, in their order
+        let mut remap = vec![NIL; self.keys.len()];
+        for x in &self.instances {
+            if x.key != NIL {
+                remap[x.key as usize] = 0;
+            }
+        }
+        let mut keys = Vec::with_capacity(self.keys.len());
+        for (k, r) in std::mem::take(&mut self.keys).into_iter().zip(remap.iter_mut()) {
+            if *r != NIL {
+                *r = keys.len() as u32;
+                keys.push(k);
+            }
+        }
+        self.keys = keys;
+        for x in &mut self.instances {
+            if x.key != NIL {
+                x.key = remap[x.key as usize];
+            }
+        }
+        self.relink();
+        self.cache.ready = false;
     }
 
     // ------------------------------------------------------------------ sync with the pool

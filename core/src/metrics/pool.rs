@@ -245,6 +245,7 @@ impl Pool {
         let (order, referral) = (self.kind_code(&EventKind::Order), self.kind_code(&EventKind::Referral));
         let mut first_order = vec![i64::MAX; n];
         let mut invites = Vec::new();
+        let mut erased: Vec<String> = Vec::new();
         let mut customers = 0u64;
         let mut ids = Vec::with_capacity(n);
         for (p, first) in first_order.iter_mut().enumerate() {
@@ -262,18 +263,33 @@ impl Pool {
                     *first = e.at_micros();
                 }
                 if k == referral {
-                    if let Some(r) = e.referrer() {
-                        invites.push(Invite {
-                            inviter: self.position_of_identity(&r).map(|q| q as u32),
-                            invitee: p as u32,
-                            at: e.at_micros(),
-                            event_id: e.id().to_string(),
-                        });
-                    }
+                    // a stored referral without a referrer: its referrer was erased
+                    let inviter = match e.referrer() {
+                        Some(r) => self.position_of_identity(&r).map(|q| q as u32),
+                        None => {
+                            erased.push(e.id().to_string());
+                            None
+                        }
+                    };
+                    invites.push(Invite {
+                        inviter,
+                        invitee: p as u32,
+                        at: e.at_micros(),
+                        event_id: e.id().to_string(),
+                    });
                 }
             }
         }
-        referral_trees(&invites, &first_order, &ids, customers, opts)
+        let mut out = referral_trees(&invites, &first_order, &ids, customers, opts)?;
+        if !erased.is_empty() {
+            erased.sort_unstable();
+            for r in &mut out.rejected {
+                if erased.binary_search(&r.event_id).is_ok() {
+                    r.reason = "referrer_erased".to_string();
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Group-chat activity over `[start, end)` from `group_join`, `group_leave` and

@@ -67,8 +67,9 @@ pub struct ReferralRejection {
     pub event_id: String,
     /// `unknown_referrer`, `self_referral` (the referrer resolves to the invitee through the
     /// identity graph), `already_customer` (the invitee had ordered before), `already_invited`
-    /// (an earlier invite of the same invitee was attributed) or `cycle` (the inviter was
-    /// invited, directly or not, by the invitee).
+    /// (an earlier invite of the same invitee was attributed), `cycle` (the inviter was
+    /// invited, directly or not, by the invitee) or, from a pool, `referrer_erased` (the
+    /// inviter was erased: the invitee's referral event stays, without its referrer).
     pub reason: String,
     /// The invitee's customer id.
     pub invitee: String,

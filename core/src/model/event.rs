@@ -347,6 +347,16 @@ impl<'a> BorrowedEvent<'a> {
     /// # Errors
     /// [`Error::InvalidField`] or [`Error::LimitExceeded`] naming the field.
     pub fn validate(&self, limits: &Limits) -> Result<()> {
+        self.validate_with(limits, true)
+    }
+
+    /// [`BorrowedEvent::validate`] for an event the pool stored before: a referral whose
+    /// referrer was erased keeps no referrer.
+    pub(crate) fn validate_stored(&self, limits: &Limits) -> Result<()> {
+        self.validate_with(limits, false)
+    }
+
+    fn validate_with(&self, limits: &Limits, referrer_required: bool) -> Result<()> {
         check_id("id", self.id, limits)?;
         if self.identities.len() > limits.max_identities {
             return Err(Error::limit("identities", limits.max_identities, self.identities.len()));
@@ -401,7 +411,10 @@ impl<'a> BorrowedEvent<'a> {
         match self.kind {
             EventKind::Referral => match self.referrer {
                 Some(r) => check_identity(|| "referrer".into(), &r, limits)?,
-                None => return Err(Error::invalid("referrer", "", "required for referral events")),
+                None if referrer_required => {
+                    return Err(Error::invalid("referrer", "", "required for referral events"))
+                }
+                None => {}
             },
             EventKind::GroupJoin | EventKind::GroupLeave | EventKind::GroupMessage => match self.group_id {
                 Some(g) => check_id("group_id", g, limits)?,

@@ -63,6 +63,9 @@ pub(super) struct Staged {
     channel: Option<crate::model::Channel>,
     money: Option<crate::model::Money>,
     rare: Option<Box<Rare>>,
+    /// The event comes from the pool's own store (a rebuild or a restore), where a referral
+    /// may have lost its erased referrer.
+    stored: bool,
 }
 
 impl Default for Staged {
@@ -84,6 +87,7 @@ impl Default for Staged {
             channel: None,
             money: None,
             rare: None,
+            stored: false,
         }
     }
 }
@@ -356,7 +360,11 @@ fn prepare(pool: &Pool, e: &BorrowedEvent<'_>, index: usize, st: &mut Staged) {
 }
 
 fn prepare_fields(pool: &Pool, e: &BorrowedEvent<'_>, st: &mut Staged) -> Result<()> {
-    e.validate(&pool.config.limits)?;
+    if st.stored {
+        e.validate_stored(&pool.config.limits)?;
+    } else {
+        e.validate(&pool.config.limits)?;
+    }
     if let Some(h) = pool.retention_horizon {
         if e.at < h {
             return Err(Error::invalid("at", e.at.to_rfc3339(), format!("older than the retention horizon {h}")));
@@ -535,6 +543,7 @@ pub(super) fn store_event(
     warnings: &mut Vec<Rejection>,
     st: &mut Staged,
 ) -> Result<Option<u32>> {
+    st.stored = true;
     prepare(pool, e, index, st);
     warnings.append(&mut st.warnings);
     match st.outcome.take() {

@@ -1,5 +1,6 @@
 //! The one integration-test binary (jiff's layout): one module per area.
 mod attribution;
+mod erase;
 mod journeys;
 mod lifecycle;
 mod ltv;
