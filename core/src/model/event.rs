@@ -470,8 +470,44 @@ pub struct IdentityInput {
     /// Namespace (app id, corp id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    /// The value.
+    /// The value. From JSON, an integer (a phone number read as a number) is taken as its
+    /// decimal digits, and so is a whole-number float such as `13812345678.0`.
+    #[serde(deserialize_with = "string_or_digits")]
     pub value: String,
+}
+
+/// A JSON string, or an integer or whole-number float as its decimal digits (no `.0`, no
+/// exponent).
+fn string_or_digits<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string or an integer")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_string<E: serde::de::Error>(self, v: String) -> std::result::Result<String, E> {
+            Ok(v)
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<String, E> {
+            whole_digits(v).ok_or_else(|| E::custom("a fractional or non-finite number is not an identity value"))
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// The decimal digits of a whole, finite float that an integer holds exactly (|v| < 2^63),
+/// e.g. a phone column that a CSV reader turned into float64 because of blanks.
+fn whole_digits(v: f64) -> Option<String> {
+    (v.is_finite() && v.fract() == 0.0 && v.abs() < 9.223_372_036_854_775e18).then(|| (v as i64).to_string())
 }
 
 /// An order line as it arrives.

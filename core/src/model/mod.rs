@@ -45,25 +45,28 @@ impl Identity {
 
 /// Mask a personal value for messages and logs: keep at most the first 3 and last 2 characters
 /// of values longer than 6 characters, and replace the rest with `*`; shorter values are fully
-/// masked.
+/// masked. The result has at most [`crate::error::MAX_QUOTED_CHARS`] characters (a longer
+/// value's middle is one run of `*` and `…`).
 ///
 /// ```
 /// assert_eq!(yutang::mask("13800138000"), "138******00");
 /// assert_eq!(yutang::mask("abc"), "***");
+/// assert_eq!(yutang::mask(&"9".repeat(1_000_000)).chars().count(), 64);
 /// ```
 pub fn mask(value: &str) -> String {
-    let chars: Vec<char> = value.chars().collect();
-    let n = chars.len();
+    let n = value.chars().count();
     if n <= 6 {
         return "*".repeat(n);
     }
-    let mut out = String::with_capacity(n);
-    for (i, c) in chars.iter().enumerate() {
-        if i < 3 || i >= n - 2 {
-            out.push(*c);
-        } else {
-            out.push('*');
-        }
+    let max = crate::error::MAX_QUOTED_CHARS;
+    let mut out = String::with_capacity(n.min(max) + 4);
+    out.extend(value.chars().take(3));
+    if n <= max {
+        out.extend(std::iter::repeat_n('*', n - 5));
+    } else {
+        out.extend(std::iter::repeat_n('*', max - 6));
+        out.push('…');
     }
+    out.extend(value.chars().skip(n - 2));
     out
 }

@@ -828,7 +828,7 @@ impl Pool {
 
     fn require(&self, customer_id: &str) -> Result<usize> {
         self.position(customer_id)
-            .ok_or_else(|| Error::NotFound { what: "customer".into(), id: customer_id.to_string() })
+            .ok_or_else(|| Error::NotFound { what: "customer".into(), id: shown_customer_id(customer_id) })
     }
 
     /// Every customer id, in founding order.
@@ -1196,6 +1196,16 @@ fn id_string(bits: u128) -> String {
     s.push('c');
     crate::hash::base32_into(bits, 100, &mut s);
     s
+}
+
+/// A customer-id argument as an error shows it: a well-formed id as it is, anything else (a
+/// phone number passed by mistake) masked.
+pub(crate) fn shown_customer_id(s: &str) -> String {
+    if parse_id(s).is_some() {
+        s.to_string()
+    } else {
+        crate::mask(s)
+    }
 }
 
 fn parse_id(s: &str) -> Option<u128> {

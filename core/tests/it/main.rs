@@ -1,6 +1,7 @@
 //! The one integration-test binary (jiff's layout): one module per area.
 mod attribution;
 mod erase;
+mod hardening;
 mod journeys;
 mod lifecycle;
 mod ltv;

@@ -1,0 +1,94 @@
+//! Hostile and ordinary-but-messy input: identity values never leak into messages, messages
+//! never echo huge values, an integer phone number is a phone number.
+
+use yutang::{Error, EventInput, Identity, IdentityKind, Pool};
+
+fn event(v: serde_json::Value) -> Result<EventInput, Error> {
+    serde_json::from_value::<EventInput>(v).map_err(|e| Error::json("event", &e))
+}
+
+#[test]
+fn an_integer_identity_value_is_read_as_its_digits() {
+    let mut p = Pool::default();
+    let evs = [
+        event(serde_json::json!({"id": "1", "at": "2024-05-01 10:00", "kind": "register",
+            "identities": [{"kind": "phone", "value": 13812345678_u64}, {"kind": "wechat_unionid", "value": "u1"}]})),
+        event(serde_json::json!({"id": "2", "at": "2024-05-02 10:00", "kind": "order", "amount": 5,
+            "identities": [{"kind": "phone", "value": 13812345678.0}]})),
+        event(serde_json::json!({"id": "3", "at": "2024-05-03 10:00", "kind": "referral",
+            "referrer": {"kind": "phone", "value": 13812345678_u64},
+            "identities": [{"kind": "phone", "value": "13900000001"}]})),
+    ];
+    let (tz, cur, limits) = (p.time_zone(), p.config().currency, p.config().limits);
+    let r = p.ingest_results(evs.into_iter().map(|e| e.and_then(|i| i.into_event(tz, cur, &limits))));
+    assert_eq!((r.accepted, r.rejected.len()), (3, 0), "{r:?}");
+    let a = p.resolve(&Identity::new(IdentityKind::Phone, "13812345678")).unwrap();
+    assert_eq!(p.resolve(&Identity::new(IdentityKind::WechatUnionid, "u1")), Some(a.clone()));
+    assert_eq!(p.profile(&a).unwrap().order_count, 1, "the float-typed phone joined the same customer");
+}
+
+#[test]
+fn json_type_errors_mask_the_value() {
+    let shapes = [
+        serde_json::json!({"identities": ["13812345678"]}),
+        serde_json::json!({"identities": [{"kind": "phone", "value": 13812345678.5}]}),
+        serde_json::json!({"identities": [{"kind": "phone", "value": true}]}),
+        serde_json::json!({"referrer": {"kind": "phone", "value": [13812345678_u64]}}),
+        serde_json::json!({"id": 13812345678_u64}),
+    ];
+    for v in shapes {
+        let e = event(v.clone()).expect_err("a shape that stays invalid");
+        let msg = e.to_string();
+        assert!(!msg.contains("13812345678"), "{v} leaks in {msg:?}");
+        assert_eq!(e.field(), Some("event"));
+    }
+    // key names are not personal data: they stay readable
+    let e = event(serde_json::json!({"identities": [{"kind": "phone", "valu": "x"}]})).unwrap_err();
+    assert!(e.to_string().contains("valu"), "{e}");
+}
+
+#[test]
+fn not_found_masks_an_argument_that_is_not_a_customer_id() {
+    let p = Pool::default();
+    let msg = p.timeline("13812345678").unwrap_err().to_string();
+    assert!(!msg.contains("13812345678") && msg.contains("138******78"), "{msg}");
+    let id = "c0000000000000000000a";
+    assert!(p.profile(id).unwrap_err().to_string().contains(id), "a real id is shown as it is");
+}
+
+#[test]
+fn rejections_quote_at_most_64_characters() {
+    let big = "9".repeat(1_000_000);
+    let cases = [
+        serde_json::json!({"id": "1", "at": big, "kind": "view", "identities": [{"kind": "phone", "value": "13800000001"}]}),
+        serde_json::json!({"id": "1", "at": "2024-05-01", "kind": big, "identities": [{"kind": "phone", "value": "13800000001"}]}),
+        serde_json::json!({"id": "1", "at": "2024-05-01", "kind": "view", "channel": big, "identities": [{"kind": "phone", "value": "13800000001"}]}),
+        serde_json::json!({"id": "1", "at": "2024-05-01", "kind": "order", "amount": big, "identities": [{"kind": "phone", "value": "13800000001"}]}),
+        serde_json::json!({"id": "1", "at": "2024-05-01", "kind": "order", "amount": "1", "currency": big, "identities": [{"kind": "phone", "value": "13800000001"}]}),
+        serde_json::json!({"id": "1", "at": "2024-05-01", "kind": "view", "identities": [{"kind": "phone", "value": big}]}),
+        serde_json::json!({"id": "1", "at": "2024-05-01", "kind": "view", "identities": [{"kind": big, "value": "1"}]}),
+    ];
+    for c in cases {
+        let inputs = vec![serde_json::from_value::<EventInput>(c).unwrap()];
+        let r = Pool::default().ingest_inputs(&inputs);
+        assert_eq!(r.rejected.len(), 1, "{r:?}");
+        let why = &r.rejected[0];
+        let run = "9".repeat(65);
+        assert!(
+            !why.reason.contains(&run) && !why.field.contains(&run),
+            "{} echoes {} bytes",
+            why.field,
+            why.reason.len()
+        );
+        assert!(why.reason.len() < 1_000);
+    }
+}
+
+#[test]
+fn mask_is_bounded_and_keeps_its_shape() {
+    assert_eq!(yutang::mask("13800138000"), "138******00");
+    let m = yutang::mask(&"a".repeat(70));
+    assert_eq!(m.chars().count(), 64);
+    assert!(m.starts_with("aaa") && m.ends_with("aa") && m.contains('…'));
+    assert_eq!(yutang::mask(&"b".repeat(64)).chars().count(), 64);
+}
