@@ -331,6 +331,85 @@ impl JourneyState {
             .collect()
     }
 
+    /// Check every index and reference of a restored state (a damaged snapshot section is a
+    /// [`Error::Snapshot`], never a panic later): definitions parse and validate, instances
+    /// point at existing journeys, steps, customers and keys, and each customer's instance
+    /// list visits its own instances once.
+    pub(crate) fn validate(&self) -> crate::error::Result<()> {
+        let bad =
+            |what: String| crate::error::Error::Snapshot { reason: format!("corrupted section `journeys`: {what}") };
+        let defs = self
+            .journeys
+            .iter()
+            .enumerate()
+            .map(|(k, r)| Journey::from_json(&r.json).map_err(|e| bad(format!("journey {k}: {e}"))))
+            .collect::<crate::error::Result<Vec<_>>>()?;
+        if defs.len() >= u16::MAX as usize {
+            return Err(bad(format!("{} journeys", defs.len())));
+        }
+        let (nc, ni) = (self.customers.len(), self.instances.len());
+        if nc >= NIL as usize || ni >= NIL as usize || self.keys.len() >= NIL as usize {
+            return Err(bad("too many entries".into()));
+        }
+        for (i, x) in self.instances.iter().enumerate() {
+            let Some(d) = defs.get(x.journey as usize) else {
+                return Err(bad(format!("instance {i}: journey {}", x.journey)));
+            };
+            let step_ok = x.step == END_STEP || (x.step as usize) < d.steps.len();
+            let key_ok = x.key == NIL || (x.key as usize) < self.keys.len();
+            let next_ok = x.next == NIL || (x.next as usize) < ni;
+            if !step_ok || !key_ok || !next_ok || x.cust as usize >= nc || x.origin as usize >= nc {
+                return Err(bad(format!("instance {i}: a reference out of range")));
+            }
+            if x.status > DONE || x.outcome > ERASED {
+                return Err(bad(format!("instance {i}: status {} / outcome {}", x.status, x.outcome)));
+            }
+            if x.status != DONE && x.step == END_STEP {
+                return Err(bad(format!("instance {i}: active at the end step")));
+            }
+        }
+        let mut seen = vec![false; ni];
+        for (c, cu) in self.customers.iter().enumerate() {
+            if cu.merged_into != NIL && (cu.merged_into as usize >= nc || cu.merged_into as usize == c) {
+                return Err(bad(format!("customer {c}: merged into {}", cu.merged_into)));
+            }
+            let mut i = cu.first;
+            while i != NIL {
+                let Some(x) = self.instances.get(i as usize) else {
+                    return Err(bad(format!("customer {c}: instance {i}")));
+                };
+                if seen[i as usize] || x.cust as usize != c {
+                    return Err(bad(format!("customer {c}: instance list broken at {i}")));
+                }
+                seen[i as usize] = true;
+                i = x.next;
+            }
+        }
+        if let Some(i) = seen.iter().position(|s| !s) {
+            return Err(bad(format!("instance {i} is in no customer's list")));
+        }
+        // merge chains end (no cycles)
+        for c in 0..nc {
+            let mut cur = c;
+            for _ in 0..=nc {
+                let m = self.customers[cur].merged_into;
+                if m == NIL {
+                    break;
+                }
+                cur = m as usize;
+            }
+            if self.customers[cur].merged_into != NIL {
+                return Err(bad(format!("customer {c}: a cycle of merges")));
+            }
+        }
+        for (j, k, _) in &self.entry_members {
+            if defs.get(*j as usize).is_none_or(|d| *k as usize >= d.triggers.len()) {
+                return Err(bad(format!("entry members of journey {j}, trigger {k}")));
+            }
+        }
+        Ok(())
+    }
+
     /// Drop the state of erased customers: their instances (and the instance keys only they
     /// used: order and subscription ids), their send history, their settings and their
     /// entry memberships. Nothing of theirs stays in a later snapshot.

@@ -26,7 +26,12 @@ fn put<T: Serialize + Default + PartialEq>(out: &mut Vec<(String, Vec<u8>)>, nam
 }
 
 fn take<T: DeserializeOwned>(name: &str, bytes: &[u8]) -> Result<T> {
-    postcard::from_bytes(bytes).map_err(|e| Error::Snapshot { reason: format!("corrupted section `{name}`: {e}") })
+    let corrupted = |what: String| Error::Snapshot { reason: format!("corrupted section `{name}`: {what}") };
+    let (v, rest) = postcard::take_from_bytes(bytes).map_err(|e| corrupted(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(corrupted(format!("{} trailing bytes", rest.len())));
+    }
+    Ok(v)
 }
 
 impl Extensions {
@@ -42,11 +47,24 @@ impl Extensions {
     /// Read the named sections back. An unknown section comes from a newer library.
     pub fn decode(sections: Vec<(String, Vec<u8>)>) -> Result<Extensions> {
         let mut ext = Extensions::default();
+        let mut names: Vec<&str> = sections.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::Snapshot { reason: format!("section `{}` appears twice", w[0]) });
+        }
         for (name, bytes) in sections {
             match name.as_str() {
-                "lifecycle" => ext.lifecycle = take(&name, &bytes)?,
+                "lifecycle" => {
+                    ext.lifecycle = take::<crate::lifecycle::LifecycleState>(&name, &bytes)?;
+                    let bad = |e: Error| Error::Snapshot { reason: format!("corrupted section `lifecycle`: {e}") };
+                    ext.lifecycle.config.validate().map_err(bad)?;
+                    ext.lifecycle.rfm.compile().map_err(bad)?;
+                }
                 "rules" => ext.rules = take(&name, &bytes)?,
-                "journeys" => ext.journeys = take(&name, &bytes)?,
+                "journeys" => {
+                    ext.journeys = take::<crate::journey::JourneyState>(&name, &bytes)?;
+                    ext.journeys.validate()?;
+                }
                 _ => {
                     return Err(Error::Snapshot {
                         reason: format!("unknown section `{name}` (written by a newer library); upgrade yutang"),

@@ -125,6 +125,15 @@ fn corrupt(what: impl std::fmt::Display) -> Error {
     Error::Snapshot { reason: format!("corrupted payload: {what}") }
 }
 
+/// Decode a payload that must be used up exactly (trailing bytes are corruption too).
+fn whole<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T> {
+    let (v, rest) = postcard::take_from_bytes(payload).map_err(corrupt)?;
+    if !rest.is_empty() {
+        return Err(corrupt(format!("{} trailing bytes", rest.len())));
+    }
+    Ok(v)
+}
+
 fn ident_from(i: IdentV1) -> Result<Identity> {
     Ok(Identity { kind: IdentityKind::parse(&i.kind).map_err(corrupt)?, namespace: i.namespace, value: i.value })
 }
@@ -280,10 +289,9 @@ impl Pool {
             return Err(Error::Snapshot { reason: "checksum mismatch (corrupted)".into() });
         }
         if version == 1 {
-            let snap: SnapV1 = postcard::from_bytes(payload).map_err(corrupt)?;
-            return Self::from_v1(snap);
+            return Self::from_v1(whole(payload)?);
         }
-        let snap: SnapV2 = postcard::from_bytes(payload).map_err(corrupt)?;
+        let snap: SnapV2 = whole(payload)?;
         let ext = super::ext::Extensions::decode(snap.sections)?;
         let mut pool = Self::from_v1(snap.v1)?;
         pool.ext = ext;

@@ -92,3 +92,75 @@ fn mask_is_bounded_and_keeps_its_shape() {
     assert!(m.starts_with("aaa") && m.ends_with("aa") && m.contains('…'));
     assert_eq!(yutang::mask(&"b".repeat(64)).chars().count(), 64);
 }
+
+/// A snapshot with a damaged section either restores to a pool on which every call works,
+/// or is a `Snapshot` error; it never panics later.
+mod damaged_snapshots {
+    use proptest::prelude::*;
+    use yutang::journey::examples;
+    use yutang::{parse_time, EventInput, Pool};
+
+    fn pool_with_journeys() -> Pool {
+        let mut p = Pool::default();
+        let evs: Vec<EventInput> = (0..12)
+            .map(|i| {
+                let kind = ["register", "order", "subscription_start"][i % 3];
+                serde_json::from_value(serde_json::json!({
+                    "id": format!("e{i}"), "at": format!("2024-03-{:02} 10:00", 1 + i), "kind": kind,
+                    "amount": if i % 3 == 1 { Some("9.90") } else { None }, "subscription_id": format!("s{i}"), "expires_at": "2024-05-01",
+                    "identities": [{"kind": "phone", "value": format!("1380000000{}", i % 4)}]}))
+                .unwrap()
+            })
+            .collect();
+        p.ingest_inputs(&evs);
+        let t0 = parse_time("2024-01-01", p.time_zone()).unwrap();
+        p.add_journey(examples::coffee_coupon_ladder(), Some(t0)).unwrap();
+        p.add_journey(examples::renewal_reminders(), Some(t0)).unwrap();
+        p.advance(parse_time("2024-04-20", p.time_zone()).unwrap()).unwrap();
+        p
+    }
+
+    /// Rewrite the header's checksum (and length) after a change of the payload.
+    fn reseal(mut b: Vec<u8>) -> Vec<u8> {
+        let len = (b.len() - 22) as u64;
+        let crc = crc32fast::hash(&b[22..]);
+        b[10..14].copy_from_slice(&crc.to_le_bytes());
+        b[14..22].copy_from_slice(&len.to_le_bytes());
+        b
+    }
+
+    fn exercise(p: &mut Pool) {
+        let _ = p.journey_instances();
+        let _ = p.next_wake_at();
+        let _ = p.advance(parse_time("2024-08-01", p.time_zone()).unwrap());
+        let _ = p.journeys();
+        let _ = p.profiles();
+        let _ = Pool::restore(&p.snapshot());
+    }
+
+    #[test]
+    fn trailing_bytes_are_an_error() {
+        let mut b = pool_with_journeys().snapshot();
+        b.push(0);
+        let b = reseal(b);
+        assert!(matches!(Pool::restore(&b), Err(yutang::Error::Snapshot { .. })));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        #[test]
+        fn a_mutated_journey_section_is_an_error_or_works(flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6)) {
+            let blob = pool_with_journeys().snapshot();
+            let at = blob.windows(8).rposition(|w| w == b"journeys").expect("a journeys section") + 10;
+            let mut b = blob.clone();
+            for (i, v) in &flips {
+                let k = at + i.index(b.len() - at);
+                b[k] = *v;
+            }
+            let b = reseal(b);
+            if let Ok(mut p) = Pool::restore(&b) {
+                exercise(&mut p);
+            }
+        }
+    }
+}
