@@ -205,6 +205,18 @@ impl<'a> Frame<'a> {
     }
 }
 
+/// The error of row `i` when the Python layer refused it (`bad` is sorted by row; a row may be
+/// listed more than once: the first entry wins).
+fn bad_row(bad: &mut std::iter::Peekable<impl Iterator<Item = (usize, String, String)>>, i: usize) -> Option<Error> {
+    let mut found = None;
+    while let Some((_, field, reason)) = bad.next_if(|b| b.0 <= i) {
+        if found.is_none() {
+            found = Some(Error::invalid(field, "", reason));
+        }
+    }
+    found
+}
+
 fn opt_ts<'py>(py: Python<'py>, v: Vec<Option<Timestamp>>) -> (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<bool>>) {
     let mask: Vec<bool> = v.iter().map(|x| x.is_some()).collect();
     let vals: Vec<i64> = v.iter().map(|x| x.map_or(0, |t| t.micros())).collect();
@@ -233,19 +245,31 @@ impl PyPool {
         serde_json::to_string(self.read().config()).unwrap_or_default()
     }
 
-    /// Ingest a JSON array of event objects (the `EventInput` shape).
-    fn ingest_json<'py>(&self, py: Python<'py>, json: &str) -> PyResult<Bound<'py, PyDict>> {
-        let report = py.detach(|| -> PyResult<yutang::IngestReport> {
-            let values: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|e| json_err("events", e))?;
+    /// Ingest events given one JSON object each (the `EventInput` shape). `None` rows are
+    /// events the Python layer could not encode; `bad` holds their `(index, field, reason)`.
+    /// Every row gets a place in the report.
+    fn ingest_json_rows<'py>(
+        &self,
+        py: Python<'py>,
+        rows: Vec<Option<String>>,
+        bad: Vec<(usize, String, String)>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let report = py.detach(|| {
             let mut pool = self.write();
             let (tz, cur, limits) = (pool.time_zone(), pool.config().currency, pool.config().limits);
-            let events = values.into_iter().map(|v| {
-                serde_json::from_value::<yutang::EventInput>(v)
-                    .map_err(|e| Error::invalid("event", "", e.to_string()))
-                    .and_then(|inp| inp.into_event(tz, cur, &limits))
+            let mut bad = bad.into_iter().peekable();
+            let events = rows.into_iter().enumerate().map(|(i, row)| {
+                let refused = bad_row(&mut bad, i);
+                match (row, refused) {
+                    (_, Some(e)) => Err(e),
+                    (None, None) => Err(Error::invalid("event", "", "could not be read")),
+                    (Some(json), None) => serde_json::from_str::<yutang::EventInput>(&json)
+                        .map_err(|e| Error::json("event", &e))
+                        .and_then(|inp| inp.into_event(tz, cur, &limits)),
+                }
             });
-            Ok(pool.ingest_results(events))
-        })?;
+            pool.ingest_results(events)
+        });
         report_to_py(py, &report)
     }
 
@@ -256,6 +280,7 @@ impl PyPool {
         n: usize,
         columns: Vec<ColTuple<'py>>,
         properties: Vec<String>,
+        bad: Vec<(usize, String, String)>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let mut held = Vec::with_capacity(columns.len());
         for c in columns {
@@ -341,8 +366,11 @@ impl PyPool {
             let frame = &f;
             let mut ids = Vec::with_capacity(frame.identities.len());
             let mut ing = pool.ingester();
+            let mut bad = bad.into_iter().peekable();
             for i in 0..frame.n {
-                if let Err(err) = frame.push_row(i, tz, cur, &mut ids, &mut ing) {
+                if let Some(err) = bad_row(&mut bad, i) {
+                    ing.reject(&err);
+                } else if let Err(err) = frame.push_row(i, tz, cur, &mut ids, &mut ing) {
                     ing.reject(&err);
                 }
             }

@@ -11,7 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["kind_of", "to_arrow", "from_arrow", "column_arrays", "to_iso", "FRAME_KINDS"]
+__all__ = ["kind_of", "to_arrow", "from_arrow", "column_arrays", "events_table", "identity_columns_as_text", "to_iso",
+           "FRAME_KINDS"]
 
 FRAME_KINDS = ("pandas", "polars", "pyarrow")
 
@@ -40,6 +41,100 @@ def to_arrow(obj: Any) -> pa.Table:
     raise TypeError(f"expected a pandas or polars DataFrame or a pyarrow Table, got {type(obj).__name__}")
 
 
+_INT64_MAX = 2**63 - 1
+
+
+def events_table(obj: Any) -> Tuple[pa.Table, int, List[Tuple[int, str, str]]]:
+    """An events frame as ``(table, rows, bad)``: ``bad`` lists ``(row, column, reason)`` for
+    cells that cannot cross into Arrow (a lone surrogate; a pandas object column mixing
+    strings and numbers is read as text instead), so that one bad cell costs its row, not the
+    batch. ``rows`` counts a pandas frame's rows even when it has no columns."""
+    if kind_of(obj) != "pandas":
+        t = to_arrow(obj)
+        return t, t.num_rows, []
+    n = len(obj)
+    try:
+        t = pa.Table.from_pandas(obj, preserve_index=False)
+        return t, n, []
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError, OverflowError):
+        pass
+    bad: List[Tuple[int, str, str]] = []
+    arrays: Dict[str, pa.Array] = {}
+    for name in obj.columns:
+        col = obj[name]
+        try:
+            arrays[str(name)] = pa.array(col, from_pandas=True)
+            continue
+        except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError, OverflowError):
+            pass
+        texts: List[Optional[str]] = []
+        for row, v in enumerate(col.tolist()):
+            text = _cell_text(v)
+            if text is not None:
+                try:
+                    text.encode("utf-8")
+                except UnicodeError:
+                    bad.append((row, str(name), "not valid Unicode text (a lone surrogate)"))
+                    text = None
+            texts.append(text)
+        arrays[str(name)] = pa.array(texts, type=pa.large_string())
+    bad.sort(key=lambda b: b[0])
+    return pa.table(arrays) if arrays else pa.table({}), n, bad
+
+
+def _cell_text(v: Any) -> Optional[str]:
+    """A cell of a mixed pandas object column as text: integers (and whole floats) as their
+    digits, missing values as ``None``."""
+    if v is None:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v)).lower()
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if f != f:
+            return None
+        return str(int(f)) if f.is_integer() and abs(f) < 2**63 else repr(f)
+    if type(v).__name__ in ("NaTType",):
+        return None
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if isinstance(v, bytes):
+        return v.decode("utf-8", errors="surrogateescape")
+    return str(v)
+
+
+def identity_columns_as_text(table: pa.Table, kinds: Sequence[str]) -> pa.Table:
+    """Integer identity columns (and ``referrer``) as their decimal digits; a float column when
+    every present value is a whole number (NaN and null mean missing), else an
+    :class:`yutang.InvalidFieldError` naming the column; a bool column is an error too."""
+    from ._errors import invalid
+
+    out = table
+    for i, name in enumerate(table.column_names):
+        if not (name in kinds or name == "referrer" or (name.startswith("custom:") and not name.endswith("_namespace"))):
+            continue
+        arr = table.column(i).combine_chunks()
+        t = arr.type
+        if pa.types.is_integer(t):
+            text = pc.cast(arr, pa.large_string())
+        elif pa.types.is_floating(t):
+            f = pc.if_else(pc.is_nan(arr), pa.scalar(None, type=t), arr)
+            present = pc.drop_null(f)
+            if len(present) and not pc.all(pc.and_(pc.is_finite(present), pc.equal(pc.floor(present), present))).as_py():
+                raise invalid(name, "", "a float identity column must hold whole numbers (or NaN for missing)")
+            if len(present) and pc.max(pc.abs(present)).as_py() >= 2**63:
+                raise invalid(name, "", "a whole number too large for an identity value")
+            text = pc.cast(pc.cast(f, pa.int64()), pa.large_string())
+        elif pa.types.is_boolean(t):
+            raise invalid(name, "", "an identity column holds strings or integers, not bools")
+        else:
+            continue
+        out = out.set_column(i, name, text)
+    return out
+
+
 def from_arrow(table: pa.Table, kind: str = "pandas") -> Any:
     """Convert a pyarrow Table to ``kind`` (``pandas`` default, ``polars`` or ``pyarrow``)."""
     if kind == "pyarrow":
@@ -65,24 +160,18 @@ def _column(name: str, col: pa.ChunkedArray) -> Tuple[str, str, Any, Any, Any]:
     if pa.types.is_dictionary(t):
         arr = arr.cast(t.value_type)
         t = arr.type
-    if pa.types.is_timestamp(t):
-        if t.tz is None:
-            us = arr.cast(pa.timestamp("us"))
-            tag = "ts_naive"
-        else:
-            us = arr.cast(pa.timestamp("us", tz="UTC"))
-            tag = "ts_utc"
-        vals = us.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-        return (name, tag, np.ascontiguousarray(vals, dtype=np.int64), None, _mask(arr))
-    if pa.types.is_date(t):
-        us = arr.cast(pa.timestamp("us"))
-        vals = us.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-        return (name, "ts_naive", np.ascontiguousarray(vals, dtype=np.int64), None, _mask(arr))
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        tag = "ts_utc" if pa.types.is_timestamp(t) and t.tz is not None else "ts_naive"
+        return (name, tag, _micros(arr, t), None, _mask(arr))
     if pa.types.is_boolean(t):
         vals = arr.fill_null(False).to_numpy(zero_copy_only=False)
         return (name, "bool", np.ascontiguousarray(vals, dtype=np.bool_), None, _mask(arr))
     if pa.types.is_floating(t):
         vals = arr.cast(pa.float64()).fill_null(float("nan")).to_numpy(zero_copy_only=False)
+        return (name, "f64", np.ascontiguousarray(vals, dtype=np.float64), None, None)
+    if pa.types.is_unsigned_integer(t) and len(arr) and (pc.max(arr).as_py() or 0) > _INT64_MAX:
+        # beyond int64: read as float (an amount that large is then refused per row)
+        vals = arr.cast(pa.float64(), safe=False).fill_null(float("nan")).to_numpy(zero_copy_only=False)
         return (name, "f64", np.ascontiguousarray(vals, dtype=np.float64), None, None)
     if pa.types.is_integer(t):
         vals = arr.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
@@ -103,6 +192,33 @@ def _column(name: str, col: pa.ChunkedArray) -> Tuple[str, str, Any, Any, Any]:
         data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, dtype=np.uint8)
         return (name, "str", offsets, data, _mask(arr))
     raise TypeError(f"column {name!r}: unsupported type {t}")
+
+
+# microseconds per unit of an Arrow time type
+_PER_UNIT = {"s": (1_000_000, 1), "ms": (1_000, 1), "us": (1, 1), "ns": (1, 1_000)}
+
+
+def _micros(arr: pa.Array, t: pa.DataType) -> np.ndarray:
+    """Epoch microseconds of a timestamp or date column, without Arrow's casts: sub-microsecond
+    parts are floored, and a value whose microseconds overflow int64 becomes one the pool
+    refuses per row as out of range (instead of failing the whole column)."""
+    if pa.types.is_date32(t):
+        mul, div = 86_400_000_000, 1
+        raw = arr.cast(pa.int32()).cast(pa.int64())
+    elif pa.types.is_date64(t):
+        mul, div = 1_000, 1
+        raw = arr.cast(pa.int64())
+    else:
+        mul, div = _PER_UNIT[t.unit]
+        raw = arr.cast(pa.int64())
+    v = raw.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    if div > 1:
+        v = np.floor_divide(v, div)
+    if mul > 1:
+        lim = _INT64_MAX // mul
+        over = np.abs(v) > lim
+        v = np.where(over, np.sign(v) * _INT64_MAX, v * np.where(over, 0, mul))
+    return np.ascontiguousarray(v, dtype=np.int64)
 
 
 def column_arrays(table: pa.Table) -> List[Tuple[str, str, Any, Any, Any]]:

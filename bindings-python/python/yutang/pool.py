@@ -1,6 +1,7 @@
 """The customer pool: events in, one customer per person (ONE_ID), profile facts out."""
 from __future__ import annotations
 
+import decimal
 import json
 import math
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import frame as _frame
+from ._errors import invalid as _invalid
 from ._yutang import _Pool
 from ._pool_journeys import JourneysMixin
 from ._pool_lifecycle import LifecycleMixin
@@ -41,58 +43,145 @@ class IngestReport:
     warnings: List[Tuple[int, str, str]] = field(default_factory=list)
 
 
-def _clean(v: Any) -> Any:
-    """JSON-ready value: NaN/NaT -> None, datetimes -> ISO, numpy scalars -> Python."""
-    if v is None:
-        return None
-    if isinstance(v, float):
-        return None if math.isnan(v) else v
-    if isinstance(v, (np.floating,)):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, (np.integer,)):
+class _Reject(Exception):
+    """One event that cannot be encoded: a rejection at its position, not a failed batch."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(field, reason)
+        self.field = field
+        self.reason = reason
+
+
+def _clean(v: Any, field: str) -> Any:
+    """JSON-ready value: NaN/NaT -> None, datetimes -> ISO, numpy scalars -> Python; an
+    infinite number is a :class:`_Reject` naming ``field``."""
+    if v is None or isinstance(v, (str, bool)):
+        return v
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if math.isnan(f):
+            return None
+        if math.isinf(f):
+            raise _Reject(field, f"not a finite number: {f}")
+        return f
+    if isinstance(v, np.integer):
         return int(v)
-    if isinstance(v, (np.bool_,)):
+    if isinstance(v, np.bool_):
         return bool(v)
     if type(v).__name__ in ("NaTType",):
         return None
-    if hasattr(v, "isoformat") and not isinstance(v, str):
+    if hasattr(v, "isoformat"):
         return v.isoformat()
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, Mapping):
+        out = {}
+        for k, x in v.items():
+            if not isinstance(k, str):
+                raise _Reject(field, f"keys must be strings, got {type(k).__name__}")
+            out[k] = _clean(x, f"{field}.{k}")
+        return out
     if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    try:
-        import decimal
-
-        if isinstance(v, decimal.Decimal):
-            return str(v)
-    except Exception:  # pragma: no cover
-        pass
+        return [_clean(x, f"{field}[{i}]") for i, x in enumerate(v)]
+    if isinstance(v, decimal.Decimal):
+        if not v.is_finite():
+            raise _Reject(field, "not a finite number")
+        return str(v)
     return v
 
 
-def _dict_event(d: Mapping[str, Any]) -> Dict[str, Any]:
-    """Accept flat identity keys (``phone``, ``wechat_openid`` + ``wechat_openid_namespace``)."""
+def _identity_value(v: Any, field: str) -> Optional[str]:
+    """An identity cell as text: a string as it is, an integer as its digits, a whole float as
+    its digits (a phone column read as float64 because of blanks); NaN / None: missing."""
+    v = _clean(v, field)
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        raise _Reject(field, "expected a string or an integer, got a bool")
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not v.is_integer():
+            raise _Reject(field, "a float identity value must be a whole number")
+        return str(int(v))
+    if isinstance(v, str):
+        return v
+    raise _Reject(field, f"expected a string or an integer, got {type(v).__name__}")
+
+
+#: The keys of one event dict (besides identity kinds, ``<kind>_namespace`` and ``custom:…``).
+_EVENT_KEYS = frozenset((
+    "id", "at", "kind", "channel", "amount", "currency", "order_id", "items", "properties", "referrer",
+    "referrer_kind", "referrer_namespace", "group_id", "consent_channel", "granted", "source",
+    "subscription_id", "expires_at", "identities",
+))
+
+
+def _is_identity_key(k: str) -> bool:
+    return k in IDENTITY_KINDS or (k.startswith("custom:") and not k.endswith("_namespace"))
+
+
+def _dict_event(d: Any, extra: str = "error") -> Dict[str, Any]:
+    """One event dict in the core's ``EventInput`` shape. Accepts flat identity keys
+    (``phone``, ``wechat_openid`` + ``wechat_openid_namespace``) and a flat ``referrer`` value
+    (+ ``referrer_kind``, default ``phone``). An unknown key is a :class:`_Reject` unless
+    ``extra="properties"``, which keeps it as a property."""
+    if not isinstance(d, Mapping):
+        raise _Reject("event", f"expected a dict, got {type(d).__name__}")
     out: Dict[str, Any] = {}
-    idents = list(d.get("identities") or [])
+    idents: List[Any] = []
+    props: Dict[str, Any] = {}
+    for k in d:
+        if not isinstance(k, str):
+            raise _Reject("event", f"keys must be strings, got {type(k).__name__}")
+    raw_idents = d.get("identities")
+    if raw_idents is not None:
+        if not isinstance(raw_idents, (list, tuple)):
+            raise _Reject("identities", f"expected a list, got {type(raw_idents).__name__}")
+        idents.extend(_clean(raw_idents, "identities"))
     for k, v in d.items():
-        if k in IDENTITY_KINDS or (k.startswith("custom:") and not k.endswith("_namespace")):
-            v = _clean(v)
-            if v is not None:
-                idents.append({"kind": k, "value": str(v), "namespace": d.get(f"{k}_namespace")})
-        elif k.endswith("_namespace") and k[: -len("_namespace")] in IDENTITY_KINDS:
+        if _is_identity_key(k):
+            value = _identity_value(v, k)
+            if value is not None:
+                idents.append({"kind": k, "value": value, "namespace": _clean(d.get(f"{k}_namespace"), f"{k}_namespace")})
+        elif k.endswith("_namespace") and _is_identity_key(k[: -len("_namespace")]):
             continue
-        elif k == "identities":
+        elif k in ("identities", "referrer_kind", "referrer_namespace"):
             continue
-        elif k == "referrer" and not isinstance(v, dict) and v is not None:
-            out["referrer"] = {"kind": d.get("referrer_kind", "phone"), "value": str(v),
-                               "namespace": d.get("referrer_namespace")}
-        elif k in ("referrer_kind", "referrer_namespace"):
-            continue
+        elif k == "referrer" and v is not None and not isinstance(v, Mapping):
+            value = _identity_value(v, "referrer")
+            if value is not None:
+                out["referrer"] = {"kind": _clean(d.get("referrer_kind"), "referrer_kind") or "phone", "value": value,
+                                   "namespace": _clean(d.get("referrer_namespace"), "referrer_namespace")}
+        elif k in _EVENT_KEYS:
+            out[k] = _clean(v, k)
+        elif extra == "properties":
+            props[k] = _clean(v, k)
         else:
-            out[k] = _clean(v)
-    out["identities"] = [_clean(i) for i in idents]
+            raise _Reject(k, "unknown key: expected one of " + ", ".join(sorted(_EVENT_KEYS))
+                          + ", an identity kind (phone, wechat_unionid, …) with an optional <kind>_namespace, "
+                          "or pass extra=\"properties\" to keep unknown keys as properties")
+    if props:
+        merged = dict(out.get("properties") or {})
+        merged.update(props)
+        out["properties"] = merged
+    out["identities"] = idents
     return out
+
+
+def _encode_events(events: Sequence[Any], extra: str) -> Tuple[List[Optional[str]], List[Tuple[int, str, str]]]:
+    """Each event as one JSON object, or ``None`` with its rejection: one bad value never
+    costs the batch."""
+    rows: List[Optional[str]] = []
+    bad: List[Tuple[int, str, str]] = []
+    for i, e in enumerate(events):
+        try:
+            rows.append(json.dumps(_dict_event(e, extra), allow_nan=False))
+        except _Reject as r:
+            rows.append(None)
+            bad.append((i, r.field, r.reason))
+        except (TypeError, ValueError, OverflowError, RecursionError) as ex:
+            rows.append(None)
+            bad.append((i, "event", f"cannot be read: {type(ex).__name__}"))
+    return rows, bad
 
 
 class Pool(RulesMixin, LifecycleMixin, MetricsMixin, JourneysMixin):
@@ -166,24 +255,39 @@ class Pool(RulesMixin, LifecycleMixin, MetricsMixin, JourneysMixin):
         return json.loads(self._pool.config_json())
 
     # ---------------------------------------------------------------- ingest
-    def ingest(self, events: Any, properties: Sequence[str] = ()) -> IngestReport:
+    def ingest(self, events: Any, properties: Sequence[str] = (), extra: str = "error") -> IngestReport:
         """Ingest events: a list of dicts, or a pandas / polars DataFrame or pyarrow Table.
 
         Columns (and dict keys): ``id``, ``at`` (ISO-8601 strings or a timestamp column; naive
-        = business zone), ``kind``, ``channel``, ``amount`` (numbers or decimal strings, in
-        major units), ``currency``, ``order_id``, ``group_id``, ``referrer`` (+ ``referrer_kind``,
-        default ``phone``), ``consent_channel`` / ``granted`` / ``source``, ``subscription_id`` /
-        ``expires_at``, and one column per identity kind (``phone``, ``wechat_unionid``,
-        ``wechat_openid`` with ``wechat_openid_namespace`` …). Columns named in ``properties``
-        become event properties; any other column is an error. ``None`` and NaN both mean
-        missing. Bad events are reported, never raised.
+        = business zone; finer than microseconds is floored to the microsecond), ``kind``,
+        ``channel``, ``amount`` (numbers or decimal strings, in major units), ``currency``,
+        ``order_id``, ``group_id``, ``referrer`` (+ ``referrer_kind``, default ``phone``),
+        ``consent_channel`` / ``granted`` / ``source``, ``subscription_id`` / ``expires_at``,
+        and one column per identity kind (``phone``, ``wechat_unionid``, ``wechat_openid`` with
+        ``wechat_openid_namespace`` …). Identity values may be strings or integers (read as
+        their digits); a float identity column must hold whole numbers. Columns named in
+        ``properties`` become event properties; any other column is an error, and so is an
+        unknown dict key unless ``extra="properties"`` keeps unknown keys as properties.
+        ``None`` and NaN both mean missing.
+
+        Bad events are reported, never raised: ``accepted + duplicates + len(rejected)`` is
+        always the number of input events. What raises (:class:`yutang.InvalidFieldError`,
+        before anything is stored) is a table that cannot be read as a whole: an unknown
+        column, a ``properties`` name that is not a column, a float identity column with
+        fractions.
         """
+        if extra not in ("error", "properties"):
+            raise _invalid("extra", extra, "expected 'error' or 'properties'")
         if isinstance(events, (list, tuple)):
-            payload = json.dumps([_dict_event(e) for e in events], allow_nan=False)
-            r = self._pool.ingest_json(payload)
+            rows, bad = _encode_events(events, extra)
+            r = self._pool.ingest_json_rows(rows, bad)
         else:
-            table = _frame.to_arrow(events)
-            r = self._pool.ingest_columns(table.num_rows, _frame.column_arrays(table), list(properties))
+            table, n, bad = _frame.events_table(events)
+            missing = [p for p in properties if p not in table.column_names]
+            if missing:
+                raise _invalid("properties", missing[0], "not a column of the table")
+            cols = _frame.column_arrays(_frame.identity_columns_as_text(table, IDENTITY_KINDS))
+            r = self._pool.ingest_columns(n, cols, list(properties), bad)
         return IngestReport(r["accepted"], r["duplicates"], list(r["rejected"]), list(r["warnings"]))
 
     # ---------------------------------------------------------------- lookups
