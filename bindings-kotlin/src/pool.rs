@@ -349,14 +349,20 @@ impl Pool {
         report_record(self.write().ingest_inputs(&inputs))
     }
 
-    /// Ingest a JSON array of events (the `EventInput` shape).
+    /// Ingest a JSON array of events (the `EventInput` shape). An element that is not a valid
+    /// event is a rejection at its position (values masked), not a failed batch; only text
+    /// that is not a JSON array throws.
     pub fn ingest_json(&self, json: String) -> Result<IngestReportRecord, YutangError> {
-        let inputs: Vec<yutang::EventInput> = serde_json::from_str(&json).map_err(|e| YutangError::InvalidField {
-            field: "json".into(),
-            value: String::new(),
-            reason: e.to_string(),
-        })?;
-        Ok(report_record(self.write().ingest_inputs(&inputs)))
+        let values: Vec<serde_json::Value> =
+            serde_json::from_str(&json).map_err(|e| yutang::Error::json("json", &e))?;
+        let mut pool = self.write();
+        let (tz, cur, limits) = (pool.time_zone(), pool.config().currency, pool.config().limits);
+        let events = values.into_iter().map(|v| {
+            serde_json::from_value::<yutang::EventInput>(v)
+                .map_err(|e| yutang::Error::json("event", &e))
+                .and_then(|i| i.into_event(tz, cur, &limits))
+        });
+        Ok(report_record(pool.ingest_results(events)))
     }
 
     /// The customer of an identity, or null.

@@ -287,3 +287,37 @@ def test_any_table_is_counted_or_refused_with_a_yutang_error(rows, drop, kind):
     except yutang.YutangError:
         return
     assert_counts(r, n)
+
+
+# ------------------------------------------------------------------ every bad input is a YutangError
+def test_bad_arguments_raise_yutang_errors():
+    from yutang.attribution import shapley_model
+    df = pd.DataFrame({"path": ["a > b", "b"], "conv": [1, 2], "null": [1, 1]})
+    for samples in (-1, 1.5, True):
+        with pytest.raises(yutang.InvalidFieldError) as e:
+            shapley_model(df, "path", "conv", var_null="null", samples=samples)
+        assert e.value.field == "samples"
+    rfm = pd.DataFrame({"recency_days": [1.0, np.nan], "frequency": [1, 2], "monetary": [1.0, 2.0]})
+    with pytest.raises(yutang.InvalidFieldError) as e:
+        yutang.rfm_scores(rfm)
+    assert e.value.field == "recency_days[1]"
+    with pytest.raises(yutang.ColumnNotFoundError) as e:
+        yutang.rfm_scores(rfm.fillna(1.0), recency_col="nope")
+    assert isinstance(e.value, KeyError) and isinstance(e.value, yutang.YutangError)
+    j = yutang.journeys.coffee_coupon_ladder()
+    j["reentry"] = {"policy": "cooldown", "cooldown": "-5d"}
+    with pytest.raises(yutang.InvalidFieldError) as e:
+        yutang.journeys.load(j)
+    assert e.value.field == "reentry.cooldown"
+
+
+def test_an_empty_pool_gives_an_empty_rfm_summary():
+    s = yutang.Pool().rfm_summary()
+    assert len(s) == 0 and list(s.columns) == ["frequency", "recency", "T", "monetary_value"]
+
+
+def test_cohorts_at_the_start_of_the_supported_range():
+    pool = yutang.Pool()
+    pool.ingest([{"id": "e1", "at": "1900-01-02 10:00", "kind": "order", "amount": 5, "phone": "13800000001"}])
+    c = pool.cohort_retention()
+    assert c["customers"].tolist()[:1] == [1]

@@ -13,6 +13,7 @@ from ._yutang import (  # noqa: F401
     CurrencyMismatchError,
     RuleSyntaxError,
 )
+from ._errors import ColumnNotFoundError  # noqa: F401
 from . import frame, utils, attribution  # noqa: F401
 from . import metrics  # noqa: F401
 from . import journeys  # noqa: F401

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import _yutang
+from ._errors import column_not_found, invalid as _invalid
 from ._yutang import InvalidFieldError
 from .frame import kind_of
 
@@ -47,7 +48,7 @@ def _check_column(data: Any, kind: str, arg: str, name: Any) -> None:
     if not isinstance(name, str):
         raise TypeError(f"{arg} must be a column name (str), got {type(name).__name__}")
     if name not in _columns(data, kind):
-        raise KeyError(f"{arg}={name!r} is not a column of Data")
+        raise column_not_found(arg, name, _columns(data, kind))
 
 
 def _strings(data: Any, kind: str, name: str) -> pa.Array:
@@ -289,6 +290,9 @@ def shapley_model(Data: Any, var_path: str, var_conv: str, var_value: Optional[s
     """
     if worth == "conversion_rate" and var_null is None:
         raise ValueError('worth="conversion_rate" needs var_null (without nulls every rate is 1)')
+    for name, v in (("exact_limit", exact_limit), ("samples", samples), ("seed", seed)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0 or v >= 2**64:
+            raise _invalid(name, v, "expected a whole number >= 0")
     inp = _Input(Data, var_path, var_conv, var_value, var_null, sep)
     res = _yutang.attribution_shapley(inp.data, inp.offsets, inp.conv, inp.value, inp.null, sep,
                                       worth, int(exact_limit), int(samples), int(seed))

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from . import _yutang
 from . import frame as _frame
+from ._errors import column_not_found, invalid as _invalid
 
 __all__ = ["STAGES", "TIERS", "rfm_scores", "default_tiers", "check_tiers"]
 
@@ -81,13 +82,17 @@ def check_tiers(tiers: Any) -> List[str]:
     return list(_yutang.rfm_check_tiers(json.dumps(_tiers(tiers))))
 
 
-def _f64(table: pa.Table, col: str) -> np.ndarray:
+def _f64(table: pa.Table, col: str, arg: str) -> np.ndarray:
     if col not in table.column_names:
-        raise KeyError(f"column {col!r} not found (columns: {table.column_names})")
+        raise column_not_found(arg, col, table.column_names)
     arr = table.column(col).combine_chunks()
-    if arr.null_count:
-        raise ValueError(f"column {col!r} has missing values")
-    return np.ascontiguousarray(arr.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if not (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_decimal(arr.type)):
+        raise _invalid(col, "", f"expected numbers, got {arr.type}")
+    v = np.ascontiguousarray(arr.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(v))
+    if len(bad):
+        raise _invalid(f"{col}[{bad[0]}]", str(v[bad[0]]), "missing or not a finite number")
+    return v
 
 
 def rfm_scores(df: Any, recency_col: str = "recency_days", frequency_col: str = "frequency",
@@ -129,7 +134,8 @@ def rfm_scores(df: Any, recency_col: str = "recency_days", frequency_col: str = 
     table = _frame.to_arrow(df)
     opts = _options(recency, frequency, monetary, tiers)
     r, f, m, tier, names = _yutang.rfm_score_columns(
-        _f64(table, recency_col), _f64(table, frequency_col), _f64(table, monetary_col), json.dumps(opts))
+        _f64(table, recency_col, "recency_col"), _f64(table, frequency_col, "frequency_col"),
+        _f64(table, monetary_col, "monetary_col"), json.dumps(opts))
     tier_col = pa.array(np.asarray(names, dtype=object)[tier] if len(names) else [], type=pa.string())
     for name, col in (("r", pa.array(r.astype(np.int8))), ("f", pa.array(f.astype(np.int8))),
                       ("m", pa.array(m.astype(np.int8))), ("tier", tier_col)):

@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _yutang
+from ._errors import column_not_found
 from .frame import from_arrow, kind_of, to_arrow
 
 __all__ = [
@@ -55,7 +56,7 @@ def _col(t: pa.Table, name: str, arg: str) -> pa.Array:
     if not isinstance(name, str):
         raise TypeError(f"{arg} must be a column name (str), got {type(name).__name__}")
     if name not in t.column_names:
-        raise KeyError(f"{arg}={name!r} is not a column of the table (columns: {t.column_names})")
+        raise column_not_found(arg, name, t.column_names)
     c = t.column(name)
     return c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c
 
@@ -342,7 +343,7 @@ def growth(events: Any, previous: Tuple[Any, Any], current: Tuple[Any, Any], cus
         k[pc.fill_null(pc.equal(ev, name), False).to_numpy(zero_copy_only=False)] = code
     amount = _amounts(_col(t, amount_col, "amount_col")) if amount_col in t.column_names else np.zeros(len(ev))
     if amount_col not in t.column_names and (k == 2).any():
-        raise KeyError(f"amount_col={amount_col!r} is not a column of the table")
+        raise column_not_found("amount_col", amount_col, t.column_names)
     ch, names = (None, [])
     if channel_col is not None and channel_col in t.column_names:
         codes, raw = _codes(_col(t, channel_col, "channel_col"), channel_col, nulls_ok=True)

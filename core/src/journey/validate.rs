@@ -73,6 +73,11 @@ impl Journey {
                 check_condition(&format!("triggers[{i}].when"), c)?;
             }
         }
+        if let super::def::Reentry::Cooldown { cooldown } = &self.reentry {
+            if cooldown.seconds() < 0 {
+                return Err(Error::invalid("reentry.cooldown", cooldown.to_string(), "a cooldown cannot be negative"));
+            }
+        }
         for (name, rules) in [("goals", &self.goals), ("exits", &self.exits)] {
             for (i, r) in rules.iter().enumerate() {
                 if let Some(c) = &r.when {

@@ -89,8 +89,14 @@ impl Calendar {
                 break;
             }
         }
-        let starts =
-            dates.iter().map(|&d| Timestamp::start_of_day(d, tz).map(|t| t.micros())).collect::<Result<Vec<i64>>>()?;
+        // a bucket may start before 1900-01-01 UTC (midnight of 1900-01-01 east of UTC): its
+        // bound is only compared with instants, never stored as one
+        let starts: Vec<i64> = dates
+            .iter()
+            .map(|&d| {
+                crate::model::local_to_utc_unchecked(d.and_hms_opt(0, 0, 0).unwrap_or_default(), tz).timestamp_micros()
+            })
+            .collect();
         dates.pop();
         let base_day = min_at.div_euclid(DAY);
         let last_day = max_at.div_euclid(DAY);

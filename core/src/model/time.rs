@@ -104,16 +104,21 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
 /// earlier instant; a time skipped by a spring-forward gap is read with the offset in force
 /// before the gap (so it lands after the gap), as RFC 5545 and jiff's "compatible" mode do.
 pub fn local_to_utc(ndt: NaiveDateTime, tz: Tz) -> Result<Timestamp> {
+    Timestamp::from_datetime(&local_to_utc_unchecked(ndt, tz))
+}
+
+/// [`local_to_utc`] without the 1900–2200 range check: for bucket bounds of a calendar, which
+/// may start just before 1900-01-01 UTC (midnight of 1900-01-01 in a zone east of UTC).
+pub(crate) fn local_to_utc_unchecked(ndt: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
     use chrono::LocalResult;
-    let dt = match tz.from_local_datetime(&ndt) {
+    match tz.from_local_datetime(&ndt) {
         LocalResult::Single(dt) => dt.with_timezone(&Utc),
         LocalResult::Ambiguous(a, _) => a.with_timezone(&Utc),
         LocalResult::None => {
             let before = tz.offset_from_utc_datetime(&(ndt - chrono::Duration::hours(24))).fix();
             (ndt - chrono::Duration::seconds(before.local_minus_utc() as i64)).and_utc()
         }
-    };
-    Timestamp::from_datetime(&dt)
+    }
 }
 
 /// Parse an instant. Input with an offset (`2024-05-01T10:00:00+08:00`, `…Z`) is exact; input

@@ -25,7 +25,8 @@ impl Pool {
     ///
     /// # Errors
     /// [`Error::CurrencyMismatch`] for an order in another currency than the reporting one;
-    /// the errors of [`crate::ltv::summary::rfm_summary`] (e.g. no orders at all).
+    /// the errors of [`crate::ltv::summary::rfm_summary`]. A pool without orders gives an
+    /// empty summary.
     pub fn rfm_summary(&self, options: &SummaryOptions) -> Result<PoolRfmSummary> {
         let ix = self.index();
         let (mut keys, mut at, mut value) = (Vec::new(), Vec::new(), Vec::new());
@@ -43,6 +44,17 @@ impl Pool {
         }
         let mut opts = options.clone();
         opts.zone = Zone::Tz(self.tz);
+        if keys.is_empty() {
+            // a pool without orders has no buyers to summarise: no rows, like every other call
+            let none = RfmSummary {
+                first_row: Vec::new(),
+                frequency: Vec::new(),
+                recency: Vec::new(),
+                t: Vec::new(),
+                monetary_value: Some(Vec::new()),
+            };
+            return Ok(PoolRfmSummary { customer_ids: Vec::new(), summary: none });
+        }
         let summary = rfm_summary(CustomerKeys::String(&keys), &at, Some(&value), &opts)?;
         let customer_ids = summary.first_row.iter().map(|&row| keys[row].clone()).collect();
         Ok(PoolRfmSummary { customer_ids, summary })
@@ -81,5 +93,11 @@ mod tests {
         assert_eq!(s.summary.monetary_value.as_ref().unwrap()[i], 30.0);
         let j = 1 - i;
         assert_eq!((s.summary.frequency[j], s.summary.recency[j], s.summary.t[j]), (0.0, 0.0, 15.0));
+    }
+
+    #[test]
+    fn a_pool_without_orders_has_an_empty_summary() {
+        let s = Pool::default().rfm_summary(&SummaryOptions::new()).unwrap();
+        assert!(s.customer_ids.is_empty() && s.summary.frequency.is_empty());
     }
 }

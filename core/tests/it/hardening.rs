@@ -164,3 +164,33 @@ mod damaged_snapshots {
         }
     }
 }
+
+#[test]
+fn cohort_retention_works_at_the_start_of_the_range() {
+    // 1900-01-01 00:00 in Asia/Shanghai (+08:05:43 then) is before 1900-01-01 UTC
+    let mut p = Pool::default();
+    let evs: Vec<EventInput> = serde_json::from_value(serde_json::json!([
+        {"id": "1", "at": "1900-01-02 10:00", "kind": "order", "amount": "5", "identities": [{"kind": "phone", "value": "13800000001"}]},
+        {"id": "2", "at": "1900-02-02 10:00", "kind": "order", "amount": "5", "identities": [{"kind": "phone", "value": "13800000001"}]}
+    ]))
+    .unwrap();
+    assert_eq!(p.ingest_inputs(&evs).accepted, 2);
+    let c = p.cohort_retention(None).expect("a cohort in January 1900");
+    assert_eq!(c.cohorts.len(), 2);
+    assert_eq!((c.cohorts[0].month.as_str(), c.cohorts[0].customers), ("1900-01", 1));
+    assert_eq!(c.cohorts[0].active, vec![1, 1]);
+}
+
+#[test]
+fn a_negative_cooldown_is_rejected() {
+    let mut j: serde_json::Value = serde_json::from_str(yutang::journey::examples::COFFEE_COUPON_LADDER).unwrap();
+    j["reentry"] = serde_json::json!({"policy": "cooldown", "cooldown": "-5d"});
+    let e = yutang::journey::Journey::from_json(&j.to_string()).unwrap_err();
+    assert_eq!(e.field(), Some("reentry.cooldown"));
+}
+
+#[test]
+fn rfm_summary_of_a_pool_without_orders_is_empty() {
+    let s = Pool::default().rfm_summary(&yutang::ltv::summary::SummaryOptions::new()).unwrap();
+    assert!(s.customer_ids.is_empty());
+}

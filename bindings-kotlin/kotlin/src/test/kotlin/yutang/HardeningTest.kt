@@ -1,0 +1,70 @@
+package yutang
+
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Assertions.assertThrows
+import org.junit.jupiter.api.Test
+
+/** Complete erase, masked messages and per-event rejections at the Kotlin boundary. */
+class HardeningTest {
+    private fun phone(v: String) = IdentityRecord(kind = "phone", value = v)
+
+    @Test
+    fun aReferrerIsErasedCompletely() {
+        val p = Pool(PoolOptions())
+        val r = p.ingest(listOf(
+            EventRecord(id = "ev-a1", at = "2024-03-01 10:00", kind = "register", identities = listOf(phone("13812345678"), IdentityRecord(kind = "wechat_unionid", value = "unionid-a-77"))),
+            EventRecord(id = "ev-a2", at = "2024-03-02 10:00", kind = "order", amount = "5", orderId = "ORDER-A-4242", identities = listOf(phone("13812345678"))),
+            EventRecord(id = "ev-a3", at = "2024-03-03 10:00", kind = "subscription_start", subscriptionId = "SUB-A-9191", expiresAt = "2024-06-01", identities = listOf(phone("13812345678"))),
+            EventRecord(id = "ev-b1", at = "2024-03-05 10:00", kind = "referral", referrer = phone("13812345678"), identities = listOf(phone("13900000002"))),
+        ))
+        assertEquals(4UL, r.accepted)
+        p.addJourney(renewalReminders(), "2024-01-01")
+        p.advance("2024-03-10")
+        assertTrue(p.journeyInstancesJson().contains("SUB-A-9191"))
+        val a = p.resolve("phone", "13812345678", null)!!
+        val b = p.resolve("phone", "13900000002", null)!!
+        p.erase(a)
+        val blob = String(p.snapshot(), Charsets.ISO_8859_1)
+        for (s in listOf("13812345678", "unionid-a-77", "ev-a1", "ev-a2", "ev-a3", "ORDER-A-4242", "SUB-A-9191", a)) {
+            assertFalse(blob.contains(s), "$s survives in the snapshot")
+            assertFalse(p.exportJson(b).contains(s), "$s survives in the export")
+            assertFalse(p.journeyInstancesJson().contains(s), "$s survives in the journey instances")
+        }
+        val referral = p.timeline(b).single { it.id == "ev-b1" }
+        assertNull(referral.referrer)
+        assertEquals(listOf("referrer_erased"), p.referrals(null, 30u).rejected.map { it.reason })
+        assertEquals(blob, String(Pool.restore(p.snapshot()).snapshot(), Charsets.ISO_8859_1))
+    }
+
+    @Test
+    fun messagesMaskIdentityValues() {
+        val p = Pool(PoolOptions())
+        val e = assertThrows(YutangException.NotFound::class.java) { p.profile("13812345678") }
+        assertFalse(e.message!!.contains("13812345678"))
+        val r = p.ingestJson("""[
+            {"id": "1", "at": "2024-05-01", "kind": "view", "identities": ["13812345678"]},
+            {"id": "2", "at": "2024-05-01", "kind": "view", "identities": [{"kind": "phone", "value": 13812345678}]}
+        ]""")
+        assertEquals(1UL, r.accepted)
+        assertEquals(listOf(0UL), r.rejected.map { it.index })
+        assertFalse(r.rejected.single().reason.contains("13812345678"))
+        assertNotNull(p.resolve("phone", "13812345678", null))
+        assertThrows(YutangException.InvalidField::class.java) { p.ingestJson("{not json") }
+    }
+
+    @Test
+    fun hugeValuesAreQuotedShort() {
+        val big = "7".repeat(1_000_000)
+        val r = Pool(PoolOptions()).ingest(listOf(
+            EventRecord(id = "1", at = big, kind = "view", identities = listOf(phone("13800000001"))),
+            EventRecord(id = "2", at = "2024-05-01", kind = big, identities = listOf(phone("13800000001"))),
+            EventRecord(id = "3", at = "2024-05-01", kind = "order", amount = big, identities = listOf(phone("13800000001"))),
+        ))
+        assertEquals(3, r.rejected.size)
+        r.rejected.forEach { assertFalse(it.reason.contains("7".repeat(65))) }
+    }
+}
