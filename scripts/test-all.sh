@@ -26,6 +26,37 @@ read -r rp rf < <(awk '/^test result:/ {for(i=1;i<=NF;i++){if($(i+1) ~ /^passed;
 SUMMARY+=("rust: $rp passed, $rf failed")
 [ "$rust_status" -eq 0 ] || FAILED+=(rust)
 
+# ---------------------------------------------------------------- fuzzing
+# The fuzz targets (core/fuzz) run for a bounded time each where a nightly toolchain is
+# present; their corpora also run as stable tests above (integration test `fuzz_corpus`).
+step "rust: fuzz targets (cargo fuzz, ${YUTANG_FUZZ_SECONDS:-25} s each)"
+if [ -n "${YUTANG_SKIP_FUZZ:-}" ]; then
+  echo "fuzzing skipped (YUTANG_SKIP_FUZZ); the corpora ran as stable tests"
+elif cargo +nightly --version >/dev/null 2>&1; then
+  if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked -q || FAILED+=(fuzz-install)
+  fi
+  FUZZ_TARGET_DIR="$CARGO_TARGET_DIR/fuzz"
+  if (cd core && CARGO_TARGET_DIR="$FUZZ_TARGET_DIR" cargo +nightly fuzz build -s none 2>&1 | tail -3); then
+    for t in $(cd core && cargo +nightly fuzz list); do
+      scratch="$(mktemp -d)"
+      log="$CARGO_TARGET_DIR/fuzz-$t.log"
+      if (cd core && CARGO_TARGET_DIR="$FUZZ_TARGET_DIR" cargo +nightly fuzz run -s none "$t" "$scratch" "fuzz/corpus/$t" \
+            -- -max_total_time="${YUTANG_FUZZ_SECONDS:-25}" -max_len=8192 -rss_limit_mb=4096 -print_final_stats=1) >"$log" 2>&1; then
+        echo "fuzz $t: $(grep -Eo 'Done [0-9]+ runs in [0-9]+ second' "$log" | tail -1), no failure"
+      else
+        echo "fuzz $t FAILED: see $log"; grep -E "panicked|SUMMARY" "$log" | head -5
+        FAILED+=("fuzz-$t")
+      fi
+      rm -rf "$scratch"
+    done
+  else
+    FAILED+=(fuzz-build)
+  fi
+else
+  echo "no nightly toolchain here: the fuzz targets did not run; their corpora ran as stable tests (fuzz_corpus)"
+fi
+
 # ---------------------------------------------------------------- Python
 step "python: venv, wheel, pytest"
 VENV="$ROOT/.venv"

@@ -42,7 +42,7 @@ impl Span {
             None => (false, t),
         };
         let bad = || Error::invalid("span", text, "expected a number and a unit d, h, m or s (e.g. 30d, -7d, 90m)");
-        if body.len() < 2 {
+        if body.len() < 2 || !body.is_ascii() {
             return Err(bad());
         }
         let (num, unit) = body.split_at(body.len() - 1);

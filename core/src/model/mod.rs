@@ -16,8 +16,8 @@ pub use event::{
 };
 pub use ids::{Channel, EventKind, IdentityKind};
 pub use money::Money;
-pub use time::{local_to_utc, parse_time, parse_tz, Timestamp};
 pub(crate) use time::local_to_utc_unchecked;
+pub use time::{local_to_utc, parse_time, parse_tz, Timestamp};
 
 /// An identity of a person on one channel: a phone number, a WeChat unionid, an openid within
 /// one app (`namespace` = app id) …

@@ -27,7 +27,9 @@
 //! `Pool` is `Send + Sync`: reads (`&self`) can run in parallel, writes (`&mut self`) are
 //! exclusive — wrap it in a `RwLock` to share it. The Python and Kotlin objects do exactly that.
 
+mod columns;
 mod ext;
+mod frames;
 mod graph;
 mod hugevec;
 mod ingest;
@@ -473,19 +475,9 @@ impl Pool {
     fn rebuild(&mut self, reason: MergeReason) {
         let before: Vec<(u128, u32)> =
             self.customer_roots().into_iter().map(|r| (self.id_bits(r), self.graph.n[r as usize].label)).collect();
-        self.index = OnceLock::new();
-        self.as_of_cache.clear();
         let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
-        self.graph.reset(&self.table);
-        self.anchor.clear();
-        self.anchor.resize(self.rows.len(), NONE);
-        self.conflicts.clear();
-        let mut scratch = Scratch::default();
-        for (rank, &s) in order.iter().enumerate() {
-            self.process(s, rank as u32, false, &mut scratch);
-        }
-        self.order = ProcOrder::from_vec(order);
+        self.relink(ProcOrder::from_vec(order));
         let at = self.latest_at();
         for (old, label) in before {
             if (label as usize) >= self.table.len() {
@@ -497,6 +489,30 @@ impl Pool {
                 self.log(at, None, now.map(id_string), id_string(old), reason);
             }
         }
+    }
+
+    /// Link every stored event anew, in `order` (the (time, id) order of all slots), without
+    /// logging merges.
+    fn relink(&mut self, order: ProcOrder) {
+        self.index = OnceLock::new();
+        self.as_of_cache.clear();
+        self.graph.reset(&self.table);
+        self.anchor.clear();
+        self.anchor.resize(self.rows.len(), NONE);
+        self.conflicts.clear();
+        let mut scratch = Scratch::default();
+        let n = order.len();
+        for rank in 0..n {
+            // as on ingestion: the nodes of the events ahead are fetched while this one links
+            if rank + 16 < n {
+                self.prefetch_nodes(order.get(rank + 16), false);
+            }
+            if rank + 8 < n {
+                self.prefetch_nodes(order.get(rank + 8), true);
+            }
+            self.process(order.get(rank), rank as u32, false, &mut scratch);
+        }
+        self.order = order;
     }
 
     fn latest_at(&self) -> Timestamp {

@@ -24,6 +24,16 @@ impl StrArena {
         Ok((self.ends.len() - 1) as u32)
     }
 
+    /// Number of strings.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Total bytes of the strings.
+    pub fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
     /// Whether a string of `len` bytes still fits under the 4 GiB limit.
     pub fn fits(&self, len: usize) -> bool {
         self.bytes.len() + len <= u32::MAX as usize && self.ends.len() < u32::MAX as usize

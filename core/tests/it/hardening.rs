@@ -120,12 +120,9 @@ mod damaged_snapshots {
         p
     }
 
-    /// Rewrite the header's checksum (and length) after a change of the payload.
+    /// Recompute the frames' checksums after a change of their payload.
     fn reseal(mut b: Vec<u8>) -> Vec<u8> {
-        let len = (b.len() - 22) as u64;
-        let crc = crc32fast::hash(&b[22..]);
-        b[10..14].copy_from_slice(&crc.to_le_bytes());
-        b[14..22].copy_from_slice(&len.to_le_bytes());
+        crate::snapshots::reseal_frames(&mut b);
         b
     }
 
@@ -142,7 +139,6 @@ mod damaged_snapshots {
     fn trailing_bytes_are_an_error() {
         let mut b = pool_with_journeys().snapshot();
         b.push(0);
-        let b = reseal(b);
         assert!(matches!(Pool::restore(&b), Err(yutang::Error::Snapshot { .. })));
     }
 
@@ -150,11 +146,14 @@ mod damaged_snapshots {
         #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
         #[test]
         fn a_mutated_journey_section_is_an_error_or_works(flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6)) {
-            let blob = pool_with_journeys().snapshot();
+            static BLOB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+            let blob = BLOB.get_or_init(|| pool_with_journeys().snapshot());
             let at = blob.windows(8).rposition(|w| w == b"journeys").expect("a journeys section") + 10;
+            // the bytes of the journeys section, inside the last frame
+            let end = crate::snapshots::frame_payloads(blob).last().expect("a frame").end;
             let mut b = blob.clone();
             for (i, v) in &flips {
-                let k = at + i.index(b.len() - at);
+                let k = at + i.index(end - at);
                 b[k] = *v;
             }
             let b = reseal(b);
@@ -193,4 +192,14 @@ fn a_negative_cooldown_is_rejected() {
 fn rfm_summary_of_a_pool_without_orders_is_empty() {
     let s = Pool::default().rfm_summary(&yutang::ltv::summary::SummaryOptions::new()).unwrap();
     assert!(s.customer_ids.is_empty());
+}
+
+#[test]
+fn a_duration_with_a_multibyte_character_is_an_error_not_a_panic() {
+    // found by the journey fuzz target: the unit was cut inside a two-byte character
+    for min in ["ʛ", "1ʛ", "-ʛ", "7日", "３d"] {
+        let mut j: serde_json::Value = serde_json::from_str(yutang::journey::examples::COFFEE_COUPON_LADDER).unwrap();
+        j["steps"][0]["min"] = min.into();
+        assert!(yutang::journey::Journey::from_json(&j.to_string()).is_err(), "{min}");
+    }
 }

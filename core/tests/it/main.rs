@@ -1,6 +1,7 @@
 //! The one integration-test binary (jiff's layout): one module per area.
 mod attribution;
 mod erase;
+mod fuzz_corpus;
 mod hardening;
 mod journeys;
 mod lifecycle;
@@ -11,5 +12,6 @@ mod properties;
 mod rfm;
 mod rules;
 mod rules_vectors;
+mod snapshots;
 mod vectors;
 mod wiring;
