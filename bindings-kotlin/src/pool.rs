@@ -77,6 +77,12 @@ pub struct IngestReportRecord {
     pub duplicates: u64,
     pub rejected: Vec<RejectionRecord>,
     pub warnings: Vec<RejectionRecord>,
+    /// Accepted events dated before the latest event already processed.
+    #[uniffi(default = 0)]
+    pub late: u64,
+    /// Whether late events cost a pass over the whole pool.
+    #[uniffi(default = false)]
+    pub full_pass: bool,
 }
 
 /// Money in one currency: exact minor units and the decimal string.
@@ -265,6 +271,8 @@ fn report_record(r: yutang::IngestReport) -> IngestReportRecord {
         duplicates: r.duplicates as u64,
         rejected: r.rejected.iter().map(rejection_record).collect(),
         warnings: r.warnings.iter().map(rejection_record).collect(),
+        late: r.late as u64,
+        full_pass: r.full_pass,
     }
 }
 
@@ -341,6 +349,15 @@ impl Pool {
     #[uniffi::constructor]
     pub fn restore(bytes: Vec<u8>) -> Result<Arc<Self>, YutangError> {
         Ok(Arc::new(Pool { inner: yutang::SharedPool::new(yutang::Pool::restore(&bytes)?) }))
+    }
+
+    /// Restore from a file written by `snapshotTo` (or holding `snapshot()` bytes), streaming.
+    #[uniffi::constructor]
+    pub fn restore_from(path: String) -> Result<Arc<Self>, YutangError> {
+        let f = std::fs::File::open(&path)
+            .map_err(|e| yutang::Error::Snapshot { reason: format!("cannot open the file: {e}") })?;
+        let pool = yutang::Pool::restore_from(std::io::BufReader::with_capacity(1 << 20, f))?;
+        Ok(Arc::new(Pool { inner: yutang::SharedPool::new(pool) }))
     }
 
     /// Ingest events; bad events are reported per index, never thrown.
@@ -514,6 +531,17 @@ impl Pool {
     /// Serialise the pool (versioned, checksummed).
     pub fn snapshot(&self) -> Vec<u8> {
         self.read().snapshot()
+    }
+
+    /// Write a snapshot to a file, streaming (bounded buffers: no copy of the pool in memory).
+    pub fn snapshot_to(&self, path: String) -> Result<(), YutangError> {
+        let f = std::fs::File::create(&path)
+            .map_err(|e| yutang::Error::Snapshot { reason: format!("cannot create the file: {e}") })?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        self.read().snapshot_to(&mut w)?;
+        std::io::Write::flush(&mut w)
+            .map_err(|e| yutang::Error::Snapshot { reason: format!("cannot write the file: {e}") })?;
+        Ok(())
     }
 }
 

@@ -35,6 +35,8 @@ fn report_to_py<'py>(py: Python<'py>, r: &yutang::IngestReport) -> PyResult<Boun
     };
     d.set_item("rejected", tup(&r.rejected))?;
     d.set_item("warnings", tup(&r.warnings))?;
+    d.set_item("late", r.late)?;
+    d.set_item("full_pass", r.full_pass)?;
     Ok(d)
 }
 
@@ -238,6 +240,23 @@ impl PyPool {
     #[staticmethod]
     fn restore(py: Python<'_>, blob: &[u8]) -> PyResult<Self> {
         let pool = py.detach(|| yutang::Pool::restore(blob)).map_err(to_py_err)?;
+        Ok(PyPool { inner: yutang::SharedPool::new(pool) })
+    }
+
+    /// Restore from a file path (read by Rust, the GIL released) or from a binary file object
+    /// (its `read`), streaming.
+    #[staticmethod]
+    fn restore_from(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let pool = if let Ok(path) = source.extract::<std::path::PathBuf>() {
+            py.detach(|| {
+                let f = std::fs::File::open(&path)
+                    .map_err(|e| Error::Snapshot { reason: format!("cannot open the file: {e}") })?;
+                yutang::Pool::restore_from(std::io::BufReader::with_capacity(1 << 20, f))
+            })
+        } else {
+            yutang::Pool::restore_from(std::io::BufReader::with_capacity(1 << 20, PyIo(source.clone())))
+        }
+        .map_err(to_py_err)?;
         Ok(PyPool { inner: yutang::SharedPool::new(pool) })
     }
 
@@ -591,6 +610,51 @@ impl PyPool {
     fn snapshot<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         let bytes = py.detach(|| self.read().snapshot());
         PyBytes::new(py, &bytes)
+    }
+
+    /// Write a snapshot to a file path (by Rust, the GIL released) or to a binary file object
+    /// (its `write`), streaming.
+    fn snapshot_to(&self, py: Python<'_>, target: &Bound<'_, PyAny>) -> PyResult<()> {
+        if let Ok(path) = target.extract::<std::path::PathBuf>() {
+            py.detach(|| {
+                let f = std::fs::File::create(&path)
+                    .map_err(|e| Error::Snapshot { reason: format!("cannot create the file: {e}") })?;
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+                self.read().snapshot_to(&mut w)?;
+                std::io::Write::flush(&mut w)
+                    .map_err(|e| Error::Snapshot { reason: format!("cannot write the file: {e}") })
+            })
+            .map_err(to_py_err)
+        } else {
+            self.read().snapshot_to(PyIo(target.clone())).map_err(to_py_err)
+        }
+    }
+}
+
+/// A Python binary file object as `std::io::Read` / `Write` (its `read(n)` / `write(b)`).
+struct PyIo<'py>(Bound<'py, PyAny>);
+
+impl std::io::Write for PyIo<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.0.call_method1("write", (PyBytes::new(self.0.py(), buf),)).map_err(std::io::Error::other)?;
+        Ok(n.extract::<usize>().unwrap_or(buf.len()).min(buf.len()))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.0.hasattr("flush").unwrap_or(false) {
+            self.0.call_method0("flush").map_err(std::io::Error::other)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::io::Read for PyIo<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let got = self.0.call_method1("read", (buf.len(),)).map_err(std::io::Error::other)?;
+        let bytes = got.cast::<PyBytes>().map_err(|_| std::io::Error::other("read() must return bytes"))?;
+        let b = bytes.as_bytes();
+        let n = b.len().min(buf.len());
+        buf[..n].copy_from_slice(&b[..n]);
+        Ok(n)
     }
 }
 

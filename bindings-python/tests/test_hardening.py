@@ -321,3 +321,46 @@ def test_cohorts_at_the_start_of_the_supported_range():
     pool.ingest([{"id": "e1", "at": "1900-01-02 10:00", "kind": "order", "amount": 5, "phone": "13800000001"}])
     c = pool.cohort_retention()
     assert c["customers"].tolist()[:1] == [1]
+
+
+def test_a_journey_duration_with_a_multibyte_character_is_a_yutang_error():
+    j = yutang.journeys.coffee_coupon_ladder()
+    j["steps"][0]["min"] = "ʛ"
+    with pytest.raises(yutang.InvalidFieldError):
+        yutang.journeys.load(j)
+
+
+# ------------------------------------------------------------------ streaming snapshots
+def test_snapshot_to_and_restore_from_paths_and_file_objects(tmp_path):
+    import gzip
+    pool = yutang.Pool()
+    pool.ingest([{"id": f"e{i}", "at": "2024-05-01", "kind": "order", "amount": i + 1, "phone": f"1380000{i:04d}"}
+                 for i in range(3000)])
+    blob = pool.snapshot()
+    path = tmp_path / "pool.yts"
+    pool.snapshot_to(path)
+    assert path.read_bytes() == blob
+    assert yutang.Pool.restore_from(path).snapshot() == blob
+    assert yutang.Pool.restore_from(str(path)).snapshot() == blob
+    buf = io.BytesIO()
+    pool.snapshot_to(buf)
+    assert buf.getvalue() == blob
+    buf.seek(0)
+    assert yutang.Pool.restore_from(buf).snapshot() == blob
+    with gzip.open(tmp_path / "pool.yts.gz", "wb") as f:
+        pool.snapshot_to(f)
+    with gzip.open(tmp_path / "pool.yts.gz", "rb") as f:
+        assert yutang.Pool.restore_from(f).snapshot() == blob
+    with pytest.raises(yutang.SnapshotError):
+        yutang.Pool.restore_from(io.BytesIO(blob[:-9]))
+    with pytest.raises(yutang.SnapshotError):
+        yutang.Pool.restore_from(tmp_path / "missing.yts")
+
+
+def test_late_events_are_reported():
+    pool = yutang.Pool()
+    ev = lambda i, at: {"id": i, "at": at, "kind": "view", "phone": "13800000001"}  # noqa: E731
+    r = pool.ingest([ev("a", "2024-05-02"), ev("b", "2024-05-03")])
+    assert (r.late, r.full_pass) == (0, False)
+    r = pool.ingest([ev("c", "2024-05-01"), ev("d", "2024-05-04")])
+    assert (r.late, r.full_pass) == (1, True)

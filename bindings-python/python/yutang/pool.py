@@ -34,13 +34,18 @@ class IngestReport:
     """What an ingest did: ``accepted + duplicates + len(rejected)`` equals the input count.
 
     ``rejected`` and ``warnings`` are lists of ``(index, field, reason)`` tuples; personal values
-    in reasons are masked.
+    in reasons are masked. ``late`` counts accepted events dated before the latest event already
+    processed (a marketplace's orders synced hours later); ``full_pass`` says whether they made
+    the pool recompute its identity graph over every stored event (batch late events to pay it
+    once).
     """
 
     accepted: int
     duplicates: int
     rejected: List[Tuple[int, str, str]] = field(default_factory=list)
     warnings: List[Tuple[int, str, str]] = field(default_factory=list)
+    late: int = 0
+    full_pass: bool = False
 
 
 class _Reject(Exception):
@@ -246,8 +251,37 @@ class Pool(RulesMixin, LifecycleMixin, MetricsMixin, JourneysMixin):
         return cls(_native=_Pool.restore(bytes(blob)))
 
     def snapshot(self) -> bytes:
-        """Serialise the pool: a versioned, checksummed blob."""
+        """Serialise the pool: a versioned, checksummed blob (see :meth:`snapshot_to` to write
+        a large pool to a file without holding the bytes)."""
         return self._pool.snapshot()
+
+    def snapshot_to(self, target: Any) -> None:
+        """Write a snapshot to ``target``, streaming: a path (``str`` or ``os.PathLike``,
+        written by the native layer with the GIL released) or a binary file object with
+        ``write`` (a socket file, ``gzip.open(..., "wb")``, a ``zstandard`` writer). Memory
+        stays bounded (1 MiB frames, each with a checksum). The bytes equal :meth:`snapshot`.
+
+        Examples
+        --------
+        >>> import io, yutang
+        >>> pool = yutang.Pool()
+        >>> _ = pool.ingest([{"id": "e1", "at": "2024-05-01", "kind": "register", "phone": "13800138000"}])
+        >>> buf = io.BytesIO()
+        >>> pool.snapshot_to(buf)
+        >>> _ = buf.seek(0)
+        >>> yutang.Pool.restore_from(buf).stats()["customers"]
+        1
+        """
+        self._pool.snapshot_to(target)
+
+    @classmethod
+    def restore_from(cls, source: Any) -> "Pool":
+        """Restore a pool from a path or a binary file object with ``read``, streaming (see
+        :meth:`snapshot_to`); any earlier format version too.
+
+        Raises :class:`yutang.SnapshotError` for a damaged, truncated or future-version stream.
+        """
+        return cls(_native=_Pool.restore_from(source))
 
     @property
     def config(self) -> Dict[str, Any]:
@@ -288,7 +322,8 @@ class Pool(RulesMixin, LifecycleMixin, MetricsMixin, JourneysMixin):
                 raise _invalid("properties", missing[0], "not a column of the table")
             cols = _frame.column_arrays(_frame.identity_columns_as_text(table, IDENTITY_KINDS))
             r = self._pool.ingest_columns(n, cols, list(properties), bad)
-        return IngestReport(r["accepted"], r["duplicates"], list(r["rejected"]), list(r["warnings"]))
+        return IngestReport(r["accepted"], r["duplicates"], list(r["rejected"]), list(r["warnings"]), r["late"],
+                            r["full_pass"])
 
     # ---------------------------------------------------------------- lookups
     def resolve(self, kind: str, value: str, namespace: Optional[str] = None) -> Optional[str]:

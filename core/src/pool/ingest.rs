@@ -211,7 +211,7 @@ impl Pool {
         // the only ones not yet linked: they are the tail of the slots
         if self.order.len() < self.rows.len() {
             let pending = (self.order.len() as u32..self.rows.len() as u32).collect();
-            self.process_new(pending);
+            let _ = self.process_new(pending);
         }
         Ingester {
             pool: self,
@@ -304,7 +304,9 @@ impl Ingester<'_> {
         self.drain();
         if !self.new_slots.is_empty() {
             let slots = std::mem::take(&mut self.new_slots);
-            self.pool.process_new(slots);
+            let (late, full_pass) = self.pool.process_new(slots);
+            self.report.late += late;
+            self.report.full_pass |= full_pass;
         }
     }
 }

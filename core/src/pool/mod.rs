@@ -109,6 +109,14 @@ pub struct IngestReport {
     pub rejected: Vec<Rejection>,
     /// Accepted events from which something was dropped (a blocklisted identity …).
     pub warnings: Vec<Rejection>,
+    /// Accepted events dated before the latest event already processed ((time, id) order):
+    /// late arrivals, such as a marketplace's orders synced hours later.
+    #[serde(default)]
+    pub late: usize,
+    /// Whether the late events made the pool recompute its identity graph from every stored
+    /// event (one pass over the whole pool; batch late events to pay it once).
+    #[serde(default)]
+    pub full_pass: bool,
 }
 
 /// A link refused because it would exceed a kind's per-customer limit.
@@ -398,12 +406,18 @@ impl Pool {
         ra.at.cmp(&rb.at).then_with(|| self.event_ids.arena.bytes(a).cmp(self.event_ids.arena.bytes(b)))
     }
 
-    fn process_new(&mut self, mut slots: Vec<u32>) {
+    /// Link newly stored events; returns how many of them were late (before the latest event
+    /// already processed) and whether that cost a full pass.
+    fn process_new(&mut self, mut slots: Vec<u32>) -> (usize, bool) {
         self.index = OnceLock::new();
         self.as_of_cache.clear();
         if !slots.is_sorted_by(|&a, &b| self.key_cmp(a, b) != Ordering::Greater) {
             slots.sort_unstable_by(|&a, &b| self.key_cmp(a, b));
         }
+        let late = match self.order.last() {
+            Some(last) => slots.partition_point(|&s| self.key_cmp(s, last) == Ordering::Less),
+            None => 0,
+        };
         self.graph.grow(&self.table);
         let missing = self.rows.len() - self.anchor.len();
         store::grow(&mut self.anchor, missing);
@@ -430,8 +444,10 @@ impl Pool {
                 self.order.push(s);
             }
             self.log_merges(&scratch.merges);
+            (late, false)
         } else {
             self.rebuild(MergeReason::Reorder);
+            (late, true)
         }
     }
 

@@ -203,3 +203,21 @@ fn a_duration_with_a_multibyte_character_is_an_error_not_a_panic() {
         assert!(yutang::journey::Journey::from_json(&j.to_string()).is_err(), "{min}");
     }
 }
+
+#[test]
+fn a_late_batch_is_reported() {
+    let mut p = Pool::default();
+    let ev = |id: &str, at: &str| -> EventInput {
+        serde_json::from_value(serde_json::json!({"id": id, "at": at, "kind": "view",
+            "identities": [{"kind": "phone", "value": "13800000001"}]}))
+        .unwrap()
+    };
+    let r = p.ingest_inputs(&[ev("a", "2024-05-01 10:00"), ev("b", "2024-05-02 10:00")]);
+    assert_eq!((r.late, r.full_pass), (0, false));
+    let r = p.ingest_inputs(&[ev("c", "2024-05-03 10:00")]);
+    assert_eq!((r.late, r.full_pass), (0, false), "later than everything: incremental");
+    let r = p.ingest_inputs(&[ev("d", "2024-05-01 12:00"), ev("e", "2024-05-04 10:00"), ev("f", "2024-04-01 10:00")]);
+    assert_eq!((r.accepted, r.late, r.full_pass), (3, 2, true));
+    let r = p.ingest_inputs(&[ev("d", "2024-05-01 12:00")]);
+    assert_eq!((r.duplicates, r.late, r.full_pass), (1, 0, false), "a duplicate is not late");
+}

@@ -67,4 +67,40 @@ class HardeningTest {
         assertEquals(3, r.rejected.size)
         r.rejected.forEach { assertFalse(it.reason.contains("7".repeat(65))) }
     }
+
+    @Test
+    fun aDurationWithAMultibyteCharacterIsAnError() {
+        val bad = coffeeCouponLadder().replace("\"min\": \"30d\"", "\"min\": \"ʛ\"")
+        assertTrue(bad.contains("ʛ"))
+        assertThrows(YutangException.InvalidField::class.java) { Pool(PoolOptions()).addJourney(bad, null) }
+    }
+
+    @Test
+    fun snapshotToAFileAndRestoreFromIt() {
+        val p = Pool(PoolOptions())
+        p.ingest((0 until 2000).map { EventRecord(id = "e$it", at = "2024-05-01", kind = "order", amount = "${it + 1}", identities = listOf(phone("1380000%04d".format(it)))) })
+        val file = java.io.File.createTempFile("yutang", ".yts")
+        try {
+            p.snapshotTo(file.path)
+            assertTrue(file.readBytes().contentEquals(p.snapshot()))
+            val back = Pool.restoreFrom(file.path)
+            assertEquals(2000UL, back.stats().customers)
+            assertTrue(back.snapshot().contentEquals(p.snapshot()))
+            file.writeBytes(file.readBytes().copyOf(100))
+            assertThrows(YutangException.Snapshot::class.java) { Pool.restoreFrom(file.path) }
+        } finally {
+            file.delete()
+        }
+        assertThrows(YutangException.Snapshot::class.java) { Pool.restoreFrom("/nonexistent/pool.yts") }
+    }
+
+    @Test
+    fun lateEventsAreReported() {
+        val p = Pool(PoolOptions())
+        val r1 = p.ingest(listOf(EventRecord(id = "a", at = "2024-05-02", kind = "view", identities = listOf(phone("13800000001")))))
+        assertEquals(0UL, r1.late)
+        val r2 = p.ingest(listOf(EventRecord(id = "b", at = "2024-05-01", kind = "view", identities = listOf(phone("13800000001")))))
+        assertEquals(1UL, r2.late)
+        assertTrue(r2.fullPass)
+    }
 }
