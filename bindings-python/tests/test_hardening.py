@@ -364,3 +364,16 @@ def test_late_events_are_reported():
     assert (r.late, r.full_pass) == (0, False)
     r = pool.ingest([ev("c", "2024-05-01"), ev("d", "2024-05-04")])
     assert (r.late, r.full_pass) == (1, True)
+
+
+def test_attribution_bounds_and_overflow_are_yutang_errors():
+    from yutang.attribution import heuristic_models, markov_model, shapley_model
+    df = pd.DataFrame({"path": ["a > b", "b", "c > a"], "conv": [1, 2, 1], "null": [1, 1, 1]})
+    with pytest.raises(yutang.InvalidFieldError) as e:
+        shapley_model(df, "path", "conv", var_null="null", worth="conversion_rate", exact_limit=1, samples=10**7)
+    assert e.value.field == "samples"
+    huge = pd.DataFrame({"path": ["a > b", "b"], "conv": [1e308, 1e308]})
+    for model in (heuristic_models, markov_model, shapley_model):
+        with pytest.raises(yutang.InvalidFieldError) as e:
+            model(huge, "path", "conv")
+        assert e.value.field == "conversions", model.__name__

@@ -2,7 +2,7 @@
 
 use crate::{Error, Result};
 
-use super::{map_chunks, sum_partials, Paths, CHUNK};
+use super::{check_finite, check_totals, map_chunks, sum_partials, Paths, CHUNK};
 
 /// Tunables of the heuristic models, with a builder.
 ///
@@ -141,7 +141,10 @@ const POSITION: usize = 5;
 /// First, last and linear equal ChannelAttribution's `heuristic_models`.
 ///
 /// # Errors
-/// [`Error::InvalidField`] for bad options (`half_life`, `position_first`, `position_last`).
+/// [`Error::InvalidField`] for bad options (`half_life`, `position_first`, `position_last`),
+/// and naming `conversions`, `values`, `nulls` or `conversions + nulls` when their totals
+/// overflow f64 (each number is finite, but two paths with 1e308 conversions add up to more
+/// than f64 holds).
 ///
 /// # Example
 /// ```
@@ -155,6 +158,7 @@ const POSITION: usize = 5;
 /// ```
 pub fn heuristic_models(paths: &Paths, options: &HeuristicOptions) -> Result<HeuristicAttribution> {
     options.validate()?;
+    check_totals(paths)?;
     let m = paths.channels.len();
     let is_direct: Vec<bool> = paths.channels.iter().map(|c| options.direct_channels.iter().any(|d| d == c)).collect();
     let width = MODELS * 2 * m;
@@ -242,7 +246,7 @@ pub fn heuristic_models(paths: &Paths, options: &HeuristicOptions) -> Result<Heu
         conversions: (0..m).map(|ch| acc[(model * m + ch) * 2]).collect(),
         value: (0..m).map(|ch| acc[(model * m + ch) * 2 + 1]).collect(),
     };
-    Ok(HeuristicAttribution {
+    let h = HeuristicAttribution {
         channels: paths.channels.clone(),
         first_touch: credits(FIRST),
         last_touch: credits(LAST),
@@ -250,7 +254,12 @@ pub fn heuristic_models(paths: &Paths, options: &HeuristicOptions) -> Result<Heu
         linear: credits(LINEAR),
         time_decay: credits(DECAY),
         position_based: credits(POSITION),
-    })
+    };
+    for c in [&h.first_touch, &h.last_touch, &h.last_non_direct, &h.linear, &h.time_decay, &h.position_based] {
+        check_finite(&c.conversions, "conversions")?;
+        check_finite(&c.value, "values")?;
+    }
+    Ok(h)
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Channel attribution: which touchpoints earn the conversions (issue 7).
+//! Channel attribution: which touchpoints earn the conversions.
 //!
 //! Customers reach a conversion (an order, a sign-up) through a *path* of touchpoints on
 //! channels: `douyin > wechat > taobao`. This module splits each path's conversions and
@@ -56,15 +56,19 @@
 mod heuristic;
 mod markov;
 mod paths;
+mod removal;
 mod shapley;
 mod touchpoints;
 
 pub use heuristic::{heuristic_models, Credits, HeuristicAttribution, HeuristicOptions};
-pub use markov::{markov_model, MarkovAttribution, MarkovOptions, MarkovState, Transition};
-pub use paths::{ChannelId, Paths, PathsBuilder};
-pub use shapley::{shapley_model, ShapleyAttribution, ShapleyOptions, ShapleyWorth};
+pub use markov::{markov_model, MarkovAttribution, MarkovOptions, MarkovState, Transition, DEFAULT_MAX_WORK};
+pub use paths::{ChannelId, Paths, PathsBuilder, MAX_CHANNELS};
+pub use shapley::{
+    shapley_model, ShapleyAttribution, ShapleyOptions, ShapleyWorth, MAX_SHAPLEY_CHANNELS, MAX_SHAPLEY_SAMPLES,
+};
 pub use touchpoints::{paths_from_touchpoints, PathOptions, TouchpointPaths};
 
+use crate::{Error, Result};
 use std::ops::Range;
 
 /// Paths per work chunk. Fixed (not derived from the thread count) so that partial sums are
@@ -126,5 +130,36 @@ pub(crate) fn scale_to_total(weights: &[f64], total: f64) -> Vec<f64> {
         weights.iter().map(|w| w / sum * total).collect()
     } else {
         vec![0.0; weights.len()]
+    }
+}
+
+/// The totals every model adds up must be finite: each number is, but many large ones can
+/// overflow f64 together (two paths with 1e308 conversions). An error naming the field, never
+/// results of zeros, `inf` or NaN.
+pub(crate) fn check_totals(paths: &Paths) -> Result<()> {
+    let (c, v, u) = (paths.total_conversions(), paths.total_value(), paths.total_nulls());
+    let both: f64 = paths.conversions.iter().zip(&paths.nulls).map(|(c, u)| c + u).sum();
+    for (field, total) in [("conversions", c), ("values", v), ("nulls", u), ("conversions + nulls", both)] {
+        if !total.is_finite() {
+            return Err(Error::invalid(
+                field,
+                total.to_string(),
+                "the total over all paths overflows f64: the counts are too large to add up",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Attributed amounts must be finite (sums in another order than the totals' can still
+/// overflow when the totals are within rounding of the largest f64).
+pub(crate) fn check_finite(xs: &[f64], field: &str) -> Result<()> {
+    match xs.iter().find(|x| !x.is_finite()) {
+        Some(x) => Err(Error::invalid(
+            field,
+            x.to_string(),
+            "the attributed amounts overflow f64: the counts are too large to add up",
+        )),
+        None => Ok(()),
     }
 }

@@ -4,7 +4,7 @@ use crate::{Error, Result};
 use foldhash::fast::FixedState;
 use hashbrown::HashMap;
 
-use super::{map_chunks, scale_to_total, sum_partials, Paths, CHUNK};
+use super::{check_finite, check_totals, map_chunks, scale_to_total, sum_partials, Paths, CHUNK};
 
 /// What a coalition (set of channels) is worth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,7 +35,8 @@ pub struct ShapleyOptions {
     /// Most channels for the exact (all-coalitions) computation; at most 24.
     pub exact_limit: usize,
     /// Random channel orders sampled beyond `exact_limit` (Castro et al. 2009 permutation
-    /// sampling; standard error shrinks as `1/√samples`).
+    /// sampling; standard error shrinks as `1/√samples`). 1 to [`MAX_SHAPLEY_SAMPLES`] when
+    /// sampling is needed.
     pub samples: usize,
     /// Seed of the sampling (deterministic: same seed, same result).
     pub seed: u64,
@@ -93,6 +94,10 @@ pub struct ShapleyAttribution {
 
 /// Most channels for Shapley attribution with [`ShapleyWorth::ConversionRate`] (bit sets).
 pub const MAX_SHAPLEY_CHANNELS: usize = 128;
+/// Most sampled channel orders ([`ShapleyOptions::samples`]). Each costs one pass over the
+/// distinct channel sets of the paths; a million already puts the standard error at a
+/// thousandth of the single-sample spread.
+pub const MAX_SHAPLEY_SAMPLES: usize = 1_000_000;
 const MAX_EXACT: usize = 24;
 
 /// Shapley-value attribution: each channel gets its average marginal contribution
@@ -103,13 +108,16 @@ const MAX_EXACT: usize = 24;
 /// [`ShapleyWorth::ConversionRate`], coalitions are evaluated by subset sums over all `2^m`
 /// sets up to [`ShapleyOptions::exact_limit`] channels (`O(m·2^m)`); beyond, by sampling
 /// [`ShapleyOptions::samples`] random channel orders with a seeded generator (an
-/// approximation: `exact` is then `false`). Shapley values can be negative when a channel
-/// lowers the conversion rate of the sets it joins.
+/// approximation: `exact` is then `false`), each evaluated in one pass over the distinct
+/// channel sets of the paths (time ∝ samples × (channel sets × their channels + channels)).
+/// Shapley values can be negative when a channel lowers the conversion rate of the sets it
+/// joins.
 ///
 /// # Errors
-/// [`Error::InvalidField`] for `exact_limit` above 24 or `samples` = 0 when sampling is
-/// needed; [`Error::LimitExceeded`] above [`MAX_SHAPLEY_CHANNELS`] channels with
-/// `ConversionRate`.
+/// [`Error::InvalidField`] for `exact_limit` above 24, for `samples` = 0 or above
+/// [`MAX_SHAPLEY_SAMPLES`] when sampling is needed, and naming `conversions`, `values`,
+/// `nulls` or `conversions + nulls` when their totals overflow f64;
+/// [`Error::LimitExceeded`] above [`MAX_SHAPLEY_CHANNELS`] channels with `ConversionRate`.
 ///
 /// # Example
 /// ```
@@ -120,6 +128,7 @@ const MAX_EXACT: usize = 24;
 /// # Ok::<(), yutang::Error>(())
 /// ```
 pub fn shapley_model(paths: &Paths, options: &ShapleyOptions) -> Result<ShapleyAttribution> {
+    check_totals(paths)?;
     let m = paths.channels.len();
     match options.worth {
         ShapleyWorth::Conversions => {
@@ -150,7 +159,7 @@ pub fn shapley_model(paths: &Paths, options: &ShapleyOptions) -> Result<ShapleyA
             let acc = sum_partials(partials, 2 * m);
             let phi_c: Vec<f64> = (0..m).map(|k| acc[2 * k]).collect();
             let phi_v: Vec<f64> = (0..m).map(|k| acc[2 * k + 1]).collect();
-            Ok(finish(paths, phi_c, phi_v, true))
+            finish(paths, phi_c, phi_v, true)
         }
         ShapleyWorth::ConversionRate => rate_game(paths, options),
     }
@@ -169,7 +178,19 @@ fn rate_game(paths: &Paths, options: &ShapleyOptions) -> Result<ShapleyAttributi
         return Err(Error::limit("channels for Shapley attribution", MAX_SHAPLEY_CHANNELS, m));
     }
     if m == 0 {
-        return Ok(finish(paths, Vec::new(), Vec::new(), true));
+        return finish(paths, Vec::new(), Vec::new(), true);
+    }
+    if m > options.exact_limit {
+        if options.samples == 0 {
+            return Err(Error::invalid("samples", "0", "sampling needs at least one channel order"));
+        }
+        if options.samples > MAX_SHAPLEY_SAMPLES {
+            return Err(Error::invalid(
+                "samples",
+                options.samples.to_string(),
+                format!("at most {MAX_SHAPLEY_SAMPLES} sampled channel orders"),
+            ));
+        }
     }
     // Aggregate conversions, value and paths (conversions + nulls) per distinct channel set.
     let mut sets: HashMap<u128, [f64; 3], FixedState> = HashMap::with_hasher(FixedState::with_seed(0x5348_4150));
@@ -237,34 +258,56 @@ fn rate_game(paths: &Paths, options: &ShapleyOptions) -> Result<ShapleyAttributi
         }
         (phi_c, phi_v, true)
     } else {
-        if options.samples == 0 {
-            return Err(Error::invalid("samples", "0", "sampling needs at least one channel order"));
-        }
         let list: Vec<(u128, [f64; 3])> = order.iter().map(|k| (*k, sets[k])).collect();
         let mut rng = SplitMix64(options.seed);
         let mut phi_c = vec![0.0f64; m];
         let mut phi_v = vec![0.0f64; m];
         let mut perm: Vec<usize> = (0..m).collect();
+        let mut at = vec![0usize; m];
+        // Per sample, the sets that the j-th channel of the order completes, in list order
+        // (a counting sort by completing step): one pass over the sets instead of one per step.
+        let mut done_at = vec![0usize; list.len()];
+        let mut step_start = vec![0usize; m + 1];
+        let mut by_step = vec![0u32; list.len()];
         for _ in 0..options.samples {
             // Fisher–Yates shuffle.
             for i in (1..m).rev() {
                 let j = (rng.next() % (i as u64 + 1)) as usize;
                 perm.swap(i, j);
             }
-            let mut s = 0u128;
+            for (j, &k) in perm.iter().enumerate() {
+                at[k] = j;
+            }
+            step_start.iter_mut().for_each(|x| *x = 0);
+            for (i, (mask, _)) in list.iter().enumerate() {
+                let mut bits = *mask;
+                let mut last = 0usize;
+                while bits != 0 {
+                    last = last.max(at[bits.trailing_zeros() as usize]);
+                    bits &= bits - 1;
+                }
+                done_at[i] = last;
+                step_start[last + 1] += 1;
+            }
+            for j in 0..m {
+                step_start[j + 1] += step_start[j];
+            }
+            for (i, &j) in done_at.iter().enumerate() {
+                by_step[step_start[j]] = i as u32;
+                step_start[j] += 1;
+            }
+            // step_start[j] is now the end of step j's sets (the start of step j + 1's).
             let mut acc = [0.0f64; 3];
             let mut prev = [0.0f64; 2];
-            for &k in &perm {
-                let add = 1u128 << k;
-                let next = s | add;
-                for (mask, g) in &list {
-                    if mask & add != 0 && mask & !next == 0 {
-                        for q in 0..3 {
-                            acc[q] += g[q];
-                        }
+            let mut from = 0usize;
+            for (j, &k) in perm.iter().enumerate() {
+                for &i in &by_step[from..step_start[j]] {
+                    let g = &list[i as usize].1;
+                    for q in 0..3 {
+                        acc[q] += g[q];
                     }
                 }
-                s = next;
+                from = step_start[j];
                 let cur = if acc[2] > 0.0 { [acc[0] / acc[2], acc[1] / acc[2]] } else { [0.0, 0.0] };
                 phi_c[k] += cur[0] - prev[0];
                 phi_v[k] += cur[1] - prev[1];
@@ -276,19 +319,25 @@ fn rate_game(paths: &Paths, options: &ShapleyOptions) -> Result<ShapleyAttributi
         phi_v.iter_mut().for_each(|x| *x /= n);
         (phi_c, phi_v, false)
     };
-    Ok(finish(paths, phi_c, phi_v, exact))
+    finish(paths, phi_c, phi_v, exact)
 }
 
 /// Scale raw Shapley values to the observed totals.
-fn finish(paths: &Paths, phi_c: Vec<f64>, phi_v: Vec<f64>, exact: bool) -> ShapleyAttribution {
-    ShapleyAttribution {
+fn finish(paths: &Paths, phi_c: Vec<f64>, phi_v: Vec<f64>, exact: bool) -> Result<ShapleyAttribution> {
+    let conversions = scale_to_total(&phi_c, paths.total_conversions());
+    let value = scale_to_total(&phi_v, paths.total_value());
+    for (xs, field) in [(&conversions, "conversions"), (&phi_c, "conversions"), (&value, "values"), (&phi_v, "values")]
+    {
+        check_finite(xs, field)?;
+    }
+    Ok(ShapleyAttribution {
         channels: paths.channels.clone(),
-        conversions: scale_to_total(&phi_c, paths.total_conversions()),
-        value: scale_to_total(&phi_v, paths.total_value()),
+        conversions,
+        value,
         shapley_conversions: phi_c,
         shapley_value: phi_v,
         exact,
-    }
+    })
 }
 
 fn ln_fact(n: usize) -> f64 {
@@ -343,6 +392,70 @@ mod tests {
         for (k, x) in phi.iter().enumerate() {
             assert!((x / 6.0 - s.shapley_conversions[k]).abs() < 1e-12);
         }
+    }
+
+    /// The sampling loop as first written (one scan of all channel sets per step of each
+    /// order), kept to check that the counting-sort evaluation adds exactly the same numbers.
+    fn sampled_by_scanning(paths: &Paths, samples: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+        let m = paths.channels.len();
+        let mut sets: Vec<(u128, [f64; 3])> = Vec::new();
+        for i in 0..paths.len() {
+            let mask = paths.path(i).iter().fold(0u128, |m, &c| m | 1u128 << c);
+            let pos = match sets.iter().position(|s| s.0 == mask) {
+                Some(p) => p,
+                None => {
+                    sets.push((mask, [0.0; 3]));
+                    sets.len() - 1
+                }
+            };
+            let e = &mut sets[pos].1;
+            e[0] += paths.conversions[i];
+            e[1] += paths.values[i];
+            e[2] += paths.conversions[i] + paths.nulls[i];
+        }
+        let mut rng = SplitMix64(seed);
+        let (mut phi_c, mut phi_v) = (vec![0.0f64; m], vec![0.0f64; m]);
+        let mut perm: Vec<usize> = (0..m).collect();
+        for _ in 0..samples {
+            for i in (1..m).rev() {
+                let j = (rng.next() % (i as u64 + 1)) as usize;
+                perm.swap(i, j);
+            }
+            let (mut s, mut acc, mut prev) = (0u128, [0.0f64; 3], [0.0f64; 2]);
+            for &k in &perm {
+                let add = 1u128 << k;
+                let next = s | add;
+                for (mask, g) in &sets {
+                    if mask & add != 0 && mask & !next == 0 {
+                        for q in 0..3 {
+                            acc[q] += g[q];
+                        }
+                    }
+                }
+                s = next;
+                let cur = if acc[2] > 0.0 { [acc[0] / acc[2], acc[1] / acc[2]] } else { [0.0, 0.0] };
+                phi_c[k] += cur[0] - prev[0];
+                phi_v[k] += cur[1] - prev[1];
+                prev = cur;
+            }
+        }
+        let n = samples as f64;
+        (phi_c.iter().map(|x| x / n).collect(), phi_v.iter().map(|x| x / n).collect())
+    }
+
+    #[test]
+    fn sampling_adds_the_same_numbers_as_scanning() {
+        let rows: Vec<String> =
+            (0..300).map(|i| format!("c{} > c{} > c{}", i % 37, (i * 7) % 41, (i * 13) % 29)).collect();
+        let conv: Vec<f64> = (0..300).map(|i| (i % 3) as f64).collect();
+        let vals: Vec<f64> = (0..300).map(|i| (i % 3 * 17) as f64).collect();
+        let nulls: Vec<f64> = (0..300).map(|i| (i % 5) as f64).collect();
+        let p = Paths::parse(&rows, &conv, Some(&vals), Some(&nulls), ">").unwrap();
+        let o = ShapleyOptions::new().worth(ShapleyWorth::ConversionRate).samples(200).seed(42);
+        let s = shapley_model(&p, &o).unwrap();
+        let (c, v) = sampled_by_scanning(&p, 200, 42);
+        assert_eq!(s.shapley_conversions, c);
+        assert_eq!(s.shapley_value, v);
     }
 
     #[test]

@@ -264,3 +264,300 @@ proptest! {
         }
     }
 }
+
+// ---- huge and many inputs ------------------------------------------------------------------
+
+fn overflow_field(e: &yutang::Error) -> Option<&str> {
+    match e {
+        yutang::Error::InvalidField { field, reason, .. } if reason.contains("overflow") => Some(field),
+        _ => None,
+    }
+}
+
+/// Every model on `p`: the first error of each, or `None` when it succeeds.
+fn every_model(p: &Paths) -> Vec<(String, Option<yutang::Error>)> {
+    let mut out = vec![("heuristics".to_string(), heuristic_models(p, &HeuristicOptions::new()).err())];
+    for order in 1..=4 {
+        for dense_limit in [300, 0] {
+            let o = MarkovOptions::new().order(order).dense_limit(dense_limit);
+            out.push((format!("markov order {order} dense_limit {dense_limit}"), markov_model(p, &o).err()));
+        }
+    }
+    for (worth, exact_limit) in
+        [(ShapleyWorth::Conversions, 16), (ShapleyWorth::ConversionRate, 16), (ShapleyWorth::ConversionRate, 0)]
+    {
+        let o = ShapleyOptions::new().worth(worth).exact_limit(exact_limit).samples(50);
+        out.push((format!("shapley {worth:?} exact_limit {exact_limit}"), shapley_model(p, &o).err()));
+    }
+    out
+}
+
+#[test]
+fn totals_that_overflow_f64_are_typed_errors_from_every_model() {
+    let big = 1e308;
+    type Case<'a> = (&'a [f64], &'a [f64], &'a [f64], &'a str); // conversions, values, nulls, field
+    let cases: [Case; 4] = [
+        (&[big, big], &[0.0, 0.0], &[0.0, 0.0], "conversions"),
+        (&[1.0, 1.0], &[big, big], &[0.0, 0.0], "values"),
+        (&[1.0, 1.0], &[0.0, 0.0], &[big, big], "nulls"),
+        (&[big, 0.0], &[0.0, 0.0], &[0.0, big], "conversions + nulls"),
+    ];
+    for (conv, values, nulls, field) in cases {
+        let p = Paths::parse(&["a > b", "b > c"], conv, Some(values), Some(nulls), ">").unwrap();
+        for (model, err) in every_model(&p) {
+            let e = err.unwrap_or_else(|| panic!("{model}: no error for overflowing {field}"));
+            assert_eq!(overflow_field(&e), Some(field), "{model}: {e:?}");
+            assert!(e.to_string().contains("overflows f64"), "{model}: {e}");
+        }
+    }
+}
+
+#[test]
+fn large_finite_counts_that_fit_still_work() {
+    // One path of 1e308 conversions: every total is finite, so every model answers, finitely.
+    let p = Paths::parse(&["a > b", "b > c"], &[1e308, 0.0], Some(&[1e308, 0.0]), Some(&[0.0, 1e307]), ">").unwrap();
+    let h = heuristic_models(&p, &HeuristicOptions::new()).unwrap();
+    assert_eq!(h.last_touch.conversions, [0.0, 1e308, 0.0]);
+    for c in [&h.first_touch, &h.linear, &h.time_decay, &h.position_based] {
+        assert!(c.conversions.iter().chain(&c.value).all(|x| x.is_finite()));
+    }
+    for order in 1..=4 {
+        let m = markov_model(&p, &MarkovOptions::new().order(order)).unwrap();
+        assert!(m.conversions.iter().all(|x| x.is_finite()));
+        assert_close(&[m.conversions.iter().sum::<f64>() / 1e308], &[1.0], 1e-12);
+    }
+    let s = shapley_model(&p, &ShapleyOptions::new()).unwrap();
+    assert_eq!(s.conversions, [5e307, 5e307, 0.0]);
+}
+
+#[test]
+fn a_path_counted_once_per_step_can_overflow_the_markov_chain_only() {
+    // Each total is finite, but the path takes a → b twice: that transition weighs 2e308.
+    let p = Paths::parse(&["a > b > a > b"], &[1e308], None, None, ">").unwrap();
+    let e = markov_model(&p, &MarkovOptions::new()).unwrap_err();
+    assert_eq!(overflow_field(&e), Some("conversions + nulls"), "{e:?}");
+    let h = heuristic_models(&p, &HeuristicOptions::new()).unwrap();
+    assert_eq!(h.linear.conversions, [5e307, 5e307]);
+    assert!(shapley_model(&p, &ShapleyOptions::new()).is_ok());
+}
+
+#[test]
+fn non_finite_and_negative_numbers_are_rejected_everywhere() {
+    for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -1.0, -f64::MIN_POSITIVE] {
+        let ok = [1.0, 1.0];
+        let with_bad = [1.0, bad];
+        for (which, field) in [(0, "conversions[1]"), (1, "values[1]"), (2, "nulls[1]")] {
+            let pick = |k: usize| if k == which { &with_bad } else { &ok };
+            let e = Paths::parse(&["a", "b"], pick(0), Some(pick(1)), Some(pick(2)), ">").unwrap_err();
+            assert!(matches!(e, yutang::Error::InvalidField { .. }), "{bad}: {e:?}");
+            assert_eq!(e.field(), Some(field), "{bad}");
+            let e =
+                Paths::parse_concatenated("ab", &[0, 1, 2], pick(0), Some(pick(1)), Some(pick(2)), ">").unwrap_err();
+            assert_eq!(e.field(), Some(field), "{bad}");
+        }
+        let mut b = PathsBuilder::new();
+        b.push(&["a"], 1.0, 0.0, 0.0).unwrap();
+        for (args, field) in
+            [((bad, 0.0, 0.0), "conversions[1]"), ((1.0, bad, 0.0), "values[1]"), ((1.0, 0.0, bad), "nulls[1]")]
+        {
+            assert_eq!(b.push(&["b"], args.0, args.1, args.2).unwrap_err().field(), Some(field), "{bad}");
+            assert_eq!(b.len(), 1, "nothing appended on error");
+        }
+        let e =
+            paths_from_touchpoints(&[1u8, 1], &[0, 1], &["a", ""], &[false, true], &[0.0, bad], &PathOptions::new())
+                .unwrap_err();
+        assert_eq!(e.field(), Some("values[1]"), "{bad}");
+    }
+    // Negative zero is zero.
+    assert!(Paths::parse(&["a"], &[-0.0], None, None, ">").is_ok());
+}
+
+#[test]
+fn shapley_samples_are_bounded() {
+    use yutang::attribution::MAX_SHAPLEY_SAMPLES;
+    let p = Paths::parse(&["a > b", "b > c", "c"], &[1.0, 2.0, 0.0], None, Some(&[1.0, 0.0, 2.0]), ">").unwrap();
+    let sampled = ShapleyOptions::new().worth(ShapleyWorth::ConversionRate).exact_limit(0);
+    for (samples, value) in [(MAX_SHAPLEY_SAMPLES + 1, "1000001"), (usize::MAX, "18446744073709551615"), (0, "0")] {
+        let e = shapley_model(&p, &sampled.clone().samples(samples)).unwrap_err();
+        match &e {
+            yutang::Error::InvalidField { field, value: v, .. } => {
+                assert_eq!((field.as_str(), v.as_str()), ("samples", value));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(shapley_model(&p, &sampled.clone().samples(MAX_SHAPLEY_SAMPLES.min(2_000))).is_ok());
+    // Not sampled: `samples` is not used, so not checked.
+    for worth in [ShapleyWorth::Conversions, ShapleyWorth::ConversionRate] {
+        assert!(shapley_model(&p, &ShapleyOptions::new().worth(worth).samples(usize::MAX)).is_ok());
+    }
+}
+
+/// Paths over `channels` distinct channels drawn uniformly, 1–3 touches each: a sparse random
+/// chain full of cycles (the input that made order 1 quadratic in the channels).
+fn many_channels(channels: usize, rows: usize) -> Paths {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize
+    };
+    let names: Vec<String> = (0..channels).map(|i| format!("c{i}")).collect();
+    let mut b = PathsBuilder::new();
+    for _ in 0..rows {
+        let len = 1 + next() % 3;
+        let p: Vec<&str> = (0..len).map(|_| names[next() % channels].as_str()).collect();
+        let conv = next() % 7 == 0;
+        b.push(&p, conv as u8 as f64, if conv { (next() % 300) as f64 } else { 0.0 }, (!conv) as u8 as f64).unwrap();
+    }
+    b.build()
+}
+
+#[test]
+fn markov_order_one_on_twenty_thousand_channels() {
+    let p = many_channels(20_000, 20_000);
+    let t = std::time::Instant::now();
+    let m = markov_model(&p, &MarkovOptions::new()).unwrap();
+    // Seconds of a debug build; the old per-channel re-solves took minutes in release.
+    assert!(t.elapsed().as_secs() < 60, "{:?}", t.elapsed());
+    assert!(m.channels.len() > 15_000);
+    assert_close(&[m.conversions.iter().sum()], &[p.total_conversions()], 1e-12);
+    assert_close(&[m.value.iter().sum()], &[p.total_value()], 1e-12);
+    assert!(m.removal_effects.iter().all(|r| (0.0..=1.0).contains(r)));
+}
+
+#[test]
+fn markov_work_beyond_max_work_is_limit_exceeded() {
+    let p = many_channels(300, 3_000);
+    for order in 1..=2 {
+        let o = MarkovOptions::new().order(order).dense_limit(0);
+        assert!(markov_model(&p, &o).is_ok());
+        let e = markov_model(&p, &o.max_work(1_000)).unwrap_err();
+        match e {
+            yutang::Error::LimitExceeded { what, limit, got } => {
+                assert!(what.contains("max_work"), "{what}");
+                assert_eq!(limit, 1_000);
+                assert!(got > limit);
+            }
+            other => panic!("order {order}: {other:?}"),
+        }
+    }
+}
+
+/// An independent reference from the model's own output: the transient chain rebuilt from
+/// `transitions`, value per state from the paths, and one dense elimination per channel with
+/// its states removed.
+fn reference_removal_effects(
+    p: &Paths,
+    m: &yutang::attribution::MarkovAttribution,
+    order: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    use yutang::attribution::MarkovState;
+    let n = m.states.len() - 2; // transient: start and channel tuples
+    let conv_state = n;
+    let mut q = vec![vec![0.0f64; n]; n];
+    let mut r = vec![[0.0f64; 2]; n];
+    let mut total = vec![0.0f64; n];
+    for t in &m.transitions {
+        total[t.from] += t.count;
+    }
+    // Value of the converting paths ending in each state.
+    let mut value = vec![0.0f64; n];
+    for i in 0..p.len() {
+        if p.conversions()[i] == 0.0 && p.nulls()[i] == 0.0 {
+            continue;
+        }
+        let mut touches: Vec<u32> = p.path(i).to_vec();
+        if order == 1 {
+            touches.dedup();
+        }
+        let last: Vec<u32> = touches[touches.len().saturating_sub(order)..].to_vec();
+        let s = m.states.iter().position(|st| *st == MarkovState::Channels(last.clone())).unwrap();
+        if p.conversions()[i] > 0.0 {
+            value[s] += p.values()[i];
+        }
+    }
+    for t in &m.transitions {
+        if t.to < n {
+            q[t.from][t.to] = t.probability;
+        } else if t.to == conv_state {
+            r[t.from][0] = t.probability;
+        }
+    }
+    for s in 0..n {
+        if total[s] > 0.0 {
+            r[s][1] = value[s] / total[s];
+        }
+    }
+    let solve = |removed: &[bool]| -> [f64; 2] {
+        // (I − Q) x = r with x_s = 0 on removed states; Gaussian elimination, partial pivoting.
+        let mut a: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                let mut row: Vec<f64> =
+                    (0..n).map(|j| if i == j { 1.0 } else { 0.0 } - if removed[i] { 0.0 } else { q[i][j] }).collect();
+                let rhs = if removed[i] { [0.0; 2] } else { r[i] };
+                row.extend(rhs);
+                row
+            })
+            .collect();
+        for k in 0..n {
+            let piv = (k..n).max_by(|&x, &y| a[x][k].abs().total_cmp(&a[y][k].abs())).unwrap();
+            a.swap(k, piv);
+            let (top, below) = a.split_at_mut(k + 1);
+            let pivot_row = &top[k];
+            for row in below {
+                let f = row[k] / pivot_row[k];
+                if f != 0.0 {
+                    row[k..].iter_mut().zip(&pivot_row[k..]).for_each(|(x, y)| *x -= f * y);
+                }
+            }
+        }
+        let mut x = vec![[0.0f64; 2]; n];
+        for k in (0..n).rev() {
+            for c in 0..2 {
+                let s: f64 = (k + 1..n).map(|j| a[k][j] * x[j][c]).sum();
+                x[k][c] = (a[k][n + c] - s) / a[k][k];
+            }
+        }
+        x[0]
+    };
+    let [pc, pv] = solve(&vec![false; n]);
+    let mut re = Vec::new();
+    let mut re_v = Vec::new();
+    for c in 0..m.channels.len() as u32 {
+        let removed: Vec<bool> =
+            (0..n).map(|s| matches!(&m.states[s], MarkovState::Channels(ids) if ids.contains(&c))).collect();
+        let [kc, kv] = solve(&removed);
+        re.push(if pc > 0.0 { (1.0 - kc / pc).clamp(0.0, 1.0) } else { 0.0 });
+        re_v.push(if pv > 0.0 { (1.0 - kv / pv).clamp(0.0, 1.0) } else { 0.0 });
+    }
+    (re, re_v)
+}
+
+fn cyclic_rows() -> impl Strategy<Value = Vec<Row>> {
+    // More channels and longer paths than `rows()`: revisits, so cycles in the chain.
+    let row = (prop::collection::vec(0u8..6, 1..9), 0u8..4, 0.0f64..500.0, 0u8..4)
+        .prop_map(|(path, conv, value, nulls)| Row { path, conv, value: if conv == 0 { 0.0 } else { value }, nulls });
+    prop::collection::vec(row, 1..30)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    /// The solver's removal effects (order 1: first-visit identity and sparse elimination;
+    /// orders 2–3: restricted re-solves) equal a dense per-channel reference rebuilt from the
+    /// published transitions.
+    #[test]
+    fn prop_markov_removal_effects_match_a_dense_reference(rows in cyclic_rows(), order in 1usize..=3) {
+        let p = to_paths(&rows);
+        for dense_limit in [300, 0] {
+            let m = markov_model(&p, &MarkovOptions::new().order(order).dense_limit(dense_limit)).unwrap();
+            let (re, re_v) = reference_removal_effects(&p, &m, order);
+            for (x, y) in m.removal_effects.iter().zip(&re) {
+                prop_assert!((x - y).abs() <= 1e-12, "order {} dense_limit {}: {:?} vs {:?}", order, dense_limit, m.removal_effects, re);
+            }
+            for (x, y) in m.removal_effects_value.iter().zip(&re_v) {
+                prop_assert!((x - y).abs() <= 1e-12, "value, order {}: {:?} vs {:?}", order, m.removal_effects_value, re_v);
+            }
+        }
+    }
+}
