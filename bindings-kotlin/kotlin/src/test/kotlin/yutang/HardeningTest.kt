@@ -103,4 +103,23 @@ class HardeningTest {
         assertEquals(1UL, r2.late)
         assertTrue(r2.fullPass)
     }
+
+    @Test
+    fun attributionOverflowAndSampleBoundsAreTypedErrors() {
+        val huge = AttributionPaths.fromRows(listOf(
+            PathRecord(channels = listOf("a", "b"), conversions = 1e308),
+            PathRecord(channels = listOf("b"), conversions = 1e308),
+        ))
+        assertEquals("conversions", assertThrows(YutangException.InvalidField::class.java) { huge.markov(MarkovOptionsRecord()) }.field)
+        assertEquals("conversions", assertThrows(YutangException.InvalidField::class.java) { huge.shapley(ShapleyOptionsRecord()) }.field)
+        assertEquals("conversions", assertThrows(YutangException.InvalidField::class.java) { huge.heuristics(HeuristicOptionsRecord()) }.field)
+        val p = AttributionPaths.fromRows(listOf(
+            PathRecord(channels = listOf("a", "b"), conversions = 1.0, nulls = 1.0),
+            PathRecord(channels = listOf("c"), conversions = 1.0, nulls = 1.0),
+        ))
+        val e = assertThrows(YutangException.InvalidField::class.java) {
+            p.shapley(ShapleyOptionsRecord(worth = ShapleyWorthRecord.CONVERSION_RATE, exactLimit = 0u, samples = 5_000_000u))
+        }
+        assertEquals("samples", e.field)
+    }
 }
