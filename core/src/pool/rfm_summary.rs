@@ -24,7 +24,7 @@ impl Pool {
     /// is replaced by it). Rows are customers with at least one order, sorted by customer id.
     ///
     /// # Errors
-    /// [`Error::CurrencyMismatch`] for an order in another currency than the reporting one;
+    /// [`crate::Error::CurrencyMismatch`] for an order in another currency than the reporting one;
     /// the errors of [`crate::ltv::summary::rfm_summary`]. A pool without orders gives an
     /// empty summary.
     pub fn rfm_summary(&self, options: &SummaryOptions) -> Result<PoolRfmSummary> {

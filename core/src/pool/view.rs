@@ -27,7 +27,7 @@ impl Pool {
     /// The customer with this id (a merged-away id resolves to the customer it is part of now).
     ///
     /// # Errors
-    /// [`Error::NotFound`] for an unknown id.
+    /// [`crate::Error::NotFound`] for an unknown id.
     pub fn customer(&self, customer_id: &str) -> Result<CustomerView<'_>> {
         let pos = self.require(customer_id)?;
         Ok(CustomerView { pool: self, pos })
@@ -63,7 +63,7 @@ impl Pool {
     }
 }
 
-/// One customer of a pool, borrowed. See the [module documentation](self).
+/// One customer of a pool, borrowed (allocation-free reads of its timeline).
 #[derive(Clone, Copy)]
 pub struct CustomerView<'a> {
     pool: &'a Pool,
@@ -136,7 +136,7 @@ impl<'a> CustomerView<'a> {
     }
 }
 
-/// One event of a pool, borrowed. See the [module documentation](self).
+/// One event of a pool, borrowed.
 #[derive(Clone, Copy)]
 pub struct EventRef<'a> {
     pool: &'a Pool,
