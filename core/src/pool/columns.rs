@@ -187,7 +187,9 @@ impl Pool {
         if n_events > super::MAX_EVENTS {
             return Err(corrupt(format!("{n_events} events")));
         }
-        p.rows.reserve_exact(n_events);
+        // counts are not trusted for allocation: a damaged count must not reserve memory the
+        // stream cannot fill (buffers grow as events are actually read)
+        p.rows.reserve_exact(n_events.min(1 << 16));
         let (n_kind, n_channel, n_currency) =
             (p.kinds.values.len(), p.channels.values.len(), p.currencies.values.len());
         let mut extras_expected = 0u32;

@@ -196,9 +196,17 @@ impl<R: Read> FrameReader<R> {
         if n > max {
             return Err(corrupt(format!("{what}: {n} bytes (at most {max})")));
         }
+        // grown as the bytes arrive: a damaged length must not allocate what the stream lacks
         out.clear();
-        out.resize(n, 0);
-        self.bytes_into(out)
+        let mut left = n;
+        while left > 0 {
+            let take = left.min(1 << 16);
+            let start = out.len();
+            out.resize(start + take, 0);
+            self.bytes_into(&mut out[start..])?;
+            left -= take;
+        }
+        Ok(())
     }
 
     /// A UTF-8 string of at most `max` bytes.

@@ -241,3 +241,19 @@ mod damaged {
         }
     }
 }
+
+#[test]
+fn a_damaged_length_does_not_allocate_what_the_stream_lacks() {
+    // found by the restore fuzz target: a frame whose value claims 4 GiB
+    let mut b = b"YUTANGSN\x03\x00".to_vec();
+    let payload = [0xffu8, 0xff, 0xff, 0xff, 0x7f];
+    b.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    b.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+    b.extend_from_slice(&payload);
+    b.extend_from_slice(&[0; 8]);
+    assert!(matches!(Pool::restore(&b), Err(yutang::Error::Snapshot { .. })));
+    // a count of many events with a few bytes behind it
+    let mut c = full_pool().snapshot();
+    c.truncate(c.len() / 2);
+    assert!(Pool::restore(&c).is_err());
+}
