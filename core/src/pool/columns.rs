@@ -202,7 +202,8 @@ impl Pool {
             if kind as usize >= n_kind || channel as usize > n_channel || currency as usize > n_currency {
                 return Err(corrupt(format!("event {slot}: a code out of range")));
             }
-            if ident_len == 0 || ident_len as usize > MAX_IDENTITIES_PER_EVENT || (nolink >> ident_len) != 0 {
+            if ident_len == 0 || ident_len as usize > MAX_IDENTITIES_PER_EVENT || (u32::from(nolink) >> ident_len) != 0
+            {
                 return Err(corrupt(format!("event {slot}: {ident_len} identities, no-link mask {nolink:#x}")));
             }
             if amount < 0 || (currency == 0 && amount != 0) {
