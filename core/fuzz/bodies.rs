@@ -187,30 +187,41 @@ pub fn golden_snapshot() -> &'static [u8] {
     })
 }
 
+/// Byte ranges of the payloads of a version-3 snapshot's frames (read from their length
+/// fields, which must be intact).
+pub fn frame_payloads(b: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let (mut at, mut out) = (10, Vec::new());
+    while at + 8 <= b.len() {
+        let len = u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as usize;
+        if len == 0 || at + 8 + len > b.len() {
+            break;
+        }
+        out.push(at + 8..at + 8 + len);
+        at += 8 + len;
+    }
+    out
+}
+
+/// Recompute every frame's CRC after its payload bytes were changed: the damage then reaches
+/// the decoder, not the checksum.
+pub fn reseal_frames(b: &mut [u8]) {
+    for r in frame_payloads(b) {
+        let crc = crc32fast::hash(&b[r.clone()]);
+        b[r.start - 4..r.start].copy_from_slice(&crc.to_le_bytes());
+    }
+}
+
 /// The golden snapshot with bytes of its frames' payloads overwritten (pairs of position and
 /// value from the input; a trailing odd byte also cuts the stream), the frames' checksums
 /// recomputed: every decoder and validation is reached, not only the checksum.
 pub fn restore_mutated(data: &[u8]) {
     let mut b = golden_snapshot().to_vec();
-    let mut frames = Vec::new();
-    let mut at = 10;
-    while at + 8 <= b.len() {
-        let len = u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as usize;
-        if len == 0 {
-            break;
-        }
-        frames.push((at, len));
-        at += 8 + len;
-    }
-    let payload: Vec<usize> = frames.iter().flat_map(|&(at, len)| at + 8..at + 8 + len).collect();
+    let payload: Vec<usize> = frame_payloads(&b).into_iter().flatten().collect();
     for pair in data.chunks_exact(3) {
         let k = u16::from_le_bytes([pair[0], pair[1]]) as usize % payload.len();
         b[payload[k]] = pair[2];
     }
-    for &(at, len) in &frames {
-        let crc = crc32fast::hash(&b[at + 8..at + 8 + len]);
-        b[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
-    }
+    reseal_frames(&mut b);
     if data.len() % 3 == 1 {
         b.truncate(b.len() - (data[0] as usize % 16));
     }

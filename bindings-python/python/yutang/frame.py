@@ -5,7 +5,7 @@ Columnar input crosses into Rust as numpy views of Arrow buffers: no Python loop
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -105,15 +105,16 @@ def _cell_text(v: Any) -> Optional[str]:
     return str(v)
 
 
-def identity_columns_as_text(table: pa.Table, kinds: Sequence[str]) -> pa.Table:
-    """Integer identity columns (and ``referrer``) as their decimal digits; a float column when
-    every present value is a whole number (NaN and null mean missing), else an
-    :class:`yutang.InvalidFieldError` naming the column; a bool column is an error too."""
+def identity_columns_as_text(table: pa.Table, is_identity: Callable[[str], bool]) -> pa.Table:
+    """Integer columns named ``is_identity`` (identity kinds, ``referrer``) as their decimal
+    digits; a float column when every present value is a whole number (NaN and null mean
+    missing), else an :class:`yutang.InvalidFieldError` naming the column; a bool column is an
+    error too."""
     from ._errors import invalid
 
     out = table
     for i, name in enumerate(table.column_names):
-        if not (name in kinds or name == "referrer" or (name.startswith("custom:") and not name.endswith("_namespace"))):
+        if not is_identity(name):
             continue
         arr = table.column(i).combine_chunks()
         t = arr.type

@@ -124,6 +124,11 @@ def _is_identity_key(k: str) -> bool:
     return k in IDENTITY_KINDS or (k.startswith("custom:") and not k.endswith("_namespace"))
 
 
+def _is_identity_column(name: str) -> bool:
+    """A column whose values are identity values: an identity kind, or the referrer."""
+    return name == "referrer" or _is_identity_key(name)
+
+
 def _dict_event(d: Any, extra: str = "error") -> Dict[str, Any]:
     """One event dict in the core's ``EventInput`` shape. Accepts flat identity keys
     (``phone``, ``wechat_openid`` + ``wechat_openid_namespace``) and a flat ``referrer`` value
@@ -320,7 +325,7 @@ class Pool(RulesMixin, LifecycleMixin, MetricsMixin, JourneysMixin):
             missing = [p for p in properties if p not in table.column_names]
             if missing:
                 raise _invalid("properties", missing[0], "not a column of the table")
-            cols = _frame.column_arrays(_frame.identity_columns_as_text(table, IDENTITY_KINDS))
+            cols = _frame.column_arrays(_frame.identity_columns_as_text(table, _is_identity_column))
             r = self._pool.ingest_columns(n, cols, list(properties), bad)
         return IngestReport(r["accepted"], r["duplicates"], list(r["rejected"]), list(r["warnings"]), r["late"],
                             r["full_pass"])

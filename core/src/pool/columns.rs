@@ -136,24 +136,14 @@ impl Pool {
         let config = config_from(r.postcard("configuration")?)?;
         let mut p = Pool::new(config).map_err(corrupt)?;
         // code tables: the built-in values first, in their order
-        let n = r.count(4, "event kinds")?;
-        let mut values = Vec::with_capacity(n.min(256));
-        for _ in 0..n {
-            values.push(EventKind::parse(&r.string(256, "event kind")?).map_err(corrupt)?);
-        }
-        code_table(&mut p.kinds.values, values, 255, "event kinds")?;
-        let n = r.count(4, "channels")?;
-        let mut values = Vec::with_capacity(n.min(256));
-        for _ in 0..n {
-            values.push(Channel::parse(&r.string(256, "channel")?).map_err(corrupt)?);
-        }
-        code_table(&mut p.channels.values, values, 255, "channels")?;
-        let n = r.count(4, "currencies")?;
-        let mut values = Vec::with_capacity(n.min(256));
-        for _ in 0..n {
-            values.push(Currency::parse(&r.string(8, "currency")?).map_err(corrupt)?);
-        }
-        code_table(&mut p.currencies.values, values, u16::MAX as usize - 1, "currencies")?;
+        code_table(&mut p.kinds.values, read_codes(r, "event kind", 256, EventKind::parse)?, 255, "event kinds")?;
+        code_table(&mut p.channels.values, read_codes(r, "channel", 256, Channel::parse)?, 255, "channels")?;
+        code_table(
+            &mut p.currencies.values,
+            read_codes(r, "currency", 8, Currency::parse)?,
+            u16::MAX as usize - 1,
+            "currencies",
+        )?;
         let mut buf = Vec::new();
         for (set, what) in [(&mut p.namespaces, "namespace"), (&mut p.groups, "group id")] {
             let n = r.count(4, what)?;
@@ -308,6 +298,21 @@ impl Pool {
         p.relink(order);
         Ok(p)
     }
+}
+
+/// A stored code table: a count, then each value's text (at most `max_len` bytes).
+fn read_codes<T, R: Read>(
+    r: &mut FrameReader<R>,
+    what: &str,
+    max_len: usize,
+    parse: fn(&str) -> Result<T>,
+) -> Result<Vec<T>> {
+    let n = r.count(4, what)?;
+    let mut values = Vec::with_capacity(n.min(256));
+    for _ in 0..n {
+        values.push(parse(&r.string(max_len, what)?).map_err(corrupt)?);
+    }
+    Ok(values)
 }
 
 /// Check that a stored code table starts with the pool's initial values (built-in kinds and

@@ -26,12 +26,8 @@ fn put<T: Serialize + Default + PartialEq>(out: &mut Vec<(String, Vec<u8>)>, nam
 }
 
 fn take<T: DeserializeOwned>(name: &str, bytes: &[u8]) -> Result<T> {
-    let corrupted = |what: String| Error::Snapshot { reason: format!("corrupted section `{name}`: {what}") };
-    let (v, rest) = postcard::take_from_bytes(bytes).map_err(|e| corrupted(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(corrupted(format!("{} trailing bytes", rest.len())));
-    }
-    Ok(v)
+    super::frames::decode_exact(bytes)
+        .map_err(|why| Error::Snapshot { reason: format!("corrupted section `{name}`: {why}") })
 }
 
 impl Extensions {

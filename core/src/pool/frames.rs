@@ -10,6 +10,16 @@
 use crate::error::{Error, Result};
 use std::io::{Read, Write};
 
+/// Decode a postcard value that must use `bytes` up exactly; the error says why (the
+/// decoder's message, or how many bytes trail), for the caller to place in its context.
+pub(super) fn decode_exact<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
+    let (v, rest) = postcard::take_from_bytes(bytes).map_err(|e| e.to_string())?;
+    if !rest.is_empty() {
+        return Err(format!("{} trailing bytes", rest.len()));
+    }
+    Ok(v)
+}
+
 /// The largest frame (1 MiB).
 pub(super) const FRAME: usize = 1 << 20;
 
@@ -220,11 +230,7 @@ impl<R: Read> FrameReader<R> {
     pub fn postcard<T: serde::de::DeserializeOwned>(&mut self, what: &str) -> Result<T> {
         let mut b = Vec::new();
         self.str_into(&mut b, u32::MAX as usize, what)?;
-        let (v, rest) = postcard::take_from_bytes(&b).map_err(|e| corrupt(format!("{what}: {e}")))?;
-        if !rest.is_empty() {
-            return Err(corrupt(format!("{what}: {} trailing bytes", rest.len())));
-        }
-        Ok(v)
+        decode_exact(&b).map_err(|why| corrupt(format!("{what}: {why}")))
     }
 
     /// The end of the stream: an empty frame right after the last value, and nothing after it.

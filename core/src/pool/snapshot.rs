@@ -126,11 +126,7 @@ pub(super) fn corrupt(what: impl std::fmt::Display) -> Error {
 
 /// Decode a payload that must be used up exactly (trailing bytes are corruption too).
 fn whole<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T> {
-    let (v, rest) = postcard::take_from_bytes(payload).map_err(corrupt)?;
-    if !rest.is_empty() {
-        return Err(corrupt(format!("{} trailing bytes", rest.len())));
-    }
-    Ok(v)
+    super::frames::decode_exact(payload).map_err(corrupt)
 }
 
 fn ident_from(i: IdentV1) -> Result<Identity> {

@@ -122,7 +122,7 @@ mod damaged_snapshots {
 
     /// Recompute the frames' checksums after a change of their payload.
     fn reseal(mut b: Vec<u8>) -> Vec<u8> {
-        crate::snapshots::reseal_frames(&mut b);
+        crate::fuzz_corpus::bodies::reseal_frames(&mut b);
         b
     }
 
@@ -150,7 +150,7 @@ mod damaged_snapshots {
             let blob = BLOB.get_or_init(|| pool_with_journeys().snapshot());
             let at = blob.windows(8).rposition(|w| w == b"journeys").expect("a journeys section") + 10;
             // the bytes of the journeys section, inside the last frame
-            let end = crate::snapshots::frame_payloads(blob).last().expect("a frame").end;
+            let end = crate::fuzz_corpus::bodies::frame_payloads(blob).last().expect("a frame").end;
             let mut b = blob.clone();
             for (i, v) in &flips {
                 let k = at + i.index(end - at);
