@@ -80,7 +80,8 @@ pub struct IngestReportRecord {
     /// Accepted events dated before the latest event already processed.
     #[uniffi(default = 0)]
     pub late: u64,
-    /// Whether late events cost a pass over the whole pool.
+    /// Whether late events touched over a quarter of the pool and cost a pass over all of it
+    /// (otherwise they re-link only the customers they touch).
     #[uniffi(default = false)]
     pub full_pass: bool,
 }

@@ -366,6 +366,32 @@ def test_late_events_are_reported():
     assert (r.late, r.full_pass) == (1, True)
 
 
+def test_late_events_relink_only_the_customers_they_touch():
+    import pandas as pd
+    crowd = pd.DataFrame({
+        "id": [f"e{c}" for c in range(200)],
+        "at": [f"2024-05-{1 + c % 28:02d} 10:00" for c in range(200)],
+        "kind": "view",
+        "wechat_unionid": [f"u{c}" if c % 2 == 0 else None for c in range(200)],
+        "app_user": [f"a{c}" if c % 2 == 1 else None for c in range(200)],
+    })
+    late = {"id": "late", "at": "2024-05-01 09:00", "kind": "register",
+            "identities": [{"kind": "wechat_unionid", "value": "u2"}, {"kind": "app_user", "value": "a3"}]}
+    pool = yutang.Pool()
+    pool.ingest(crowd)
+    r = pool.ingest([late])
+    assert (r.accepted, r.late, r.full_pass) == (1, 1, False)
+    # the same as the events in time order in one batch
+    sorted_pool = yutang.Pool()
+    sorted_pool.ingest([late])
+    sorted_pool.ingest(crowd)
+    assert pool.customer_ids() == sorted_pool.customer_ids()
+    merged = pool.resolve("wechat_unionid", "u2")
+    assert merged == pool.resolve("app_user", "a3") == sorted_pool.resolve("app_user", "a3")
+    assert list(pool.timeline(merged)["id"]) == ["late", "e2", "e3"]
+    assert len(pool.customer_ids()) == 199
+
+
 def test_attribution_bounds_and_overflow_are_yutang_errors():
     from yutang.attribution import heuristic_models, markov_model, shapley_model
     df = pd.DataFrame({"path": ["a > b", "b", "c > a"], "conv": [1, 2, 1], "null": [1, 1, 1]})

@@ -7,7 +7,7 @@
 //! Floor (issue 2): >= 2 million events/s on one core, <= 120 bytes of pool memory per event.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::{Duration, Instant};
-use yutang::synth::{events, synth_events, SynthConfig};
+use yutang::synth::{events, late_batch, synth_events, SynthConfig};
 
 fn bench_ingest(c: &mut Criterion) {
     let n: usize = std::env::var("YUTANG_BENCH_EVENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000_000);
@@ -64,6 +64,39 @@ fn bench_ingest(c: &mut Criterion) {
     group.finish();
 }
 
+/// A year of daily batches, in order and with 1 % of each batch's events arriving one batch
+/// late (`synth::late_batch`). Target: the late feed within 1.5x of the in-order one (the
+/// example `late_batches` runs the same at 10 million events and checks both pools are equal).
+/// Set YUTANG_BENCH_LATE_EVENTS to change the size.
+fn bench_late_batches(c: &mut Criterion) {
+    let n: usize = std::env::var("YUTANG_BENCH_LATE_EVENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let cfg = SynthConfig { events: n, customers: n / 10, ..Default::default() };
+    let batches = 365;
+    let days: Vec<Vec<Vec<yutang::Event>>> =
+        [0, 1].iter().map(|&pct| (0..batches).map(|d| late_batch(&cfg, batches, pct, d)).collect()).collect();
+    let mut group = c.benchmark_group("late_batches");
+    group.sample_size(10).measurement_time(Duration::from_secs(10)).throughput(Throughput::Elements(n as u64));
+    for (pct, feed) in [0, 1].iter().zip(&days) {
+        group.bench_function(format!("{n}_events_365_batches_{pct}pct_late"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let mut pool = yutang::Pool::default();
+                    for day in feed {
+                        let evs = day.clone();
+                        let t = Instant::now();
+                        let r = pool.ingest(evs);
+                        total += t.elapsed();
+                        assert!(r.rejected.is_empty() && !r.full_pass);
+                    }
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+}
+
 fn bench_profiles(c: &mut Criterion) {
     let n = 1_000_000;
     let cfg = SynthConfig { events: n, customers: n / 10, ..Default::default() };
@@ -72,5 +105,5 @@ fn bench_profiles(c: &mut Criterion) {
     c.bench_function("profiles/1M_events", |b| b.iter(|| pool.profiles().len()));
 }
 
-criterion_group!(benches, bench_ingest, bench_profiles);
+criterion_group!(benches, bench_ingest, bench_late_batches, bench_profiles);
 criterion_main!(benches);

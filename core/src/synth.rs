@@ -228,6 +228,21 @@ pub fn events(cfg: &SynthConfig, range: std::ops::Range<usize>) -> Vec<Event> {
     range.map(|i| event(cfg, i).to_event()).collect()
 }
 
+/// Batch `d` of the events split into `batches` consecutive batches (days, for the default
+/// 365-day span) of which `late_percent` % arrive one batch late: the held-back events of batch
+/// `d - 1` come first, then batch `d`'s own events except its held-back ones (the last batch
+/// holds nothing back). The batches together hold every event once. A late feed, such as a
+/// marketplace's orders synced after the next day's events, for load tests of late batches.
+pub fn late_batch(cfg: &SynthConfig, batches: usize, late_percent: u64, d: usize) -> Vec<Event> {
+    let n = cfg.events;
+    let batches = batches.max(1);
+    let day = |d: usize| (d * n / batches)..((d + 1) * n / batches);
+    let held = |i: usize| mix(cfg.seed ^ 0x1a7e ^ (i as u64).wrapping_mul(0x9E37_79B9)) % 100 < late_percent;
+    let last = d + 1 >= batches;
+    let earlier = if d > 0 { day(d - 1) } else { 0..0 };
+    earlier.filter(|&i| held(i)).chain(day(d).filter(|&i| last || !held(i))).map(|i| event(cfg, i).to_event()).collect()
+}
+
 /// The synthetic catalogue: (sku, category).
 pub const CATALOGUE: &[(&str, &str)] = &[
     ("beans_house", "coffee"),

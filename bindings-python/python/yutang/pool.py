@@ -35,9 +35,9 @@ class IngestReport:
 
     ``rejected`` and ``warnings`` are lists of ``(index, field, reason)`` tuples; personal values
     in reasons are masked. ``late`` counts accepted events dated before the latest event already
-    processed (a marketplace's orders synced hours later); ``full_pass`` says whether they made
-    the pool recompute its identity graph over every stored event (batch late events to pay it
-    once).
+    processed (a marketplace's orders synced hours later); they re-link only the customers they
+    touch; ``full_pass`` says whether they touched so much of the pool (over a quarter) that it
+    recomputed its identity graph over every stored event instead.
     """
 
     accepted: int

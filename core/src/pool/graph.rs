@@ -172,9 +172,10 @@ pub(crate) struct Node {
     pub parent: u32,
     /// Circular list of the members of each component.
     pub next: u32,
-    /// Processing rank of the first event that carried the identity (`NONE`: not yet).
+    /// Slot of the first event (in (time, id) order) that carried the identity (`NONE`: not
+    /// yet).
     pub first_seen: u32,
-    /// At roots: processing rank of the founding event (`NONE`: not a customer yet).
+    /// At roots: slot of the founding event (`NONE`: not a customer yet).
     pub found: u32,
     /// At roots: the identity the customer id is derived from.
     pub label: u32,
@@ -281,6 +282,13 @@ impl Graph {
 
     pub fn len(&self) -> usize {
         self.n.len()
+    }
+
+    /// Make each of `nodes` an unbound singleton again (the caller passes whole components).
+    pub fn reset_nodes(&mut self, nodes: &[u32], table: &IdentTable) {
+        for &i in nodes {
+            self.n[i as usize] = Node::new(i, table.kind(i));
+        }
     }
 
     /// Whether `x` is a root.

@@ -4,9 +4,9 @@
 //! # Identity resolution
 //! Events that share a linking identity belong to one customer, transitively. The outcome is
 //! defined as if events were processed in (event time, event id) order, whatever order they
-//! arrive in: a batch that only adds later events is processed incrementally; one that reaches
-//! back before the last processed event rebuilds the graph from the stored events (so the
-//! result is always that of the sorted order).
+//! arrive in: a batch that only adds later events is processed incrementally; late events (dated
+//! before the last processed event) re-link the customers they touch, again in that order (so
+//! the result is always that of the sorted order).
 //!
 //! For each event, its usable identities are taken in order of (kind priority descending, first
 //! seen, kind, namespace, value). The first is the *anchor*: the event belongs to the anchor's
@@ -33,6 +33,7 @@ mod frames;
 mod graph;
 mod hugevec;
 mod ingest;
+mod late;
 mod prefetch;
 mod rfm_summary;
 mod snapshot;
@@ -114,7 +115,8 @@ pub struct IngestReport {
     #[serde(default)]
     pub late: usize,
     /// Whether the late events made the pool recompute its identity graph from every stored
-    /// event (one pass over the whole pool; batch late events to pay it once).
+    /// event: they touched more than a quarter of the pool (otherwise they re-link only the
+    /// customers they touch).
     #[serde(default)]
     pub full_pass: bool,
 }
@@ -262,6 +264,8 @@ pub struct Pool {
     as_of_cache: ext::AsOfCache,
     graph: Graph,
     anchor: Vec<u32>,
+    /// Events by anchor, kept once a batch reached back in time (see [`late`]).
+    anchored: Option<late::Anchored>,
     order: ProcOrder,
     conflicts: Vec<ConflictRec>,
     index: OnceLock<Index>,
@@ -323,6 +327,7 @@ impl Pool {
             as_of_cache: ext::AsOfCache::default(),
             graph: Graph::default(),
             anchor: Vec::new(),
+            anchored: None,
             order: ProcOrder::default(),
             conflicts: Vec::new(),
             index: OnceLock::new(),
@@ -406,8 +411,21 @@ impl Pool {
         ra.at.cmp(&rb.at).then_with(|| self.event_ids.arena.bytes(a).cmp(self.event_ids.arena.bytes(b)))
     }
 
+    /// The order of two slots in (time, id) order (equal only for the same slot).
+    #[inline]
+    fn slot_cmp(&self, a: u32, b: u32) -> Ordering {
+        if a == b {
+            Ordering::Equal
+        } else {
+            self.key_cmp(a, b)
+        }
+    }
+
     /// Link newly stored events; returns how many of them were late (before the latest event
     /// already processed) and whether that cost a full pass.
+    ///
+    /// Late events re-link only the identity components they touch (see [`late`]); the rest
+    /// of the batch, after every processed event, links incrementally.
     fn process_new(&mut self, mut slots: Vec<u32>) -> (usize, bool) {
         self.index = OnceLock::new();
         self.as_of_cache.clear();
@@ -422,33 +440,35 @@ impl Pool {
         let missing = self.rows.len() - self.anchor.len();
         store::grow(&mut self.anchor, missing);
         self.anchor.resize(self.rows.len(), NONE);
-        let in_order = match self.order.last() {
-            Some(last) => self.key_cmp(last, slots[0]) == Ordering::Less,
-            None => true,
-        };
-        if in_order {
-            let mut scratch = Scratch::default();
-            self.order.reserve(slots.len());
-            for k in 0..slots.len() {
-                // the graph nodes of the events 16 ahead, then the roots of those 8 ahead (whose
-                // nodes have arrived by now): their cache misses overlap this event's work
-                if let Some(&ahead) = slots.get(k + 16) {
-                    self.prefetch_nodes(ahead, false);
-                }
-                if let Some(&mid) = slots.get(k + 8) {
-                    self.prefetch_nodes(mid, true);
-                }
-                let s = slots[k];
-                let rank = self.order.len() as u32;
-                self.process(s, rank, true, &mut scratch);
-                self.order.push(s);
-            }
-            self.log_merges(&scratch.merges);
-            (late, false)
-        } else {
-            self.rebuild(MergeReason::Reorder);
-            (late, true)
+        if self.anchored.is_some() {
+            self.anchored_grown(self.order.len());
         }
+        if late > 0 && !self.relink_late(&slots[..late]) {
+            self.rebuild(MergeReason::Reorder);
+            return (late, true);
+        }
+        self.process_in_order(&slots[late..]);
+        (late, false)
+    }
+
+    /// Link events that come after every processed one, in (time, id) order.
+    fn process_in_order(&mut self, slots: &[u32]) {
+        let mut scratch = Scratch::default();
+        self.order.reserve(slots.len());
+        for k in 0..slots.len() {
+            // the graph nodes of the events 16 ahead, then the roots of those 8 ahead (whose
+            // nodes have arrived by now): their cache misses overlap this event's work
+            if let Some(&ahead) = slots.get(k + 16) {
+                self.prefetch_nodes(ahead, false);
+            }
+            if let Some(&mid) = slots.get(k + 8) {
+                self.prefetch_nodes(mid, true);
+            }
+            let s = slots[k];
+            self.process(s, true, &mut scratch);
+            self.order.push(s);
+        }
+        self.log_merges(&scratch.merges);
     }
 
     /// Log merges recorded by [`Pool::process`], in order. A customer id is a hash of its label
@@ -513,6 +533,7 @@ impl Pool {
         self.index = OnceLock::new();
         self.as_of_cache.clear();
         self.graph.reset(&self.table);
+        self.anchored = None;
         self.anchor.clear();
         self.anchor.resize(self.rows.len(), NONE);
         self.conflicts.clear();
@@ -526,7 +547,7 @@ impl Pool {
             if rank + 8 < n {
                 self.prefetch_nodes(order.get(rank + 8), true);
             }
-            self.process(order.get(rank), rank as u32, false, &mut scratch);
+            self.process(order.get(rank), false, &mut scratch);
         }
         self.order = order;
     }
@@ -555,7 +576,7 @@ impl Pool {
         kinds[nb.kind as usize]
             .priority
             .cmp(&kinds[na.kind as usize].priority)
-            .then_with(|| na.first_seen.cmp(&nb.first_seen))
+            .then_with(|| self.slot_cmp(na.first_seen, nb.first_seen))
             .then_with(|| self.content_cmp(a, b))
     }
 
@@ -575,7 +596,10 @@ impl Pool {
             .then_with(|| self.table.value_bytes(a).cmp(self.table.value_bytes(b)))
     }
 
-    fn process(&mut self, slot: u32, rank: u32, log: bool, sc: &mut Scratch) {
+    /// Link one event: its identities join the anchor's customer within the kinds' limits.
+    /// Nodes record slots (first event, founding event), compared in (time, id) order, so
+    /// that events can be linked again in any subset that is closed under shared identities.
+    fn process(&mut self, slot: u32, log: bool, sc: &mut Scratch) {
         let r = self.rows[slot as usize];
         let start = r.ident_start as usize;
         sc.link.clear();
@@ -583,7 +607,7 @@ impl Pool {
         for k in 0..r.ident_len as usize {
             let i = self.idents[start + k];
             if self.graph.n[i as usize].first_seen == NONE {
-                self.graph.n[i as usize].first_seen = rank;
+                self.graph.n[i as usize].first_seen = slot;
             }
             if r.nolink & (1 << k) != 0 {
                 sc.nolink.push(i);
@@ -595,7 +619,7 @@ impl Pool {
             let i = sc.nolink[idx];
             let root = self.graph.find(i);
             if !self.graph.is_customer(root) {
-                self.graph.n[root as usize].found = rank;
+                self.graph.n[root as usize].found = slot;
                 self.graph.n[root as usize].label = i;
             }
         }
@@ -606,7 +630,7 @@ impl Pool {
                     best = i;
                 }
             }
-            self.anchor[slot as usize] = best;
+            self.set_anchor(slot, best);
             return;
         }
         let mut link = std::mem::take(&mut sc.link);
@@ -616,7 +640,7 @@ impl Pool {
         let anchor = link[0];
         let mut ra = self.graph.find(anchor);
         if !self.graph.is_customer(ra) {
-            self.graph.n[ra as usize].found = rank;
+            self.graph.n[ra as usize].found = slot;
             self.graph.n[ra as usize].label = anchor;
         }
         // counting the kinds of the anchor's customer is needed only when another customer (or
@@ -657,7 +681,7 @@ impl Pool {
                         let bound_j = self.graph.is_customer(rj);
                         let (fa, fj) = (self.graph.n[ra as usize].found, self.graph.n[rj as usize].found);
                         let a_survives = !bound_j
-                            || fa < fj
+                            || self.slot_cmp(fa, fj) == Ordering::Less
                             || (fa == fj
                                 && self.content_cmp(self.graph.n[ra as usize].label, self.graph.n[rj as usize].label)
                                     != Ordering::Greater);
@@ -673,7 +697,7 @@ impl Pool {
                 }
             }
         }
-        self.anchor[slot as usize] = anchor;
+        self.set_anchor(slot, anchor);
         sc.link = link;
     }
 
@@ -705,15 +729,31 @@ impl Pool {
         crate::hash::siphash13_128_parts(self.config.id_key, &parts) & ((1u128 << 100) - 1)
     }
 
+    /// Customer roots sorted by founding event in (time, id) order, then by node.
+    fn in_founding_order(&self, mut roots: Vec<u32>) -> Vec<u32> {
+        let found = |r: u32| self.graph.n[r as usize].found;
+        match &self.order.explicit {
+            // slots are in (time, id) order: the founding slot is the founding rank
+            None => roots.sort_unstable_by_key(|&r| (found(r), r)),
+            Some(order) => {
+                let mut rank = vec![NONE; self.rows.len()];
+                for (k, &s) in order.iter().enumerate() {
+                    rank[s as usize] = k as u32;
+                }
+                roots.sort_unstable_by_key(|&r| (rank[found(r) as usize], r));
+            }
+        }
+        roots
+    }
+
     fn customer_roots(&self) -> Vec<u32> {
         match self.index.get() {
             Some(ix) => ix.roots.clone(),
             None => {
-                let mut roots: Vec<u32> = (0..self.graph.len() as u32)
+                let roots: Vec<u32> = (0..self.graph.len() as u32)
                     .filter(|&i| self.graph.is_root(i) && self.graph.is_customer(i))
                     .collect();
-                roots.sort_unstable_by_key(|&r| (self.graph.n[r as usize].found, r));
-                roots
+                self.in_founding_order(roots)
             }
         }
     }
@@ -808,6 +848,7 @@ impl Pool {
             + self.graph.heap_bytes()
             + self.anchor.capacity() * 4
             + self.order.heap_bytes()
+            + self.anchored.as_ref().map_or(0, late::Anchored::heap_bytes)
             + self.conflicts.capacity() * std::mem::size_of::<ConflictRec>()
             + ix
     }
@@ -1184,6 +1225,24 @@ impl ProcOrder {
 
     fn heap_bytes(&self) -> usize {
         self.explicit.as_ref().map_or(0, |v| v.capacity() * 4)
+    }
+
+    /// Insert `slots` (in order) before the positions `at` (ascending, one per slot): slot
+    /// `slots[k]` goes before the entry now at `at[k]`. Moves the entries once, from the back.
+    fn insert_at(&mut self, slots: &[u32], at: &[usize]) {
+        debug_assert_eq!(slots.len(), at.len());
+        let n = self.n;
+        let v = self.explicit.get_or_insert_with(|| (0..n as u32).collect());
+        let old = v.len();
+        store::grow(v, slots.len());
+        v.resize(old + slots.len(), 0);
+        let mut end = old;
+        for k in (0..slots.len()).rev() {
+            let dst = at[k] + k + 1;
+            v.copy_within(at[k]..end, dst);
+            v[at[k] + k] = slots[k];
+            end = at[k];
+        }
     }
 }
 

@@ -281,3 +281,130 @@ fn a_leaked_ingester_is_linked_by_the_next_ingest() {
     let c = p.resolve(&Identity::new(Phone, "13800138000")).unwrap();
     assert_eq!(p.timeline(&c).unwrap().len(), 2);
 }
+
+mod late_batches {
+    use super::*;
+    use proptest::prelude::*;
+
+    const KINDS: [IdentityKind; 4] = [Phone, Union, AppUser, IdentityKind::Device];
+
+    fn world_ident(k: u8, v: u8) -> Identity {
+        let value = if k == 0 { format!("1380013800{v}") } else { format!("w{k}-{v}") };
+        Identity::new(KINDS[k as usize].clone(), value)
+    }
+
+    /// A small tangled world (few identities, tight limits: merges, conflicts, ties in time)
+    /// inside a crowd of unrelated customers, so that late events touch a small part of it.
+    fn arb_world() -> impl Strategy<Value = Vec<Event>> {
+        let tangled =
+            prop::collection::vec((0u8..4, 0u8..3, prop::collection::vec((0u8..4, 0u8..3), 0..3), 0i64..40), 1..30);
+        (tangled, 10usize..60).prop_map(|(rows, crowd)| {
+            let base = 1_714_521_600_000_000i64;
+            let mut out: Vec<Event> = rows
+                .into_iter()
+                .enumerate()
+                .map(|(i, (k, v, more, hour))| {
+                    let mut ids = vec![world_ident(k, v)];
+                    ids.extend(more.into_iter().map(|(k, v)| world_ident(k, v)));
+                    let at = Timestamp::from_micros(base + hour * 3_600_000_000).unwrap();
+                    Event::new(format!("t{i:02}"), at, EventKind::View, ids)
+                })
+                .collect();
+            for c in 0..crowd {
+                let at = Timestamp::from_micros(base + (c as i64 % 40) * 3_600_000_000 + 1).unwrap();
+                let ids =
+                    vec![Identity::new(Union, format!("crowd{c}")), Identity::new(AppUser, format!("crowd-app{c}"))];
+                out.push(Event::new(format!("c{c:02}"), at, EventKind::View, ids));
+            }
+            out
+        })
+    }
+
+    fn tight() -> PoolConfig {
+        let mut c = PoolConfig::default();
+        for k in c.identity_rules.kinds.iter_mut() {
+            k.limit = k.limit.min(2);
+        }
+        c
+    }
+
+    /// Customer ids; identities and event ids per customer; conflicts; profiles.
+    type State = (Vec<String>, Vec<(Vec<Identity>, Vec<String>)>, Vec<Conflict>, Vec<Profile>);
+
+    /// Everything a customer's state is made of, in the pool's own order.
+    fn state(p: &Pool) -> State {
+        let ids = p.customer_ids();
+        let per = ids
+            .iter()
+            .map(|c| (p.identities(c).unwrap(), p.timeline(c).unwrap().into_iter().map(|e| e.id).collect()))
+            .collect();
+        (ids, per, p.conflicts(), p.profiles())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A late batch re-links only what it touches, and the pool equals one that linked
+        /// every stored event again, after every batch (also after an identity was unbound).
+        #[test]
+        fn relinking_what_a_late_batch_touches_equals_a_full_pass(
+            events in arb_world(),
+            seed in any::<u64>(),
+            batches in 2usize..8,
+            unbind_after in prop::option::of((0usize..8, 0u8..4, 0u8..3)),
+        ) {
+            let mut shuffled = events;
+            let mut s = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+                shuffled.swap(i, (s % (i as u64 + 1)) as usize);
+            }
+            let mut p = Pool::new(tight()).unwrap();
+            let size = shuffled.len().div_ceil(batches);
+            for (b, chunk) in shuffled.chunks(size).enumerate() {
+                p.ingest(chunk.to_vec());
+                if let Some((at, k, v)) = unbind_after {
+                    if at == b {
+                        let _ = p.unbind(&world_ident(k, v));
+                    }
+                }
+                let mut full = p.clone();
+                full.rebuild(MergeReason::Reorder);
+                prop_assert_eq!(state(&p), state(&full), "after batch {}", b);
+                prop_assert_eq!(&p.anchor, &full.anchor);
+            }
+        }
+    }
+
+    #[test]
+    fn a_late_batch_relinks_only_the_customers_it_touches() {
+        let mut p = Pool::default();
+        let mut evs: Vec<Event> = (0..100)
+            .map(|c| {
+                let at = format!("2024-05-{:02} 10:00", 1 + c % 28);
+                let id = if c % 2 == 0 { (Union, format!("u{c}")) } else { (AppUser, format!("a{c}")) };
+                ev(&format!("e{c}"), &at, EventKind::View, &[(id.0, &id.1)])
+            })
+            .collect();
+        evs.push(ev("late-link", "2024-05-01 09:00", EventKind::Register, &[(Union, "u2"), (AppUser, "a3")]));
+        let late = evs.pop().unwrap();
+        p.ingest(evs);
+        let r = p.ingest(vec![late]);
+        assert_eq!((r.late, r.full_pass), (1, false));
+        let a = p.resolve(&Identity::new(Union, "u2")).unwrap();
+        assert_eq!(p.resolve(&Identity::new(AppUser, "a3")).as_deref(), Some(a.as_str()));
+        assert_eq!(p.stats().customers, 99);
+        assert_eq!(
+            p.timeline(&a).unwrap().iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+            ["late-link", "e2", "e3"]
+        );
+        // what moved is logged once: the app user's customer now resolves to the merged one
+        let log = p.merge_log();
+        assert_eq!(log.len(), 1);
+        assert_eq!((log[0].reason, log[0].survivor.as_deref()), (MergeReason::Reorder, Some(a.as_str())));
+        // the pool equals one that linked everything again
+        let mut full = p.clone();
+        full.rebuild(MergeReason::Reorder);
+        assert_eq!(p.customer_ids(), full.customer_ids());
+    }
+}

@@ -105,6 +105,29 @@ class HardeningTest {
     }
 
     @Test
+    fun lateEventsRelinkOnlyTheCustomersTheyTouch() {
+        val crowd = (0 until 200).map { c ->
+            val id = if (c % 2 == 0) IdentityRecord(kind = "wechat_unionid", value = "u$c") else IdentityRecord(kind = "app_user", value = "a$c")
+            EventRecord(id = "e$c", at = "2024-05-%02d 10:00".format(1 + c % 28), kind = "view", identities = listOf(id))
+        }
+        val late = EventRecord(id = "late", at = "2024-05-01 09:00", kind = "register",
+            identities = listOf(IdentityRecord(kind = "wechat_unionid", value = "u2"), IdentityRecord(kind = "app_user", value = "a3")))
+        val p = Pool(PoolOptions())
+        p.ingest(crowd)
+        val r = p.ingest(listOf(late))
+        assertEquals(1UL, r.late)
+        assertFalse(r.fullPass)
+        val sorted = Pool(PoolOptions())
+        sorted.ingest(listOf(late))
+        sorted.ingest(crowd)
+        assertEquals(sorted.customerIds(), p.customerIds())
+        assertEquals(199, p.customerIds().size)
+        val merged = p.resolve("wechat_unionid", "u2", null)
+        assertEquals(merged, p.resolve("app_user", "a3", null))
+        assertEquals(listOf("late", "e2", "e3"), p.timeline(merged!!).map { it.id })
+    }
+
+    @Test
     fun attributionOverflowAndSampleBoundsAreTypedErrors() {
         val huge = AttributionPaths.fromRows(listOf(
             PathRecord(channels = listOf("a", "b"), conversions = 1e308),
