@@ -2,7 +2,7 @@
 
 The native module is private (``yutang._yutang``); everything public lives here.
 """
-from ._yutang import (  # noqa: F401
+from ._yutang import (
     __version__,
     YutangError,
     InvalidFieldError,
@@ -13,16 +13,59 @@ from ._yutang import (  # noqa: F401
     CurrencyMismatchError,
     RuleSyntaxError,
 )
-from ._errors import ColumnNotFoundError  # noqa: F401
-from . import frame, utils, attribution  # noqa: F401
-from . import metrics  # noqa: F401
-from . import journeys  # noqa: F401
-from .fitters import *  # noqa: F401,F403
-from .pool import Pool, IngestReport  # noqa: F401
-from .lifecycle import rfm_scores  # noqa: F401
-from . import rules  # noqa: F401
+from ._errors import ColumnNotFoundError
+from . import frame, utils, attribution
+from . import metrics
+from . import journeys
+from . import fitters
+from .fitters import (
+    BetaGeoFitter,
+    ParetoNBDFitter,
+    ModifiedBetaGeoFitter,
+    BetaGeoBetaBinomFitter,
+    GammaGammaFitter,
+)
+from . import pool
+from .pool import Pool, IngestReport
+from . import lifecycle
+from .lifecycle import rfm_scores
+from . import rules
+from .utils import rfm_summary
 
-try:
-    from .utils import rfm_summary  # noqa: F401
-except ImportError:  # pragma: no cover - until the LTV utilities land
-    pass
+# The public names: `from yutang import Pool` and `yutang.Pool` type-check under
+# `mypy --strict` (no implicit re-export), and `from yutang import *` gets exactly these.
+__all__ = [
+    "__version__",
+    # the pool
+    "Pool",
+    "IngestReport",
+    # errors
+    "YutangError",
+    "InvalidFieldError",
+    "LimitExceededError",
+    "NotFoundError",
+    "SnapshotError",
+    "ConvergenceError",
+    "CurrencyMismatchError",
+    "RuleSyntaxError",
+    "ColumnNotFoundError",
+    # customer lifetime value (the lifetimes API)
+    "BetaGeoFitter",
+    "ParetoNBDFitter",
+    "ModifiedBetaGeoFitter",
+    "BetaGeoBetaBinomFitter",
+    "GammaGammaFitter",
+    "rfm_summary",
+    # lifecycle
+    "rfm_scores",
+    # modules
+    "attribution",
+    "fitters",
+    "frame",
+    "journeys",
+    "lifecycle",
+    "metrics",
+    "pool",
+    "rules",
+    "utils",
+]

@@ -1,5 +1,48 @@
 # Type stubs for the private native module `yutang._yutang`.
-from typing import Any, Optional, Sequence, final
+# Checked against the built module by `python -m mypy.stubtest yutang._yutang` (scripts/test-all.sh).
+import os
+from typing import Optional, Sequence, TypedDict, final
+
+from typing_extensions import NotRequired
+
+from _typeshed import SupportsRead, SupportsWrite
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "__version__",
+    # errors
+    "YutangError", "InvalidFieldError", "LimitExceededError", "NotFoundError", "SnapshotError",
+    "ConvergenceError", "CurrencyMismatchError", "RuleSyntaxError",
+    # pool
+    "_Pool",
+    # ltv
+    "BgNbd", "MbgNbd", "ParetoNbd", "BgBb", "GammaGamma", "ltv_rfm_summary",
+    "pareto_conditional_probability_of_n", "ltv_calibration_and_holdout",
+    # attribution
+    "attribution_paths_from_touchpoints", "attribution_heuristics", "attribution_markov",
+    "attribution_shapley",
+    # lifecycle
+    "lifecycle_config_json", "lifecycle_set_config", "rfm_options_json", "rfm_set_options",
+    "rfm_default_options_json", "rfm_check_tiers", "lifecycle_stage_names", "lifecycle_stages",
+    "lifecycle_stage_of", "lifecycle_history", "lifecycle_changes", "lifecycle_distribution",
+    "lifecycle_transitions", "rfm_pool", "rfm_score_columns",
+    # rules
+    "rules_parse", "rules_to_text", "rules_evaluate", "rules_explain", "rules_next_change_at",
+    "define_segment", "remove_segment", "segments_json", "segment_members", "segment_changes",
+    "refresh_segment", "segment_sizes", "segment_size_history", "define_tag_group",
+    "remove_tag_group", "tag_groups_json", "set_manual_tag", "remove_manual_tag", "tag_identity",
+    "remove_identity_tag", "tags_json", "set_attribute", "remove_attribute", "attributes_json",
+    # metrics
+    "metrics_cohort_retention", "metrics_category_metrics", "metrics_growth", "metrics_decompose",
+    "metrics_affinity", "metrics_recommend", "pool_cohort_retention", "pool_category_metrics",
+    "pool_growth", "pool_referrals", "pool_group_activity", "pool_affinity", "pool_recommend",
+    # journeys
+    "journey_example", "journey_load", "pool_add_journey", "pool_remove_journey",
+    "pool_journeys_json", "pool_set_journey_settings", "pool_journey_settings_json",
+    "pool_journey_instances_json", "pool_next_wake_at", "pool_advance", "pool_simulate",
+]
 
 __version__: str
 
@@ -19,8 +62,38 @@ class RuleSyntaxError(InvalidFieldError):
     found: str
 
 # --- pool ---
-import numpy as np
-import numpy.typing as npt
+# Private shapes of the dicts the native layer returns (not runtime names).
+_Rows = list[tuple[int, str, str]]  # (index, field, reason)
+_Micros = tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]  # int64 µs UTC + validity mask
+
+class _IngestCounts(TypedDict):
+    accepted: int
+    duplicates: int
+    rejected: _Rows
+    warnings: _Rows
+    late: int
+    full_pass: bool
+
+class _ProfileColumns(TypedDict):
+    customer_id: list[str]
+    identity_count: npt.NDArray[np.int64]
+    event_count: npt.NDArray[np.int64]
+    order_count: npt.NDArray[np.int64]
+    refund_count: npt.NDArray[np.int64]
+    first_seen: _Micros
+    last_seen: _Micros
+    first_order_at: _Micros
+    last_order_at: _Micros
+    # (currency code, minor-unit exponent, spend in minor units, refunds in minor units);
+    # the reporting currency first
+    money: list[tuple[str, int, npt.NDArray[np.int64], npt.NDArray[np.int64]]]
+    # (channel, events, last touch)
+    channels: list[tuple[str, npt.NDArray[np.int64], _Micros]]
+
+# One column of an ingested table (yutang/frame.py): (name, tag, values or offsets,
+# string data or None, validity mask or None).
+_Column = tuple[str, str, npt.NDArray[np.generic], Optional[npt.NDArray[np.generic]], Optional[npt.NDArray[np.bool_]]]
+_Path = str | os.PathLike[str]
 
 @final
 class _Pool:
@@ -28,16 +101,16 @@ class _Pool:
     @staticmethod
     def restore(blob: bytes) -> "_Pool": ...
     @staticmethod
-    def restore_from(source: Any) -> "_Pool": ...
+    def restore_from(source: _Path | SupportsRead[bytes]) -> "_Pool": ...
     def config_json(self) -> str: ...
-    def ingest_json_rows(self, rows: list[Optional[str]], bad: list[tuple[int, str, str]]) -> dict[str, Any]: ...
-    def ingest_columns(self, n: int, columns: list[tuple[str, str, Any, Any, Any]], properties: list[str], bad: list[tuple[int, str, str]]) -> dict[str, Any]: ...
+    def ingest_json_rows(self, rows: list[Optional[str]], bad: _Rows) -> _IngestCounts: ...
+    def ingest_columns(self, n: int, columns: list[_Column], properties: list[str], bad: _Rows) -> _IngestCounts: ...
     def resolve(self, kind: str, value: str, namespace: Optional[str] = None) -> Optional[str]: ...
     def canonical_id(self, customer_id: str) -> Optional[str]: ...
     def customer_ids(self) -> list[str]: ...
     def stats(self) -> dict[str, int]: ...
     def memory_bytes(self) -> int: ...
-    def profiles_columns(self) -> dict[str, Any]: ...
+    def profiles_columns(self) -> _ProfileColumns: ...
     def profile_json(self, customer_id: str) -> str: ...
     def timeline_json(self, customer_id: str) -> str: ...
     def export_json(self, customer_id: str) -> str: ...
@@ -49,13 +122,43 @@ class _Pool:
     def attribution_paths(self, as_of: str, lookback_days: int, conversion: str) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], float, float]: ...
     def rfm_summary(self, freq: str = "D", observation_period_end: Optional[str] = None, include_first_transaction: bool = False) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
     def snapshot(self) -> bytes: ...
-    def snapshot_to(self, target: Any) -> None: ...
+    def snapshot_to(self, target: _Path | SupportsWrite[bytes]) -> None: ...
 
 # --- ltv ---
 # Columns are contiguous float64 numpy arrays (uint64/int64 where noted); fits and batch
 # predictions release the GIL. Public API: yutang.fitters / yutang.utils.
 from numpy import float64, int64, uint64
 from numpy.typing import NDArray
+
+class _FitReport(TypedDict):
+    names: list[str]
+    values: list[float]
+    std_errors: list[float]  # NaN where the Hessian is singular
+    lower: list[float]
+    upper: list[float]
+    covariance: list[list[float]]
+    log_likelihood: float
+    iterations: int
+    gradient_norm: float
+    n_unique_rows: int
+    total_weight: float
+
+class _Summary(TypedDict):
+    first_row: NDArray[int64]
+    frequency: NDArray[float64]
+    recency: NDArray[float64]
+    T: NDArray[float64]
+    monetary_value: NotRequired[NDArray[float64]]  # only with monetary values
+
+class _CalibrationHoldout(TypedDict):
+    first_row: NDArray[int64]
+    frequency_cal: NDArray[float64]
+    recency_cal: NDArray[float64]
+    T_cal: NDArray[float64]
+    monetary_value_cal: NotRequired[NDArray[float64]]  # only with monetary values
+    frequency_holdout: NDArray[float64]
+    monetary_value_holdout: NotRequired[NDArray[float64]]  # only with monetary values
+    duration_holdout: float
 
 @final
 class BgNbd:
@@ -68,7 +171,7 @@ class BgNbd:
     def from_json(s: str) -> BgNbd: ...
     def to_json(self) -> str: ...
     def params(self) -> list[float]: ...
-    def report(self) -> Optional[dict[str, Any]]: ...
+    def report(self) -> Optional[_FitReport]: ...
     def log_likelihood(self, frequency: NDArray[float64], recency: NDArray[float64], t: NDArray[float64], weights: Optional[NDArray[float64]] = None) -> float: ...
     def conditional_expected(self, t: NDArray[float64], frequency: NDArray[float64], recency: NDArray[float64], age: NDArray[float64]) -> NDArray[float64]: ...
     def probability_alive(self, frequency: NDArray[float64], recency: NDArray[float64], age: NDArray[float64]) -> NDArray[float64]: ...
@@ -86,7 +189,7 @@ class MbgNbd:
     def from_json(s: str) -> MbgNbd: ...
     def to_json(self) -> str: ...
     def params(self) -> list[float]: ...
-    def report(self) -> Optional[dict[str, Any]]: ...
+    def report(self) -> Optional[_FitReport]: ...
     def log_likelihood(self, frequency: NDArray[float64], recency: NDArray[float64], t: NDArray[float64], weights: Optional[NDArray[float64]] = None) -> float: ...
     def conditional_expected(self, t: NDArray[float64], frequency: NDArray[float64], recency: NDArray[float64], age: NDArray[float64]) -> NDArray[float64]: ...
     def probability_alive(self, frequency: NDArray[float64], recency: NDArray[float64], age: NDArray[float64]) -> NDArray[float64]: ...
@@ -104,7 +207,7 @@ class ParetoNbd:
     def from_json(s: str) -> ParetoNbd: ...
     def to_json(self) -> str: ...
     def params(self) -> list[float]: ...
-    def report(self) -> Optional[dict[str, Any]]: ...
+    def report(self) -> Optional[_FitReport]: ...
     def log_likelihood(self, frequency: NDArray[float64], recency: NDArray[float64], t: NDArray[float64], weights: Optional[NDArray[float64]] = None) -> float: ...
     def conditional_expected(self, t: NDArray[float64], frequency: NDArray[float64], recency: NDArray[float64], age: NDArray[float64]) -> NDArray[float64]: ...
     def probability_alive(self, frequency: NDArray[float64], recency: NDArray[float64], age: NDArray[float64]) -> NDArray[float64]: ...
@@ -124,7 +227,7 @@ class BgBb:
     def from_json(s: str) -> BgBb: ...
     def to_json(self) -> str: ...
     def params(self) -> list[float]: ...
-    def report(self) -> Optional[dict[str, Any]]: ...
+    def report(self) -> Optional[_FitReport]: ...
     def conditional_expected(self, m: int, frequency: NDArray[float64], recency: NDArray[float64], n_periods: NDArray[float64]) -> NDArray[float64]: ...
     def probability_alive(self, m: int, frequency: NDArray[float64], recency: NDArray[float64], n_periods: NDArray[float64]) -> NDArray[float64]: ...
     def probability_of_n_in_first_n_periods(self, n: int, x: int) -> float: ...
@@ -140,40 +243,82 @@ class GammaGamma:
     def from_json(s: str) -> GammaGamma: ...
     def to_json(self) -> str: ...
     def params(self) -> list[float]: ...
-    def report(self) -> Optional[dict[str, Any]]: ...
+    def report(self) -> Optional[_FitReport]: ...
     def expected_average_profit(self, frequency: NDArray[float64], monetary_value: NDArray[float64]) -> NDArray[float64]: ...
-    def customer_lifetime_value(self, model: Any, frequency: NDArray[float64], recency: NDArray[float64], t: NDArray[float64],
+    def customer_lifetime_value(self, model: BgNbd | MbgNbd | ParetoNbd, frequency: NDArray[float64], recency: NDArray[float64], t: NDArray[float64],
                                 monetary_value: NDArray[float64], months: int, discount_rate: float, periods_per_month: float) -> NDArray[float64]: ...
 
 def ltv_rfm_summary(codes: NDArray[uint64], timestamps: NDArray[int64], monetary: Optional[NDArray[float64]] = None,
                     freq: str = "D", freq_multiplier: float = 1.0, observation_period_end: Optional[int] = None,
-                    include_first_transaction: bool = False) -> dict[str, Any]: ...
+                    include_first_transaction: bool = False) -> _Summary: ...
 def ltv_calibration_and_holdout(codes: NDArray[uint64], timestamps: NDArray[int64], calibration_period_end: int,
                                 monetary: Optional[NDArray[float64]] = None, observation_period_end: Optional[int] = None, freq: str = "D",
-                                freq_multiplier: float = 1.0, include_first_transaction: bool = False) -> dict[str, Any]: ...
+                                freq_multiplier: float = 1.0, include_first_transaction: bool = False) -> _CalibrationHoldout: ...
 
 # --- attribution ---
 # Path columns cross as Arrow large_string buffers: `data` (uint8 bytes) and `offsets`
 # (int64, len = rows + 1); numbers as float64 arrays. Results are dicts of lists / arrays.
 import numpy as _np
 import numpy.typing as _npt
+
+class _Heuristics(TypedDict):
+    channel_name: list[str]
+    first_touch_conversions: _npt.NDArray[_np.float64]
+    first_touch_value: _npt.NDArray[_np.float64]
+    last_touch_conversions: _npt.NDArray[_np.float64]
+    last_touch_value: _npt.NDArray[_np.float64]
+    last_non_direct_conversions: _npt.NDArray[_np.float64]
+    last_non_direct_value: _npt.NDArray[_np.float64]
+    linear_touch_conversions: _npt.NDArray[_np.float64]
+    linear_touch_value: _npt.NDArray[_np.float64]
+    time_decay_conversions: _npt.NDArray[_np.float64]
+    time_decay_value: _npt.NDArray[_np.float64]
+    position_based_conversions: _npt.NDArray[_np.float64]
+    position_based_value: _npt.NDArray[_np.float64]
+
+class _Markov(TypedDict):
+    channel_from: list[str]
+    channel_to: list[str]
+    transition_probability: _npt.NDArray[_np.float64]
+    conversion_probability: float
+    channel_name: list[str]
+    total_conversions: _npt.NDArray[_np.float64]
+    total_conversion_value: _npt.NDArray[_np.float64]
+    removal_effects_conversion: _npt.NDArray[_np.float64]
+    removal_effects_conversion_value: _npt.NDArray[_np.float64]
+
+class _Shapley(TypedDict):
+    channel_name: list[str]
+    total_conversions: _npt.NDArray[_np.float64]
+    total_conversion_value: _npt.NDArray[_np.float64]
+    shapley_conversions: _npt.NDArray[_np.float64]
+    shapley_value: _npt.NDArray[_np.float64]
+    exact: bool
+
+class _TouchpointPaths(TypedDict):
+    path: list[str]
+    total_conversions: _npt.NDArray[_np.float64]
+    total_conversion_value: _npt.NDArray[_np.float64]
+    total_null: _npt.NDArray[_np.float64]
+    unattributed_conversions: float
+    unattributed_value: float
 def attribution_heuristics(data: _npt.NDArray[_np.uint8], offsets: _npt.NDArray[_np.int64],
                            conv: _npt.NDArray[_np.float64], value: Optional[_npt.NDArray[_np.float64]],
                            sep: str, half_life: float, position_first: float, position_last: float,
-                           direct_channels: Sequence[str]) -> dict[str, Any]: ...
+                           direct_channels: Sequence[str]) -> _Heuristics: ...
 def attribution_markov(data: _npt.NDArray[_np.uint8], offsets: _npt.NDArray[_np.int64],
                        conv: _npt.NDArray[_np.float64], value: Optional[_npt.NDArray[_np.float64]],
                        null: Optional[_npt.NDArray[_np.float64]], sep: str, order: int,
-                       converting_channels_only: bool) -> dict[str, Any]: ...
+                       converting_channels_only: bool) -> _Markov: ...
 def attribution_shapley(data: _npt.NDArray[_np.uint8], offsets: _npt.NDArray[_np.int64],
                         conv: _npt.NDArray[_np.float64], value: Optional[_npt.NDArray[_np.float64]],
                         null: Optional[_npt.NDArray[_np.float64]], sep: str, worth: str,
-                        exact_limit: int, samples: int, seed: int) -> dict[str, Any]: ...
+                        exact_limit: int, samples: int, seed: int) -> _Shapley: ...
 def attribution_paths_from_touchpoints(customer_data: _npt.NDArray[_np.uint8], customer_offsets: _npt.NDArray[_np.int64],
                                        at_micros: _npt.NDArray[_np.int64], channel_data: _npt.NDArray[_np.uint8],
                                        channel_offsets: _npt.NDArray[_np.int64], is_conversion: _npt.NDArray[_np.bool_],
                                        values: _npt.NDArray[_np.float64], lookback_micros: int,
-                                       as_of_micros: Optional[int], conversion_touch: bool) -> dict[str, Any]: ...
+                                       as_of_micros: Optional[int], conversion_touch: bool) -> _TouchpointPaths: ...
 
 # --- lifecycle ---
 # Lifecycle stages and RFM tiers; public API: yutang/_pool_lifecycle.py (pool methods) and
@@ -254,6 +399,18 @@ def pool_affinity(pool: _Pool, as_of: Optional[str], level: str, min_support: fl
 def pool_recommend(pool: _Pool, customer_ids: Sequence[str], n: int, as_of: Optional[str], level: str,
                    min_support: float, min_confidence: float, min_count: int) -> str: ...
 # --- journeys ---
+class _ActionColumns(TypedDict):
+    customer_id: list[str]
+    journey: list[str]
+    step: list[str]
+    channel: list[str]
+    offer: tuple[_npt.NDArray[_np.float64], _npt.NDArray[_np.bool_]]  # values + validity mask
+    due_at: _npt.NDArray[_np.int64]  # µs UTC
+    key: list[str]
+    template: list[Optional[str]]
+    offer_id: list[Optional[str]]
+    instance_key: list[Optional[str]]
+
 def journey_example(name: str) -> str: ...
 def journey_load(json: str) -> str: ...
 def pool_add_journey(pool: _Pool, json: str, since: Optional[str] = None) -> None: ...
@@ -263,5 +420,5 @@ def pool_set_journey_settings(pool: _Pool, json: str) -> None: ...
 def pool_journey_settings_json(pool: _Pool) -> str: ...
 def pool_journey_instances_json(pool: _Pool) -> str: ...
 def pool_next_wake_at(pool: _Pool) -> Optional[int]: ...
-def pool_advance(pool: _Pool, as_of: str) -> dict[str, Any]: ...
-def pool_simulate(pool: _Pool, journeys_json: list[str], start: str, end: str) -> tuple[dict[str, Any], str, str]: ...
+def pool_advance(pool: _Pool, as_of: str) -> _ActionColumns: ...
+def pool_simulate(pool: _Pool, journeys_json: list[str], start: str, end: str) -> tuple[_ActionColumns, str, str]: ...

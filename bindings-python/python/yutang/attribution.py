@@ -12,7 +12,7 @@ left to right), as in ChannelAttribution.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 import pyarrow as pa
@@ -178,9 +178,10 @@ def heuristic_models(Data: Any, var_path: str, var_conv: str, var_value: Optiona
     """
     inp = _Input(Data, var_path, var_conv, var_value, None, sep)
     first, last = position_weights
-    res = _yutang.attribution_heuristics(inp.data, inp.offsets, inp.conv, inp.value, sep,
-                                         float(half_life), float(first), float(last),
-                                         list(direct_channels))
+    # read by computed keys (<model>_conversions / <model>_value)
+    res: Mapping[str, Any] = _yutang.attribution_heuristics(
+        inp.data, inp.offsets, inp.conv, inp.value, sep, float(half_life), float(first), float(last),
+        list(direct_channels))
     models = ["first_touch", "last_touch", "linear_touch"]
     if extended:
         models += ["last_non_direct", "time_decay", "position_based"]

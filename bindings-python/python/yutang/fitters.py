@@ -17,7 +17,7 @@ Differences from lifetimes (see docs/migrating-from-lifetimes.md):
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any, Optional, Type, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,10 @@ __all__ = [
     "BetaGeoBetaBinomFitter",
     "GammaGammaFitter",
 ]
+
+
+_F = TypeVar("_F", bound="BaseFitter")
+_T = TypeVar("_T", bound="_TransactionFitter")
 
 
 def _to_numpy(x: Any, dtype: Any = np.float64) -> np.ndarray:
@@ -190,7 +194,7 @@ class BaseFitter:
         )
 
     @classmethod
-    def from_json(cls, s: str) -> "BaseFitter":
+    def from_json(cls: Type[_F], s: str) -> _F:
         """Restore a fitter written by :meth:`to_json`."""
         d = json.loads(s)
         if d.get("class") != cls.__name__:
@@ -212,7 +216,7 @@ class BaseFitter:
         self.__dict__.update(other.__dict__)
 
     @classmethod
-    def from_params(cls, **params: float) -> "BaseFitter":
+    def from_params(cls: Type[_F], **params: float) -> _F:
         """A fitter with known parameters (lifetimes' names), e.g. for predictions only."""
         self = cls()
         self._set_model(cls._native_cls.from_params([float(params[n]) for n in cls._param_names]))
@@ -226,7 +230,7 @@ class _TransactionFitter(BaseFitter):
     _penalizer_per_row = False  # Pareto/NBD in lifetimes divides by mean weight instead of total
 
     def fit(
-        self,
+        self: _T,
         frequency: Any,
         recency: Any,
         T: Any,
@@ -236,7 +240,7 @@ class _TransactionFitter(BaseFitter):
         tol: float = 1e-6,
         index: Any = None,
         **kwargs: Any,
-    ) -> "_TransactionFitter":
+    ) -> _T:
         """Fit by exact maximum likelihood (GIL released); returns self.
 
         Parameters

@@ -10,7 +10,7 @@ fails on pandas 2); ``freq="H"`` and ``"h"`` both mean hours; NaN monetary value
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import numpy as np
 import pandas as pd
@@ -132,7 +132,7 @@ def summary_data_from_transaction_data(
     return _summary_frame(d, codes, uniques, customer_id_col, "")
 
 
-def _summary_frame(d: dict, codes: np.ndarray, uniques: np.ndarray, customer_id_col: str, suffix: str) -> pd.DataFrame:
+def _summary_frame(d: Mapping[str, Any], codes: np.ndarray, uniques: np.ndarray, customer_id_col: str, suffix: str) -> pd.DataFrame:
     keys = codes[d["first_row"]]
     ids = keys.astype(np.int64) if uniques is None else uniques[keys.astype(np.int64)]
     cols = {k: d[k] for k in (f"frequency{suffix}", f"recency{suffix}", f"T{suffix}", f"monetary_value{suffix}") if k in d}
