@@ -26,6 +26,29 @@ read -r rp rf < <(awk '/^test result:/ {for(i=1;i<=NF;i++){if($(i+1) ~ /^passed;
 SUMMARY+=("rust: $rp passed, $rf failed")
 [ "$rust_status" -eq 0 ] || FAILED+=(rust)
 
+# ---------------------------------------------------------------- house checks
+# Formatting, lints, rustdoc, the core without default features, the benchmarks build, and no
+# internal notes in what users read.
+step "rust: house checks (fmt, clippy, rustdoc, --no-default-features, benches build)"
+house() {  # name, command...
+  local name="$1"; shift
+  local t0=$SECONDS
+  if "$@" >"$CARGO_TARGET_DIR/house-$name.log" 2>&1; then
+    echo "$name: ok ($((SECONDS - t0)) s)"
+  else
+    echo "$name FAILED ($((SECONDS - t0)) s):"; grep -E "^(error|warning|Diff in)" -A 6 "$CARGO_TARGET_DIR/house-$name.log" | head -40
+    FAILED+=("$name")
+  fi
+}
+house fmt cargo fmt --all -- --check
+house clippy cargo clippy --workspace --all-targets -- -D warnings
+house rustdoc env RUSTDOCFLAGS=-Dwarnings cargo doc --no-deps -p yutang
+house no-default-features cargo test -p yutang --no-default-features --lib
+# in the test profile: the benchmarks compile and link against what cargo test built
+house benches-build cargo bench -p yutang --no-run --profile dev
+notes=$(grep -rnE "[Ii]ssue [0-9#]|internal note" core/src bindings-python/src bindings-kotlin/src bindings-python/python docs README.md 2>/dev/null)
+if [ -n "$notes" ]; then echo "internal notes in user-facing text:"; echo "$notes"; FAILED+=(notes); else echo "notes: ok"; fi
+
 # ---------------------------------------------------------------- fuzzing
 # The fuzz targets (core/fuzz) run for a bounded time each where a nightly toolchain is
 # present; their corpora also run as stable tests above (integration test `fuzz_corpus`).

@@ -1,7 +1,7 @@
 //! Journeys: `advance` over 1 million active instances by one simulated day, and `simulate`
 //! of the coffee coupon ladder over a 1-million-customer synthetic pool for a year.
 //!
-//! Floor (issue 6): advance < 1 s on one core; simulate < 10 s. Only the measured call is
+//! Floor: advance < 1 s on one core; simulate < 10 s. Only the measured call is
 //! timed (building the pools and cloning them per iteration is not). Set
 //! YUTANG_BENCH_CUSTOMERS / YUTANG_BENCH_EVENTS to change the sizes.
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};

@@ -1,4 +1,4 @@
-//! Condition-language speed (issue 4).
+//! Condition-language speed.
 //!
 //! - A segment of five clauses, two of them windowed event aggregates, over the synthetic pool
 //!   (default 10 million events, 1 million true customers; YUTANG_BENCH_EVENTS to change), on

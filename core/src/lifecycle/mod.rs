@@ -1,4 +1,4 @@
-//! Lifecycle stages: a configurable stage machine over each customer's orders (issue 5).
+//! Lifecycle stages: a configurable stage machine over each customer's orders.
 //!
 //! # The default machine
 //! `prospect` (known, no order) → `new` (exactly one order) → `repeat` (two or more) →

@@ -1,4 +1,4 @@
-//! Customer lifetime value (issue 3): RFM summaries and the Buy-Till-You-Die models.
+//! Customer lifetime value: RFM summaries and the Buy-Till-You-Die models.
 //!
 //! - [`summary`]: per-customer frequency / recency / T / monetary value from a transaction log,
 //!   with the semantics of `lifetimes.utils.summary_data_from_transaction_data`.

@@ -1,4 +1,4 @@
-//! RFM value tiers (issue 5): R, F, M scores 1–5 and named tiers with no gaps or overlaps.
+//! RFM value tiers: R, F, M scores 1–5 and named tiers with no gaps or overlaps.
 //!
 //! - `recency_days`: calendar days (pool business zone) from the last order to `as_of`;
 //! - `frequency`: the number of orders;

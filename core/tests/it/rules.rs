@@ -1,4 +1,4 @@
-//! The condition language, tags and segments (issue 4).
+//! The condition language, tags and segments.
 
 use proptest::prelude::*;
 use yutang::rules::{parse, to_text, Compiled, Rule, Truth};
