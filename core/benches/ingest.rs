@@ -4,7 +4,7 @@
 //! `Pool::ingest(Vec<Event>)` (which also pays for dropping the caller's events). Only ingestion
 //! is timed; generating the events is not. Set YUTANG_BENCH_EVENTS to change the size.
 //!
-//! Floor (issue 2): >= 2 million events/s on one core, <= 120 bytes of pool memory per event.
+//! Floor: >= 2 million events/s on one core, <= 120 bytes of pool memory per event.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::{Duration, Instant};
 use yutang::synth::{events, late_batch, synth_events, SynthConfig};
