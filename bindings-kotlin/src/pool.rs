@@ -475,6 +475,12 @@ impl Pool {
         self.read().canonical_id(&customer_id)
     }
 
+    /// Heap memory the pool holds at rest, in bytes: events, identities, indexes, the merge
+    /// log and the modules' state (tags, attributes, journey instances …).
+    pub fn memory_bytes(&self) -> u64 {
+        self.read().memory_bytes() as u64
+    }
+
     /// Counts.
     pub fn stats(&self) -> PoolStatsRecord {
         let s = self.read().stats();

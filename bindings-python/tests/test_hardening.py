@@ -403,3 +403,14 @@ def test_attribution_bounds_and_overflow_are_yutang_errors():
         with pytest.raises(yutang.InvalidFieldError) as e:
             model(huge, "path", "conv")
         assert e.value.field == "conversions", model.__name__
+
+
+def test_memory_bytes_counts_tags_set_on_customers():
+    pool = yutang.Pool()
+    pool.ingest([{"id": f"e{c}", "at": "2024-05-01 10:00", "kind": "view", "phone": f"138{c:08d}"} for c in range(500)])
+    bare = pool.memory_bytes()
+    for cid in pool.customer_ids():
+        pool.set_manual_tag(cid, "note", "x" * 60, "y" * 60, "2024-05-01 10:00")
+    tagged = pool.memory_bytes()
+    # 500 tags of 120 bytes with their customer ids and map entries, as allocated
+    assert 500 * 120 * 3 <= tagged - bare < 500 * 600

@@ -19,6 +19,7 @@
 pub mod attribution;
 pub mod error;
 mod hash;
+mod heap;
 pub mod identity;
 pub mod journey;
 pub mod lifecycle;

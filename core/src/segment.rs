@@ -86,6 +86,33 @@ pub struct SizePoint {
     pub size: u64,
 }
 
+impl crate::heap::Heap for AttrValue {
+    fn heap(&self) -> usize {
+        match self {
+            AttrValue::Text(t) => crate::heap::alloc(t.capacity()),
+            _ => 0,
+        }
+    }
+}
+
+impl crate::heap::Heap for SizePoint {
+    fn heap(&self) -> usize {
+        0
+    }
+}
+
+impl crate::heap::Heap for IdKey {
+    fn heap(&self) -> usize {
+        self.namespace.heap() + self.value.heap() + crate::heap::encoded(&self.kind).saturating_sub(1)
+    }
+}
+
+impl crate::heap::Heap for Checkpoint {
+    fn heap(&self) -> usize {
+        self.members.heap()
+    }
+}
+
 /// A normalised identity as a map key (every field written: the snapshot's binary format
 /// cannot skip fields).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -130,6 +157,19 @@ pub struct RulesState {
 }
 
 impl RulesState {
+    /// Heap bytes held: manual and identity tags, attributes, checkpoint members and size
+    /// history; segment and tag-group definitions by their encoded size.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        use crate::heap::{encoded, Heap};
+        encoded(&self.segments)
+            + encoded(&self.tag_groups)
+            + self.manual_tags.heap()
+            + self.identity_tags.heap()
+            + self.attributes.heap()
+            + self.checkpoints.heap()
+            + self.sizes.heap()
+    }
+
     /// Drop what is held for erased customer ids and their identities (identity tags).
     pub(crate) fn on_erase(&mut self, ids: &[String], identities: &[crate::model::Identity]) {
         for id in ids {

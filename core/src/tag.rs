@@ -77,6 +77,12 @@ pub struct ManualTag {
     pub set_at: Timestamp,
 }
 
+impl crate::heap::Heap for ManualTag {
+    fn heap(&self) -> usize {
+        crate::heap::alloc(self.value.capacity()) + crate::heap::alloc(self.set_by.capacity())
+    }
+}
+
 /// What a warning about a tag group says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -413,6 +413,29 @@ impl JourneyState {
     /// Drop the state of erased customers: their instances (and the instance keys only they
     /// used: order and subscription ids), their send history, their settings and their
     /// entry memberships. Nothing of theirs stays in a later snapshot.
+    /// Heap bytes held: instances, customers and their send history, instance keys, entry
+    /// memberships, the run-time indexes; definitions and settings by their encoded size.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        use crate::heap::{encoded, Heap};
+        let c = &self.cache;
+        let defs: usize = self.journeys.iter().map(|j| j.json.capacity() * 3).sum();
+        encoded(&self.settings)
+            + self.settings.customers.len() * 3 * std::mem::size_of::<(String, super::CustomerSettings)>() / 2
+            + self.journeys.capacity() * std::mem::size_of::<Registered>()
+            + defs
+            + self.customers.capacity() * std::mem::size_of::<Cust>()
+            + self.customers.iter().map(|k| k.id.heap() + k.sends.heap()).sum::<usize>()
+            + self.instances.capacity() * std::mem::size_of::<Instance>()
+            + self.keys.heap()
+            + self.channels.capacity() * std::mem::size_of::<Channel>()
+            + self.entry_members.iter().map(|(_, _, m)| m.heap() + 32).sum::<usize>()
+            + c.heap.heap()
+            + c.by_id.heap()
+            + c.keys.heap()
+            + (c.local_of_pos.capacity() + c.pos_of_local.capacity()) * 4
+            + c.counters.iter().map(|k| 64 + k.steps.capacity() * 40).sum::<usize>()
+    }
+
     pub(crate) fn on_erase(&mut self, ids: &[String]) {
         for e in &mut self.entry_members {
             e.2.retain(|x| !ids.contains(x));

@@ -71,6 +71,11 @@ impl Extensions {
         Ok(ext)
     }
 
+    /// Heap bytes the modules hold.
+    pub fn heap_bytes(&self) -> usize {
+        crate::heap::encoded(&self.lifecycle) + self.rules.heap_bytes() + self.journeys.heap_bytes()
+    }
+
     /// Drop what the modules hold for an erased customer (the id and every alias of it, and
     /// their identities: tags set on an identity go too).
     pub fn on_erase(&mut self, customer_ids: &[String], identities: &[crate::model::Identity]) {
@@ -83,7 +88,10 @@ impl Extensions {
 /// language reads for `tier`), computed once and dropped on any change of the pool. Not part
 /// of the snapshot; a clone starts empty.
 #[derive(Default)]
-pub(crate) struct AsOfCache(std::sync::Mutex<Option<(i64, std::sync::Arc<dyn std::any::Any + Send + Sync>)>>);
+pub(crate) struct AsOfCache(std::sync::Mutex<Option<Cached>>);
+
+/// A cached value: its `as_of`, the value, and the heap bytes it holds.
+type Cached = (i64, std::sync::Arc<dyn std::any::Any + Send + Sync>, usize);
 
 impl Clone for AsOfCache {
     fn clone(&self) -> Self {
@@ -100,13 +108,13 @@ impl std::fmt::Debug for AsOfCache {
 impl AsOfCache {
     /// The value at `as_of`, computed by `f` if it is not cached (the lock is not held while
     /// computing, so `f` may run in parallel or call back into the pool).
-    pub fn get_or_compute<T: std::any::Any + Send + Sync>(
+    pub fn get_or_compute<T: std::any::Any + Send + Sync + crate::heap::Heap>(
         &self,
         as_of: i64,
         f: impl FnOnce() -> T,
     ) -> std::sync::Arc<T> {
         let lock = || self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((t, v)) = lock().as_ref() {
+        if let Some((t, v, _)) = lock().as_ref() {
             if *t == as_of {
                 if let Ok(v) = v.clone().downcast::<T>() {
                     return v;
@@ -114,8 +122,14 @@ impl AsOfCache {
             }
         }
         let v = std::sync::Arc::new(f());
-        *lock() = Some((as_of, v.clone()));
+        let bytes = std::mem::size_of::<T>() + v.heap();
+        *lock() = Some((as_of, v.clone(), bytes));
         v
+    }
+
+    /// Heap bytes of the cached value.
+    pub fn heap_bytes(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map_or(0, |c| c.2)
     }
 
     /// Forget the cached value.

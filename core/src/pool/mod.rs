@@ -42,6 +42,7 @@ mod touch;
 mod view;
 
 use crate::error::{Error, Result};
+use crate::heap::Heap;
 use crate::identity::IdentityRules;
 use crate::model::{Channel, Currency, Event, EventKind, Identity, IdentityKind, Limits, Money, Timestamp};
 use crate::profile::Profile;
@@ -357,7 +358,7 @@ impl Pool {
     }
 
     /// A pool-wide value at `as_of`, computed once until the pool changes.
-    pub(crate) fn cached_at<T: std::any::Any + Send + Sync>(
+    pub(crate) fn cached_at<T: std::any::Any + Send + Sync + crate::heap::Heap>(
         &self,
         as_of: Timestamp,
         f: impl FnOnce() -> T,
@@ -823,13 +824,23 @@ impl Pool {
         }
     }
 
-    /// Heap memory held by the pool, in bytes (capacities of its buffers; derived lookup
-    /// structures included once built).
+    /// Heap memory held by the pool, in bytes, at rest: the capacities of its buffers, its
+    /// lookup structures once built, the merge log, the modules' state (tags, attributes,
+    /// segment checkpoints, journey instances and send history; definitions by their encoded
+    /// size) and cached RFM tiers. A call's own working memory (a query's result, a snapshot
+    /// in memory) comes on top while it runs: see the limits guide for the measured peaks.
     pub fn memory_bytes(&self) -> usize {
         let rows = self.rows.capacity() * std::mem::size_of::<Row>();
         let extras = self.extras.capacity() * std::mem::size_of::<Extra>()
-            + self.extras.iter().filter(|x| x.rare.is_some()).count() * std::mem::size_of::<Rare>()
+            + self
+                .extras
+                .iter()
+                .filter_map(|x| x.rare.as_ref())
+                .map(|r| std::mem::size_of::<Rare>() + r.heap_bytes())
+                .sum::<usize>()
             + self.groups.heap_bytes();
+        let log = self.merge_log.capacity() * std::mem::size_of::<MergeEntry>()
+            + self.merge_log.iter().map(|m| m.absorbed.heap() + m.survivor.heap() + m.event_id.heap()).sum::<usize>();
         let ix = self.index.get().map_or(0, |ix| {
             ix.roots.capacity() * 4
                 + ix.ids.capacity() * 16
@@ -837,6 +848,7 @@ impl Pool {
                 + ix.events.capacity() * 4
                 + ix.by_id.capacity() * 5
                 + ix.pos.capacity() * 4
+                + ix.alias.heap()
         });
         rows + extras
             + self.event_ids.heap_bytes()
@@ -851,6 +863,9 @@ impl Pool {
             + self.anchored.as_ref().map_or(0, late::Anchored::heap_bytes)
             + self.conflicts.capacity() * std::mem::size_of::<ConflictRec>()
             + ix
+            + log
+            + self.ext.heap_bytes()
+            + self.as_of_cache.heap_bytes()
     }
 
     /// The customer an identity belongs to (normalised as on ingestion), or `None`.

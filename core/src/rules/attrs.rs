@@ -12,6 +12,12 @@ pub(crate) struct Tiers {
     by_position: Vec<Option<String>>,
 }
 
+impl crate::heap::Heap for Tiers {
+    fn heap(&self) -> usize {
+        self.by_position.heap()
+    }
+}
+
 impl Tiers {
     pub(crate) fn tier_of(&self, position: usize) -> Option<String> {
         self.by_position.get(position).cloned().flatten()

@@ -221,3 +221,32 @@ fn a_late_batch_is_reported() {
     let r = p.ingest_inputs(&[ev("d", "2024-05-01 12:00")]);
     assert_eq!((r.duplicates, r.late, r.full_pass), (1, 0, false), "a duplicate is not late");
 }
+
+#[test]
+fn memory_bytes_counts_what_the_modules_hold() {
+    let mut p = Pool::default();
+    let at = yutang::parse_time("2024-05-01 10:00", p.time_zone()).unwrap();
+    let events: Vec<EventInput> = (0..1000)
+        .map(|c| {
+            serde_json::from_value(serde_json::json!({"id": format!("e{c}"), "at": "2024-05-01 10:00", "kind": "order",
+                "amount": "10", "identities": [{"kind": "phone", "value": format!("138{c:08}")}]}))
+            .unwrap()
+        })
+        .collect();
+    p.ingest_inputs(&events);
+    let bare = p.memory_bytes();
+    let (note, by) = ("x".repeat(60), "y".repeat(60));
+    for id in p.customer_ids() {
+        p.set_manual_tag(&id, "note", &note, &by, at).unwrap();
+    }
+    let tagged = p.memory_bytes();
+    // 1000 tags of 120 bytes, with their customer ids and map entries (about 420 bytes each as
+    // allocated): counted, not wildly over
+    assert!(tagged - bare >= 1000 * 120 * 3, "{bare} -> {tagged}");
+    assert!(tagged - bare < 1000 * 600, "{bare} -> {tagged}");
+    // journey instances and their customers count too
+    p.add_journey(yutang::journey::examples::coffee_coupon_ladder(), Some(at.plus_seconds(-86_400))).unwrap();
+    p.advance(at.plus_seconds(40 * 86_400)).unwrap();
+    assert!(!p.journey_instances().is_empty());
+    assert!(p.memory_bytes() > tagged + 1000 * 21, "instances and customer ids counted");
+}

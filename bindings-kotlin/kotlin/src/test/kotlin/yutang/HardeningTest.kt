@@ -105,6 +105,18 @@ class HardeningTest {
     }
 
     @Test
+    fun memoryBytesCountsTagsSetOnCustomers() {
+        val p = Pool(PoolOptions())
+        p.ingest((0 until 500).map { c -> EventRecord(id = "e$c", at = "2024-05-01 10:00", kind = "view", identities = listOf(phone("138%08d".format(c)))) })
+        val bare = p.memoryBytes()
+        assertTrue(bare > 0UL)
+        for (id in p.customerIds()) p.setManualTag(id, "note", "x".repeat(60), "y".repeat(60), "2024-05-01 10:00")
+        val tagged = p.memoryBytes()
+        assertTrue(tagged - bare >= (500 * 120 * 3).toULong(), "$bare -> $tagged")
+        assertTrue(tagged - bare < (500 * 600).toULong(), "$bare -> $tagged")
+    }
+
+    @Test
     fun lateEventsRelinkOnlyTheCustomersTheyTouch() {
         val crowd = (0 until 200).map { c ->
             val id = if (c % 2 == 0) IdentityRecord(kind = "wechat_unionid", value = "u$c") else IdentityRecord(kind = "app_user", value = "a$c")
