@@ -414,3 +414,11 @@ def test_memory_bytes_counts_tags_set_on_customers():
     tagged = pool.memory_bytes()
     # 500 tags of 120 bytes with their customer ids and map entries, as allocated
     assert 500 * 120 * 3 <= tagged - bare < 500 * 600
+
+
+def test_the_golden_snapshot_restores_and_writes_itself_again():
+    from conftest import VECTORS
+    golden = VECTORS / "snapshot_v3.bin"
+    pool = yutang.Pool.restore_from(golden)
+    assert pool.snapshot() == golden.read_bytes()
+    assert pool.stats()["conflicts"] >= 1 and len(pool.journey_instances()) > 0

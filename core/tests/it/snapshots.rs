@@ -94,7 +94,7 @@ fn the_full_pool_has_every_part() {
 }
 
 /// Write the goldens again (only when the format changes on purpose):
-/// `YUTANG_WRITE_GOLDEN=v2 cargo test -p yutang --test integration snapshots::golden`.
+/// `YUTANG_WRITE_GOLDEN=v3 cargo test -p yutang --test integration snapshots::golden`.
 #[test]
 fn golden_writer() {
     if let Ok(v) = std::env::var("YUTANG_WRITE_GOLDEN") {
@@ -111,6 +111,21 @@ fn golden_v2_restores_to_the_full_pool() {
     same_pool(&back, &full_pool());
     let again = back.snapshot();
     assert_eq!(Pool::restore(&again).unwrap().snapshot(), again);
+}
+
+/// The current format is frozen by its golden: today's code writes the full pool byte for byte
+/// as the golden holds it (every section non-empty), and the golden restores and re-snapshots
+/// to the same bytes. A change to what any section writes fails here and needs a new format
+/// version (and the old golden kept).
+#[test]
+fn golden_v3_is_what_the_full_pool_writes() {
+    let blob = std::fs::read(format!("{VECTORS}snapshot_v3.bin")).expect("golden v3");
+    assert_eq!(u16::from_le_bytes([blob[8], blob[9]]), 3);
+    assert_eq!(yutang::pool::SNAPSHOT_VERSION, 3, "a new format version needs its own golden");
+    let back = Pool::restore(&blob).expect("restores");
+    assert!(back.snapshot() == blob, "restore -> snapshot is identity on the golden");
+    same_pool(&back, &full_pool());
+    assert!(full_pool().snapshot() == blob, "the full pool is written as the golden holds it");
 }
 
 use crate::fuzz_corpus::bodies::{frame_payloads, reseal_frames};

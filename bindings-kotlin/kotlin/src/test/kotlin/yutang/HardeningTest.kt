@@ -1,5 +1,6 @@
 package yutang
 
+import java.io.File
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNotNull
@@ -102,6 +103,14 @@ class HardeningTest {
         val r2 = p.ingest(listOf(EventRecord(id = "b", at = "2024-05-01", kind = "view", identities = listOf(phone("13800000001")))))
         assertEquals(1UL, r2.late)
         assertTrue(r2.fullPass)
+    }
+
+    @Test
+    fun theGoldenSnapshotRestoresAndWritesItselfAgain() {
+        val golden = File(System.getProperty("yutang.vectors"), "snapshot_v3.bin")
+        val p = Pool.restoreFrom(golden.path)
+        assertTrue(p.snapshot().contentEquals(golden.readBytes()))
+        assertTrue(p.stats().conflicts >= 1UL)
     }
 
     @Test
