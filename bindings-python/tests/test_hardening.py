@@ -422,3 +422,11 @@ def test_the_golden_snapshot_restores_and_writes_itself_again():
     pool = yutang.Pool.restore_from(golden)
     assert pool.snapshot() == golden.read_bytes()
     assert pool.stats()["conflicts"] >= 1 and len(pool.journey_instances()) > 0
+
+
+def test_a_list_that_looks_like_a_duration_stays_a_list_through_a_snapshot():
+    pool = yutang.Pool()
+    pool.define_segment("s", 'tag("level") in ["30d"]')
+    back = yutang.Pool.restore(pool.snapshot())
+    assert back.segments() == pool.segments()
+    assert back.segments()["s"]["root"]["right"] == ["30d"]

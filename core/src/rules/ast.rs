@@ -474,7 +474,8 @@ impl<'de> serde::Deserialize<'de> for Duration {
 /// A literal on the right side of a comparison.
 ///
 /// JSON: `true`, `2`, `"at_risk"`, `{"amount": 500.0, "currency": "CNY"}`,
-/// `{"duration": "30d"}`, or a list of these for `in`.
+/// `{"duration": "30d"}`, or a list of these for `in`. A JSON array is always a list (the
+/// money and duration forms are objects only).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Value {
@@ -484,12 +485,13 @@ pub enum Value {
     Number(f64),
     /// A string.
     Text(String),
+    /// A list (for `in`). Tried before the object forms: serde would otherwise read an array
+    /// such as `["12h"]` or `[500, "CNY"]` as a duration or an amount, field by field.
+    List(Vec<Value>),
     /// An amount in major units with its currency (`500.00 CNY`).
     Money(MoneyLit),
     /// A duration (`30d`).
     Duration(DurationLit),
-    /// A list (for `in`).
-    List(Vec<Value>),
 }
 
 /// An amount with a currency.

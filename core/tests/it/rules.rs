@@ -646,3 +646,19 @@ proptest! {
         }
     }
 }
+
+/// A list that reads like an amount or a duration field by field (`[500, "CNY"]`, `["12h"]`)
+/// stays a list through JSON and through a snapshot (found by fuzzing: the JSON form read it
+/// back as a duration, so a restored segment meant something else).
+#[test]
+fn lists_that_look_like_amounts_or_durations_stay_lists() {
+    for text in [r#"tier in ["666667h"]"#, r#"attr("card") in [500, "CNY"]"#, r#"tag("level") in ["30d"]"#] {
+        let rule = yutang::rules::parse(text).unwrap();
+        assert_eq!(yutang::rules::Rule::from_json(&rule.to_json()).unwrap(), rule, "{text}");
+        assert_eq!(yutang::rules::to_text(&rule), text);
+        let mut pool = Pool::default();
+        pool.define_segment("s", rule.clone()).unwrap();
+        let back = Pool::restore(&pool.snapshot()).unwrap();
+        assert_eq!(back.segments().into_iter().map(|s| s.rule).collect::<Vec<_>>(), vec![rule], "{text}");
+    }
+}

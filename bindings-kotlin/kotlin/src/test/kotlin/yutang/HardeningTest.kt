@@ -114,6 +114,18 @@ class HardeningTest {
     }
 
     @Test
+    fun aListThatLooksLikeADurationStaysAListThroughASnapshot() {
+        val p = Pool(PoolOptions())
+        p.ingest(listOf(EventRecord(id = "a", at = "2024-05-01 10:00", kind = "view", identities = listOf(phone("13800000001")))))
+        val id = p.customerIds().single()
+        p.setManualTag(id, "level", "30d", "crm", "2024-05-01 10:00")
+        p.defineSegment("s", "tag(\"level\") in [\"30d\"]")
+        assertEquals(listOf(id), p.segmentMembers("s", "2024-06-01"))
+        val back = Pool.restore(p.snapshot())
+        assertEquals(listOf(id), back.segmentMembers("s", "2024-06-01"))
+    }
+
+    @Test
     fun memoryBytesCountsTagsSetOnCustomers() {
         val p = Pool(PoolOptions())
         p.ingest((0 until 500).map { c -> EventRecord(id = "e$c", at = "2024-05-01 10:00", kind = "view", identities = listOf(phone("138%08d".format(c)))) })
