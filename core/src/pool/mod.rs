@@ -1168,6 +1168,14 @@ impl Pool {
         let (mut warnings, mut staged) = (Vec::new(), ingest::Staged::default());
         for (index, (e, mask)) in events.into_iter().enumerate() {
             if let Some(slot) = ingest::store_event(&mut fresh, &e.as_borrowed(), index, &mut warnings, &mut staged)? {
+                // a mask naming an identity the stored event does not have (an older snapshot
+                // can say anything) would be written out and refused by the next restore
+                let n = fresh.rows[slot as usize].ident_len;
+                if u32::from(mask) >> n != 0 {
+                    return Err(Error::Snapshot {
+                        reason: format!("event {index}: no-link mask {mask:#x} for {n} identities"),
+                    });
+                }
                 fresh.rows[slot as usize].nolink = mask;
             }
         }
