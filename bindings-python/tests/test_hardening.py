@@ -418,10 +418,36 @@ def test_memory_bytes_counts_tags_set_on_customers():
 
 def test_the_golden_snapshot_restores_and_writes_itself_again():
     from conftest import VECTORS
-    golden = VECTORS / "snapshot_v3.bin"
+    golden = VECTORS / "snapshot_v4.bin"
     pool = yutang.Pool.restore_from(golden)
     assert pool.snapshot() == golden.read_bytes()
     assert pool.stats()["conflicts"] >= 1 and len(pool.journey_instances()) > 0
+
+
+def test_the_older_format_golden_restores_to_the_same_pool_and_writes_the_current_golden():
+    from conftest import VECTORS
+    old = yutang.Pool.restore_from(VECTORS / "snapshot_v3.bin")
+    assert old.snapshot() == (VECTORS / "snapshot_v4.bin").read_bytes()
+
+
+def test_a_section_of_a_newer_version_is_refused_by_name():
+    import zlib
+    from conftest import VECTORS
+    blob = bytearray((VECTORS / "snapshot_v4.bin").read_bytes())
+    # frames after the 10-byte header: u32 length, u32 CRC-32, payload; the sections are in
+    # the last data frame, each as its name (length-prefixed) and then its version byte
+    at = blob.rindex(b"\x08journeys") + len(b"\x08journeys")
+    assert blob[at] == 1
+    blob[at] = 2
+    pos = 10
+    while True:
+        n = int.from_bytes(blob[pos:pos + 4], "little")
+        if n == 0:
+            break
+        blob[pos + 4:pos + 8] = zlib.crc32(blob[pos + 8:pos + 8 + n]).to_bytes(4, "little")
+        pos += 8 + n
+    with pytest.raises(yutang.SnapshotError, match="section `journeys` has version 2.*upgrade"):
+        yutang.Pool.restore(bytes(blob))
 
 
 def test_a_list_that_looks_like_a_duration_stays_a_list_through_a_snapshot():

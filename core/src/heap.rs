@@ -24,7 +24,7 @@ pub(crate) trait Heap {
 macro_rules! flat {
     ($($t:ty),*) => { $(impl Heap for $t { fn heap(&self) -> usize { 0 } })* };
 }
-flat!(u8, u16, u32, u64, u128, i64, f64, bool, usize, crate::model::Timestamp, std::cmp::Reverse<(i64, u32)>);
+flat!(u8, u16, u32, u64, u128, i64, f64, bool, usize, [u64; 5], crate::model::Timestamp, std::cmp::Reverse<(i64, u32)>);
 
 impl Heap for String {
     fn heap(&self) -> usize {
@@ -75,6 +75,61 @@ impl<K: Heap, V: Heap> Heap for BTreeMap<K, V> {
 impl<K: Heap, V: Heap, S> Heap for HashMap<K, V, S> {
     fn heap(&self) -> usize {
         self.capacity() * (size_of::<(K, V)>() + 1) + self.iter().map(|(k, v)| k.heap() + v.heap()).sum::<usize>()
+    }
+}
+
+impl Heap for crate::model::Item {
+    fn heap(&self) -> usize {
+        self.sku.heap() + self.category.heap()
+    }
+}
+
+impl Heap for crate::model::PropValue {
+    fn heap(&self) -> usize {
+        match self {
+            crate::model::PropValue::Str(s) => s.heap(),
+            _ => 0,
+        }
+    }
+}
+
+impl Heap for crate::model::Consent {
+    fn heap(&self) -> usize {
+        self.source.heap()
+    }
+}
+
+impl Heap for crate::model::Subscription {
+    fn heap(&self) -> usize {
+        self.id.heap()
+    }
+}
+
+/// A built-in channel holds nothing; a custom one its name.
+impl Heap for crate::model::Channel {
+    fn heap(&self) -> usize {
+        match self {
+            crate::model::Channel::Custom(n) => n.heap(),
+            _ => 0,
+        }
+    }
+}
+
+impl Heap for crate::journey::CustomerSettings {
+    fn heap(&self) -> usize {
+        self.time_zone.heap() + self.tier.heap()
+    }
+}
+
+impl Heap for crate::journey::JourneySettings {
+    fn heap(&self) -> usize {
+        let caps = alloc(self.caps.capacity() * size_of::<crate::journey::Cap>())
+            + self
+                .caps
+                .iter()
+                .map(|c| if let crate::journey::CapScope::Channel(ch) = &c.scope { ch.heap() } else { 0 })
+                .sum::<usize>();
+        self.time_zone.heap() + caps + self.customers.heap()
     }
 }
 

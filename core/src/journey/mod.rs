@@ -24,6 +24,7 @@ mod def;
 pub mod examples;
 mod quiet;
 mod runner;
+pub(crate) mod section;
 mod simulate;
 mod validate;
 

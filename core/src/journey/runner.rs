@@ -41,7 +41,7 @@ pub(crate) const ERASED: u8 = 7;
 
 /// One journey instance (48 bytes). `wake` is the next timer while active, the end time once
 /// done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Instance {
     pub cust: u32,
     pub origin: u32,
@@ -57,7 +57,7 @@ pub(crate) struct Instance {
     pub anchor: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Cust {
     pub id: String,
     pub first: u32,
@@ -66,7 +66,7 @@ pub(crate) struct Cust {
     pub sends: Vec<(i64, u8)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Registered {
     pub json: String,
     pub since: i64,
@@ -80,6 +80,30 @@ pub(crate) struct Counters {
     pub outcomes: [u64; 8],
     /// per step: visits, sent, deferred, dropped (cap or quiet hours), suppressed (consent)
     pub steps: Vec<[u64; 5]>,
+}
+
+impl crate::heap::Heap for Instance {
+    fn heap(&self) -> usize {
+        0
+    }
+}
+
+impl crate::heap::Heap for Cust {
+    fn heap(&self) -> usize {
+        self.id.heap() + self.sends.heap()
+    }
+}
+
+impl crate::heap::Heap for Registered {
+    fn heap(&self) -> usize {
+        self.json.heap()
+    }
+}
+
+impl crate::heap::Heap for Counters {
+    fn heap(&self) -> usize {
+        self.steps.heap()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -101,20 +125,19 @@ struct Cache {
 
 /// The journeys of a pool and their instances (part of the pool snapshot). Use it through
 /// [`Pool::add_journey`], [`Pool::advance`] and friends.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct JourneyState {
-    settings: JourneySettings,
-    journeys: Vec<Registered>,
-    customers: Vec<Cust>,
-    instances: Vec<Instance>,
-    keys: Vec<String>,
-    channels: Vec<Channel>,
-    merges_seen: u64,
-    processed_to: Option<i64>,
+    pub(super) settings: JourneySettings,
+    pub(super) journeys: Vec<Registered>,
+    pub(super) customers: Vec<Cust>,
+    pub(super) instances: Vec<Instance>,
+    pub(super) keys: Vec<String>,
+    pub(super) channels: Vec<Channel>,
+    pub(super) merges_seen: u64,
+    pub(super) processed_to: Option<i64>,
     /// Members at the last advance, per (journey, trigger) of a segment or stage trigger
     /// (sorted customer ids), to see entries that time alone does not explain.
-    entry_members: Vec<(u16, u16, Vec<String>)>,
-    #[serde(skip)]
+    pub(super) entry_members: Vec<(u16, u16, Vec<String>)>,
     cache: Cache,
 }
 
@@ -410,32 +433,32 @@ impl JourneyState {
         Ok(())
     }
 
-    /// Drop the state of erased customers: their instances (and the instance keys only they
-    /// used: order and subscription ids), their send history, their settings and their
-    /// entry memberships. Nothing of theirs stays in a later snapshot.
     /// Heap bytes held: instances, customers and their send history, instance keys, entry
-    /// memberships, the run-time indexes; definitions and settings by their encoded size.
+    /// memberships, settings, the run-time indexes; the parsed definitions by their encoded
+    /// size.
     pub(crate) fn heap_bytes(&self) -> usize {
         use crate::heap::{encoded, Heap};
         let c = &self.cache;
-        let defs: usize = self.journeys.iter().map(|j| j.json.capacity() * 3).sum();
-        encoded(&self.settings)
-            + self.settings.customers.len() * 3 * std::mem::size_of::<(String, super::CustomerSettings)>() / 2
-            + self.journeys.capacity() * std::mem::size_of::<Registered>()
-            + defs
-            + self.customers.capacity() * std::mem::size_of::<Cust>()
-            + self.customers.iter().map(|k| k.id.heap() + k.sends.heap()).sum::<usize>()
-            + self.instances.capacity() * std::mem::size_of::<Instance>()
+        self.settings.heap()
+            + self.journeys.heap()
+            + self.customers.heap()
+            + self.instances.heap()
             + self.keys.heap()
-            + self.channels.capacity() * std::mem::size_of::<Channel>()
-            + self.entry_members.iter().map(|(_, _, m)| m.heap() + 32).sum::<usize>()
+            + self.channels.heap()
+            + self.entry_members.heap()
+            + c.defs.capacity() * std::mem::size_of::<Journey>()
+            + encoded(&c.defs)
             + c.heap.heap()
             + c.by_id.heap()
             + c.keys.heap()
-            + (c.local_of_pos.capacity() + c.pos_of_local.capacity()) * 4
-            + c.counters.iter().map(|k| 64 + k.steps.capacity() * 40).sum::<usize>()
+            + c.local_of_pos.heap()
+            + c.pos_of_local.heap()
+            + c.counters.heap()
     }
 
+    /// Drop the state of erased customers: their instances (and the instance keys only they
+    /// used: order and subscription ids), their send history, their settings and their
+    /// entry memberships. Nothing of theirs stays in a later snapshot.
     pub(crate) fn on_erase(&mut self, ids: &[String]) {
         for e in &mut self.entry_members {
             e.2.retain(|x| !ids.contains(x));

@@ -50,6 +50,7 @@ mod config;
 mod machine;
 pub(crate) mod pool;
 mod scan;
+pub(crate) mod section;
 mod stage;
 
 pub use config::{LifecycleConfig, PAlive, Rhythm, MAX_THRESHOLD_DAYS};

@@ -1,4 +1,5 @@
-//! The core of a version-3 snapshot: the pool's stored columns, frozen.
+//! The core section of a snapshot (version 1, in formats 3 and 4): the pool's stored columns,
+//! frozen.
 //!
 //! In this order (numbers little-endian fixed width, strings as u32 length + UTF-8, counts u64):
 //! 1. configuration: postcard of `ConfigV1`;
@@ -32,6 +33,9 @@ use crate::model::{Channel, Currency, EventKind, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::io::{Read, Write};
+
+/// The version of the core section this library writes and reads.
+pub(super) const CORE_VERSION: u16 = 1;
 
 /// The rare parts of an event, frozen.
 #[derive(Serialize, Deserialize)]

@@ -1,9 +1,12 @@
 //! State of the modules built on the pool (segment and tag definitions, manual tags, lifecycle
 //! settings, journeys and their instances). The pool holds it beside the events, and a snapshot
-//! writes it as named sections, one per module whose state is not the default, each encoded
-//! with postcard from the module's own serde types (their shape is part of the file format).
+//! writes it as named, versioned sections, one per module whose state is not the default. Each
+//! section is written from its module's frozen types (`segment::section`,
+//! `lifecycle::section`, `journey::section`), never from the runtime structs, so those can
+//! change without changing the file format.
 //!
-//! A module adds one field to [`Extensions`] and one line to each of `encode` and `decode`.
+//! A module adds one field to [`Extensions`], a `section` module with its frozen types, and
+//! one line to each of `encode` and `decode`.
 
 use crate::error::{Error, Result};
 use serde::{de::DeserializeOwned, Serialize};
@@ -19,47 +22,70 @@ pub(crate) struct Extensions {
     pub journeys: crate::journey::JourneyState,
 }
 
-fn put<T: Serialize + Default + PartialEq>(out: &mut Vec<(String, Vec<u8>)>, name: &str, v: &T) {
-    if *v != T::default() {
-        out.push((name.to_string(), postcard::to_stdvec(v).unwrap_or_default()));
+/// A section as written: its name, its version and its bytes (postcard of the frozen types of
+/// that version).
+pub(super) type Section = (String, u16, Vec<u8>);
+
+fn put<T: Serialize>(out: &mut Vec<Section>, name: &str, version: u16, frozen: Option<T>) -> Result<()> {
+    if let Some(v) = frozen {
+        let bytes = postcard::to_stdvec(&v)
+            .map_err(|e| Error::Snapshot { reason: format!("section `{name}` does not encode: {e}") })?;
+        out.push((name.to_string(), version, bytes));
     }
+    Ok(())
 }
 
-fn take<T: DeserializeOwned>(name: &str, bytes: &[u8]) -> Result<T> {
+/// The frozen value of a section, after checking that this library reads its version.
+fn take<T: DeserializeOwned>(name: &str, version: u16, newest: u16, bytes: &[u8]) -> Result<T> {
+    if version == 0 || version > newest {
+        return Err(Error::Snapshot {
+            reason: format!(
+                "section `{name}` has version {version}, this library reads versions 1 to {newest}; upgrade yutang"
+            ),
+        });
+    }
     super::frames::decode_exact(bytes)
         .map_err(|why| Error::Snapshot { reason: format!("corrupted section `{name}`: {why}") })
 }
 
 impl Extensions {
     /// The named sections of a snapshot, in a fixed order.
-    pub fn encode(&self) -> Vec<(String, Vec<u8>)> {
+    pub fn encode(&self) -> Result<Vec<Section>> {
+        use crate::{journey, lifecycle, segment};
+        let default = Extensions::default();
         let mut out = Vec::new();
-        put(&mut out, "lifecycle", &self.lifecycle);
-        put(&mut out, "rules", &self.rules);
-        put(&mut out, "journeys", &self.journeys);
-        out
+        let lc = (self.lifecycle != default.lifecycle).then(|| lifecycle::section::LifecycleV1::of(&self.lifecycle));
+        put(&mut out, "lifecycle", lifecycle::section::VERSION, lc)?;
+        let rules = (self.rules != default.rules).then(|| segment::section::RulesV1::of(&self.rules)).transpose()?;
+        put(&mut out, "rules", segment::section::VERSION, rules)?;
+        let js = (self.journeys != default.journeys).then(|| journey::section::JourneysV1::of(&self.journeys));
+        put(&mut out, "journeys", journey::section::VERSION, js)?;
+        Ok(out)
     }
 
-    /// Read the named sections back. An unknown section comes from a newer library.
-    pub fn decode(sections: Vec<(String, Vec<u8>)>) -> Result<Extensions> {
+    /// Read the named sections back. An unknown section, or a version of a section newer than
+    /// this library reads, comes from a newer library.
+    pub fn decode(sections: Vec<Section>) -> Result<Extensions> {
+        use crate::{journey, lifecycle, segment};
         let mut ext = Extensions::default();
-        let mut names: Vec<&str> = sections.iter().map(|(n, _)| n.as_str()).collect();
+        let mut names: Vec<&str> = sections.iter().map(|(n, _, _)| n.as_str()).collect();
         names.sort_unstable();
         if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
             return Err(Error::Snapshot { reason: format!("section `{}` appears twice", w[0]) });
         }
-        for (name, bytes) in sections {
+        for (name, version, bytes) in sections {
             match name.as_str() {
                 "lifecycle" => {
-                    ext.lifecycle = take::<crate::lifecycle::LifecycleState>(&name, &bytes)?;
-                    let bad = |e: Error| Error::Snapshot { reason: format!("corrupted section `lifecycle`: {e}") };
-                    ext.lifecycle.config.validate().map_err(bad)?;
-                    ext.lifecycle.rfm.compile().map_err(bad)?;
+                    let v: lifecycle::section::LifecycleV1 = take(&name, version, lifecycle::section::VERSION, &bytes)?;
+                    ext.lifecycle = v.into_state()?;
                 }
-                "rules" => ext.rules = take(&name, &bytes)?,
+                "rules" => {
+                    let v: segment::section::RulesV1 = take(&name, version, segment::section::VERSION, &bytes)?;
+                    ext.rules = v.into_state()?;
+                }
                 "journeys" => {
-                    ext.journeys = take::<crate::journey::JourneyState>(&name, &bytes)?;
-                    ext.journeys.validate()?;
+                    let v: journey::section::JourneysV1 = take(&name, version, journey::section::VERSION, &bytes)?;
+                    ext.journeys = v.into_state()?;
                 }
                 _ => {
                     return Err(Error::Snapshot {

@@ -1,11 +1,22 @@
 //! Snapshot formats. A snapshot starts with the magic `YUTANGSN` and a u16 LE format version.
 //!
-//! **Version 3** (written by this library) is a stream: frames of at most 1 MiB, each with its
-//! length and CRC-32 (see `pool::frames`), holding the core as columns (see `pool::columns`)
-//! and then the named sections of the modules built on the pool. It is written and read
-//! through `std::io` with bounded buffers ([`Pool::snapshot_to`], [`Pool::restore_from`]),
-//! stores the identities once and each event's identities as indices, and restores without
-//! normalising or validating events again (their codes and references are checked).
+//! **Version 4** (written by this library) is a stream: frames of at most 1 MiB, each with its
+//! length and CRC-32 (see `pool::frames`), holding the core section and then the named
+//! sections of the modules built on the pool, each with its own version:
+//! ```text
+//! core      u16 LE core version (1), then the columns (see `pool::columns`)
+//! sections  postcard Vec<(name, version u16, bytes)>: `lifecycle`, `rules`, `journeys`,
+//!           each present when not the default, its bytes the postcard encoding of the
+//!           frozen types of that version (`lifecycle::section`, `segment::section`,
+//!           `journey::section`)
+//! ```
+//! It is written and read through `std::io` with bounded buffers ([`Pool::snapshot_to`],
+//! [`Pool::restore_from`]), stores the identities once and each event's identities as indices,
+//! and restores without normalising or validating events again (their codes and references are
+//! checked). A section version newer than this library reads is an error that says to upgrade.
+//!
+//! **Version 3** (still read) is version 4 without the version numbers: its core and module
+//! sections are version 1 of each.
 //!
 //! **Versions 1 and 2** (still read) have a fixed header and one checksummed postcard payload:
 //! ```text
@@ -17,7 +28,8 @@
 //! ```
 //! The version-1 payload holds the configuration, the events with their no-link marks, the
 //! merge log and the retention horizon; version 2 appends the named module sections. The
-//! frozen `*V1` types below never change (version 3 reuses some of them inside its columns).
+//! frozen `*V1` types below never change (versions 3 and 4 reuse some of them inside their
+//! columns). Their module sections are version 1 of each.
 
 use super::{MergeEntry, MergeReason, Pool, PoolConfig};
 use crate::error::{Error, Result};
@@ -29,7 +41,7 @@ use crate::model::{
 use serde::{Deserialize, Serialize};
 
 /// The format version written by this library.
-pub const SNAPSHOT_VERSION: u16 = 3;
+pub const SNAPSHOT_VERSION: u16 = 4;
 pub(super) const MAGIC: &[u8; 8] = b"YUTANGSN";
 const HEADER: usize = 8 + 2 + 4 + 8;
 
@@ -323,6 +335,12 @@ pub(super) fn subscription_from(s: Option<(String, Option<i64>)>) -> Result<Opti
     s.map(|(id, exp)| Ok(Subscription { id, expires_at: exp.map(ts).transpose()? })).transpose()
 }
 
+/// The sections of formats 2 and 3, which are version 1 of each (written before sections had
+/// a version).
+fn versioned(sections: Vec<(String, Vec<u8>)>) -> Vec<super::ext::Section> {
+    sections.into_iter().map(|(name, bytes)| (name, 1, bytes)).collect()
+}
+
 impl Pool {
     /// Serialise the pool (format version [`SNAPSHOT_VERSION`]): the bytes of
     /// [`Pool::snapshot_to`]. See [`Pool::restore`].
@@ -354,8 +372,9 @@ impl Pool {
         out.write_all(&head)
             .map_err(|e| Error::Snapshot { reason: format!("cannot write the snapshot stream: {e}") })?;
         let mut w = super::frames::FrameWriter::new(out);
+        w.u16(super::columns::CORE_VERSION);
         self.write_columns(&mut w)?;
-        w.postcard(&self.ext.encode())?;
+        w.postcard(&self.ext.encode()?)?;
         w.finish()
     }
 
@@ -387,8 +406,19 @@ impl Pool {
         }
         if version >= 3 {
             let mut r = super::frames::FrameReader::new(input);
+            if version >= 4 {
+                let core = r.u16()?;
+                if core != super::columns::CORE_VERSION {
+                    return Err(Error::Snapshot {
+                        reason: format!(
+                            "section `core` has version {core}, this library reads version {}; upgrade yutang",
+                            super::columns::CORE_VERSION
+                        ),
+                    });
+                }
+            }
             let mut pool = Self::read_columns(&mut r)?;
-            let sections: Vec<(String, Vec<u8>)> = r.postcard("sections")?;
+            let sections = if version >= 4 { r.postcard("sections")? } else { versioned(r.postcard("sections")?) };
             r.finish()?;
             pool.ext = super::ext::Extensions::decode(sections)?;
             return Ok(pool);
@@ -422,7 +452,7 @@ impl Pool {
             return Self::from_v1(whole(payload)?);
         }
         let snap: SnapV2 = whole(payload)?;
-        let ext = super::ext::Extensions::decode(snap.sections)?;
+        let ext = super::ext::Extensions::decode(versioned(snap.sections))?;
         let mut pool = Self::from_v1(snap.v1)?;
         pool.ext = ext;
         Ok(pool)

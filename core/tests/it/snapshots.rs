@@ -94,7 +94,7 @@ fn the_full_pool_has_every_part() {
 }
 
 /// Write the goldens again (only when the format changes on purpose):
-/// `YUTANG_WRITE_GOLDEN=v3 cargo test -p yutang --test integration snapshots::golden`.
+/// `YUTANG_WRITE_GOLDEN=v4 cargo test -p yutang --test integration snapshots::golden`.
 #[test]
 fn golden_writer() {
     if let Ok(v) = std::env::var("YUTANG_WRITE_GOLDEN") {
@@ -115,17 +115,59 @@ fn golden_v2_restores_to_the_full_pool() {
 
 /// The current format is frozen by its golden: today's code writes the full pool byte for byte
 /// as the golden holds it (every section non-empty), and the golden restores and re-snapshots
-/// to the same bytes. A change to what any section writes fails here and needs a new format
-/// version (and the old golden kept).
+/// to the same bytes. A change to what any section writes fails here and needs a new version
+/// of that section (its frozen types) or a new format version, with the old golden kept.
 #[test]
-fn golden_v3_is_what_the_full_pool_writes() {
-    let blob = std::fs::read(format!("{VECTORS}snapshot_v3.bin")).expect("golden v3");
-    assert_eq!(u16::from_le_bytes([blob[8], blob[9]]), 3);
-    assert_eq!(yutang::pool::SNAPSHOT_VERSION, 3, "a new format version needs its own golden");
+fn golden_v4_is_what_the_full_pool_writes() {
+    let blob = std::fs::read(format!("{VECTORS}snapshot_v4.bin")).expect("golden v4");
+    assert_eq!(u16::from_le_bytes([blob[8], blob[9]]), 4);
+    assert_eq!(yutang::pool::SNAPSHOT_VERSION, 4, "a new format version needs its own golden");
     let back = Pool::restore(&blob).expect("restores");
     assert!(back.snapshot() == blob, "restore -> snapshot is identity on the golden");
     same_pool(&back, &full_pool());
     assert!(full_pool().snapshot() == blob, "the full pool is written as the golden holds it");
+}
+
+/// Format 3 held version 1 of every section without the version numbers: it restores to the
+/// same pool, and that pool writes exactly the format-4 golden.
+#[test]
+fn golden_v3_restores_to_the_full_pool_and_writes_the_v4_golden() {
+    let v3 = std::fs::read(format!("{VECTORS}snapshot_v3.bin")).expect("golden v3");
+    assert_eq!(u16::from_le_bytes([v3[8], v3[9]]), 3);
+    let back = Pool::restore(&v3).expect("restores");
+    same_pool(&back, &full_pool());
+    let v4 = std::fs::read(format!("{VECTORS}snapshot_v4.bin")).expect("golden v4");
+    assert!(back.snapshot() == v4, "the format-3 pool writes the format-4 golden");
+}
+
+/// Each section carries its version; one newer than this library reads is an error that names
+/// the section and says to upgrade (never a misread pool).
+#[test]
+fn a_section_of_a_newer_version_is_refused_by_name() {
+    let blob = full_pool().snapshot();
+    let payload: Vec<usize> = frame_payloads(&blob).into_iter().flatten().collect();
+    // the core's version is the first payload bytes
+    let mut core = blob.clone();
+    assert_eq!((core[payload[0]], core[payload[1]]), (1, 0));
+    core[payload[0]] = 2;
+    reseal_frames(&mut core);
+    let e = Pool::restore(&core).unwrap_err().to_string();
+    assert!(e.contains("section `core` has version 2") && e.contains("upgrade"), "{e}");
+    for name in ["lifecycle", "rules", "journeys"] {
+        // postcard: the name's length, the name, then the version (a one-byte varint)
+        let mut tag = vec![name.len() as u8];
+        tag.extend_from_slice(name.as_bytes());
+        let at = blob.windows(tag.len()).rposition(|w| w == tag.as_slice()).expect(name) + tag.len();
+        assert_eq!(blob[at], 1, "{name} is version 1");
+        let mut b = blob.clone();
+        b[at] = 2;
+        reseal_frames(&mut b);
+        let e = Pool::restore(&b).unwrap_err().to_string();
+        assert!(e.contains(&format!("section `{name}` has version 2")) && e.contains("upgrade"), "{e}");
+        b[at] = 0;
+        reseal_frames(&mut b);
+        assert!(matches!(Pool::restore(&b), Err(yutang::Error::Snapshot { .. })), "{name} version 0");
+    }
 }
 
 use crate::fuzz_corpus::bodies::{frame_payloads, reseal_frames};
@@ -227,7 +269,7 @@ mod damaged {
 #[test]
 fn a_damaged_length_does_not_allocate_what_the_stream_lacks() {
     // found by the restore fuzz target: a frame whose value claims 4 GiB
-    let mut b = b"YUTANGSN\x03\x00".to_vec();
+    let mut b = b"YUTANGSN\x04\x00".to_vec();
     let payload = [0xffu8, 0xff, 0xff, 0xff, 0x7f];
     b.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     b.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());

@@ -107,10 +107,38 @@ class HardeningTest {
 
     @Test
     fun theGoldenSnapshotRestoresAndWritesItselfAgain() {
-        val golden = File(System.getProperty("yutang.vectors"), "snapshot_v3.bin")
+        val golden = File(System.getProperty("yutang.vectors"), "snapshot_v4.bin")
         val p = Pool.restoreFrom(golden.path)
         assertTrue(p.snapshot().contentEquals(golden.readBytes()))
         assertTrue(p.stats().conflicts >= 1UL)
+    }
+
+    @Test
+    fun theOlderFormatGoldenRestoresToTheSamePoolAndWritesTheCurrentGolden() {
+        val dir = System.getProperty("yutang.vectors")
+        val old = Pool.restoreFrom(File(dir, "snapshot_v3.bin").path)
+        assertTrue(old.snapshot().contentEquals(File(dir, "snapshot_v4.bin").readBytes()))
+    }
+
+    @Test
+    fun aSectionOfANewerVersionIsRefusedByName() {
+        val blob = File(System.getProperty("yutang.vectors"), "snapshot_v4.bin").readBytes()
+        // the sections are in the last data frame: each a length-prefixed name, then its version
+        val tag = byteArrayOf(8) + "journeys".toByteArray()
+        val at = (blob.size - tag.size downTo 0).first { i -> tag.indices.all { blob[i + it] == tag[it] } } + tag.size
+        assertEquals(1.toByte(), blob[at])
+        blob[at] = 2
+        // recompute each frame's CRC-32: u32 length, u32 CRC, payload, after the 10-byte header
+        val buf = java.nio.ByteBuffer.wrap(blob).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        var pos = 10
+        while (buf.getInt(pos) != 0) {
+            val n = buf.getInt(pos)
+            val crc = java.util.zip.CRC32().apply { update(blob, pos + 8, n) }
+            buf.putInt(pos + 4, crc.value.toInt())
+            pos += 8 + n
+        }
+        val e = assertThrows(YutangException.Snapshot::class.java) { Pool.restore(blob) }
+        assertTrue(e.message!!.contains("section `journeys` has version 2"), e.message)
     }
 
     @Test

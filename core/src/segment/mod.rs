@@ -30,6 +30,8 @@ use crate::rules::{Compiled, Explanation, Rule, SideSrc, Truth};
 use crate::tag::{ManualTag, TagGroup};
 use std::collections::{BTreeMap, HashMap};
 
+pub(crate) mod section;
+
 /// A host-set customer attribute value (`attr("city")`, or `stage` / `tier` overrides).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -113,9 +115,8 @@ impl crate::heap::Heap for Checkpoint {
     }
 }
 
-/// A normalised identity as a map key (every field written: the snapshot's binary format
-/// cannot skip fields).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+/// A normalised identity as a map key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct IdKey {
     kind: crate::model::IdentityKind,
     namespace: Option<String>,
@@ -135,14 +136,15 @@ impl IdKey {
 }
 
 /// The last refresh of a segment (for `refresh_segment`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Checkpoint {
     pub as_of: Option<Timestamp>,
     pub members: Vec<String>,
 }
 
-/// The pool state of the condition language (one snapshot section, `rules`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// The pool state of the condition language (one snapshot section, `rules`, written from the
+/// frozen types of [`section`]).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RulesState {
     pub(crate) segments: BTreeMap<String, Segment>,
     pub(crate) tag_groups: BTreeMap<String, TagGroup>,
