@@ -16,7 +16,7 @@
 
 use super::{MergeReason, Pool, Scratch, NONE};
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Beyond this share of the processed events (1/4), linking everything again is cheaper.
 const MAX_SHARE: usize = 4;
@@ -150,21 +150,10 @@ impl Pool {
         }
 
         // the late slots join the processing order where they belong
-        let at: Vec<usize> = late
-            .iter()
-            .map(|&s| {
-                let (mut lo, mut hi) = (0, processed);
-                while lo < hi {
-                    let mid = (lo + hi) / 2;
-                    if self.key_cmp(self.order.get(mid), s) == Ordering::Less {
-                        lo = mid + 1;
-                    } else {
-                        hi = mid;
-                    }
-                }
-                lo
-            })
-            .collect();
+        self.order.explicit();
+        let order = &self.order.explicit.as_deref().unwrap_or_default()[..processed];
+        let at: Vec<usize> =
+            late.iter().map(|&s| order.partition_point(|&o| self.key_cmp(o, s) == Ordering::Less)).collect();
         self.order.insert_at(late, &at);
 
         let at = self.latest_at();
@@ -202,38 +191,29 @@ impl Pool {
         for &s in late {
             add_event(self, s, &mut nodes, &mut members);
         }
+        // events that carry an identity without being anchored in its component: a conflict (a
+        // limit kept the identity off), or an identity that does not link; by identity
+        let mut carried: HashMap<u32, Vec<u32>> = HashMap::new();
+        for c in &self.conflicts {
+            carried.entry(c.ident).or_default().push(c.slot);
+        }
+        if let Some(a) = &self.anchored {
+            for &s in a.nolink.iter().filter(|&&s| (s as usize) < processed) {
+                let r = self.rows[s as usize];
+                for &i in &self.idents[r.ident_start as usize..r.ident_start as usize + r.ident_len as usize] {
+                    carried.entry(i).or_default().push(s);
+                }
+            }
+        }
         let limit = processed / MAX_SHARE;
         let mut walked = 0;
-        loop {
-            // the events anchored at members not walked yet
-            while walked < members.len() {
-                let m = members[walked];
-                walked += 1;
-                let found: Vec<u32> = self.anchored.as_ref().map_or(Vec::new(), |a| a.at(m).collect());
-                for s in found {
-                    if events.insert(s) {
-                        if events.len() > limit {
-                            return None;
-                        }
-                        add_event(self, s, &mut nodes, &mut members);
-                    }
-                }
-            }
-            // events that carry a member without being anchored in its component: a conflict
-            // (a limit kept the identity off), or an identity that does not link
-            let mut more: Vec<u32> =
-                self.conflicts.iter().filter(|c| nodes.contains(&c.ident)).map(|c| c.slot).collect();
-            if let Some(a) = &self.anchored {
-                for &s in &a.nolink {
-                    let r = self.rows[s as usize];
-                    let ids = &self.idents[r.ident_start as usize..r.ident_start as usize + r.ident_len as usize];
-                    if (s as usize) < processed && ids.iter().any(|i| nodes.contains(i)) {
-                        more.push(s);
-                    }
-                }
-            }
-            let before = members.len();
-            for s in more {
+        // the events anchored at, or carrying, each member not walked yet
+        while walked < members.len() {
+            let m = members[walked];
+            walked += 1;
+            let mut found: Vec<u32> = self.anchored.as_ref().map_or(Vec::new(), |a| a.at(m).collect());
+            found.extend(carried.get(&m).into_iter().flatten());
+            for s in found {
                 if events.insert(s) {
                     if events.len() > limit {
                         return None;
@@ -241,11 +221,9 @@ impl Pool {
                     add_event(self, s, &mut nodes, &mut members);
                 }
             }
-            if members.len() == before && walked == members.len() {
-                let mut events: Vec<u32> = events.into_iter().collect();
-                events.sort_unstable();
-                return Some((members, events));
-            }
         }
+        let mut events: Vec<u32> = events.into_iter().collect();
+        events.sort_unstable();
+        Some((members, events))
     }
 }

@@ -1250,12 +1250,17 @@ impl ProcOrder {
         self.explicit.as_ref().map_or(0, |v| v.capacity() * 4)
     }
 
+    /// The slots in order, written out.
+    fn explicit(&mut self) -> &mut Vec<u32> {
+        let n = self.n;
+        self.explicit.get_or_insert_with(|| (0..n as u32).collect())
+    }
+
     /// Insert `slots` (in order) before the positions `at` (ascending, one per slot): slot
     /// `slots[k]` goes before the entry now at `at[k]`. Moves the entries once, from the back.
     fn insert_at(&mut self, slots: &[u32], at: &[usize]) {
         debug_assert_eq!(slots.len(), at.len());
-        let n = self.n;
-        let v = self.explicit.get_or_insert_with(|| (0..n as u32).collect());
+        let v = self.explicit();
         let old = v.len();
         store::grow(v, slots.len());
         v.resize(old + slots.len(), 0);

@@ -347,23 +347,7 @@ impl Rare {
     /// Heap bytes of the items, properties, consent and subscription.
     pub fn heap_bytes(&self) -> usize {
         use crate::heap::Heap;
-        let items = self.items.capacity() * std::mem::size_of::<crate::model::Item>()
-            + self.items.iter().map(|i| i.sku.heap() + i.category.heap()).sum::<usize>();
-        let props = self
-            .properties
-            .iter()
-            .map(|(k, v)| {
-                (std::mem::size_of::<(String, crate::model::PropValue)>() * 3 / 2)
-                    + k.heap()
-                    + match v {
-                        crate::model::PropValue::Str(s) => s.heap(),
-                        _ => 0,
-                    }
-            })
-            .sum::<usize>();
-        let consent = self.consent.as_ref().map_or(0, |c| c.source.heap());
-        let sub = self.subscription.as_ref().map_or(0, |s| s.id.heap());
-        items + props + consent + sub
+        self.items.heap() + self.properties.heap() + self.consent.heap() + self.subscription.heap()
     }
 }
 
