@@ -267,16 +267,19 @@ pub struct SpendModel {
 
 #[uniffi::export]
 impl SpendModel {
-    /// Fit to repeat buyers' frequency (> 0) and average order value.
-    #[uniffi::constructor(default(weights = None))]
+    /// Fit to repeat buyers' frequency (> 0) and average order value. `q_constraint`: keep
+    /// q ≥ 1, so that the population mean spend is finite and positive (lifetimes'
+    /// `q_constraint=True`).
+    #[uniffi::constructor(default(weights = None, q_constraint = false))]
     pub fn fit_columns(
         frequency: Vec<f64>,
         monetary_value: Vec<f64>,
         weights: Option<Vec<f64>>,
         options: LtvFitOptions,
+        q_constraint: bool,
     ) -> Result<Arc<Self>, YutangError> {
-        let inner =
-            ltv::GammaGamma::fit(&frequency, &monetary_value, weights.as_deref(), &ltv::FitOptions::from(&options))?;
+        let fit = if q_constraint { ltv::GammaGamma::fit_q_constrained } else { ltv::GammaGamma::fit };
+        let inner = fit(&frequency, &monetary_value, weights.as_deref(), &ltv::FitOptions::from(&options))?;
         Ok(Arc::new(Self { inner }))
     }
 

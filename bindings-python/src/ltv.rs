@@ -262,8 +262,8 @@ pub struct PyGammaGamma {
 #[pymethods]
 impl PyGammaGamma {
     #[staticmethod]
-    #[pyo3(signature = (frequency, monetary_value, weights=None, penalizer=0.0, tol=1e-6, max_iter=200, initial_params=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (frequency, monetary_value, weights=None, penalizer=0.0, tol=1e-6, max_iter=200, initial_params=None, q_constraint=false))]
+    #[allow(clippy::too_many_arguments)] // the Python keyword arguments, one per option
     fn fit(
         py: Python<'_>,
         frequency: Arr<'_>,
@@ -273,11 +273,13 @@ impl PyGammaGamma {
         tol: f64,
         max_iter: u32,
         initial_params: Option<Vec<f64>>,
+        q_constraint: bool,
     ) -> PyResult<Self> {
         let (x, m) = (frequency.as_slice()?, monetary_value.as_slice()?);
         let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
         let o = options(penalizer, tol, max_iter, initial_params);
-        let inner = py.detach(|| ltv::GammaGamma::fit(x, m, w, &o)).map_err(to_py_err)?;
+        let fit = if q_constraint { ltv::GammaGamma::fit_q_constrained } else { ltv::GammaGamma::fit };
+        let inner = py.detach(|| fit(x, m, w, &o)).map_err(to_py_err)?;
         Ok(Self { inner })
     }
     #[staticmethod]

@@ -5,6 +5,7 @@ import json
 import os
 import threading
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,16 @@ DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data", "cdnow")
 @pytest.fixture(scope="module")
 def cdnow():
     return pd.read_csv(os.path.join(DATA, "cdnow_customers_summary.csv"))
+
+
+@pytest.fixture(scope="module")
+def cdnow_monetary():
+    """The CDNOW sample's calibration summary with monetary values (Fader, Hardie & Lee 2005)."""
+    log = pd.read_csv(os.path.join(DATA, "CDNOW_sample.txt"), sep=r"\s+", header=None,
+                      names=["master", "id", "date", "cds", "dollars"], dtype={"date": str})
+    log["date"] = pd.to_datetime(log["date"], format="%Y%m%d")
+    return yutang.utils.summary_data_from_transaction_data(log, "id", "date", "dollars", observation_period_end="1997-09-30",
+                                                           freq="D", freq_multiplier=7)
 
 
 @pytest.fixture(scope="module")
@@ -219,3 +230,81 @@ def test_predictions_finite_and_bounded(x, frac, T, t):
         p = m.conditional_probability_alive(x, r, T)[0]
         e = m.conditional_expected_number_of_purchases_up_to_time(t, x, r, T)
         assert 0.0 <= p <= 1.0 and np.isfinite(e) and e >= 0.0
+
+
+# -- assigning params_ sets the model (lifetimes' tests and users rely on it) ----------------
+@pytest.mark.parametrize("cls, params", [
+    (yutang.BetaGeoFitter, {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}),
+    (yutang.ParetoNBDFitter, {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}),
+    (yutang.ModifiedBetaGeoFitter, {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}),
+])
+def test_assigning_params_sets_the_model_fitted_or_not(cdnow, cls, params):
+    x, r, t = cdnow["frequency"].head(20), cdnow["recency"].head(20), cdnow["T"].head(20)
+    want = cls.from_params(**params).conditional_probability_alive(x, r, t)
+    fresh = cls()
+    fresh.params_ = pd.Series(params)
+    np.testing.assert_array_equal(fresh.conditional_probability_alive(x, r, t), want)
+    fitted = cls().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    assert not np.allclose(fitted.conditional_probability_alive(x, r, t), want)
+    # any order of names, a dict too; params_, summary and predictions agree afterwards
+    fitted.params_ = dict(reversed(list(params.items())))
+    np.testing.assert_array_equal(fitted.conditional_probability_alive(x, r, t), want)
+    assert fitted.params_.to_dict() == params and list(fitted.summary["coef"]) == list(params.values())
+    assert fitted.standard_errors_.isna().all()  # the fit's errors do not describe the new values
+
+
+def test_assigning_bad_params_raises_and_keeps_the_model(cdnow):
+    bgf = yutang.BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    before = bgf.params_
+    for bad, field in [({"r": 1.0}, "params_"), ({"r": 1, "alpha": 1, "a": 1, "b": -1}, "b"),
+                       ({"r": 1, "alpha": 1, "a": 1, "b": 1, "z": 2}, "params_"),
+                       ({"r": 1, "alpha": float("nan"), "a": 1, "b": 1}, "alpha")]:
+        with pytest.raises(yutang.InvalidFieldError) as e:
+            bgf.params_ = bad
+        assert e.value.field == field
+    assert bgf.params_.equals(before)
+
+
+def test_changing_the_returned_params_changes_nothing(cdnow):
+    bgf = yutang.BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    p = bgf.conditional_probability_alive(3, 30.0, 39.0)
+    with warnings.catch_warnings():  # pandas 3 warns that this chained assignment does nothing
+        warnings.simplefilter("ignore")
+        bgf.params_["r"] = 10.0  # a copy: the model and params_ stay as they are
+    assert bgf.params_["r"] != 10.0 and bgf.conditional_probability_alive(3, 30.0, 39.0) == p
+    with pytest.raises(AttributeError):
+        yutang.BetaGeoFitter().params_
+
+
+def test_gamma_gamma_assigned_params_give_hardie_spreadsheet_values(cdnow_monetary):
+    # lifetimes' test: p, q, v from Fader & Hardie's note 025 spreadsheet
+    ggf = yutang.GammaGammaFitter()
+    ggf.params_ = pd.Series({"p": 6.25, "q": 3.74, "v": 15.44})
+    head = cdnow_monetary.head(10)
+    got = ggf.conditional_expected_average_profit(head["frequency"], head["monetary_value"])
+    np.testing.assert_allclose(got.values, [24.65, 18.91, 35.17, 35.17, 35.17, 71.46, 18.91, 35.17, 27.28, 35.17], atol=0.1)
+
+
+def _heavy_tailed_spend():
+    """Each customer's average a power of 1.6 times 10: the free estimate has q < 1."""
+    return [(i % 4 + 1) for i in range(60)], [10.0 * 1.6 ** (i % 30) for i in range(60)]
+
+
+def test_gamma_gamma_q_constraint_is_honoured():
+    x, m = _heavy_tailed_spend()
+    free = yutang.GammaGammaFitter().fit(x, m)
+    on = yutang.GammaGammaFitter().fit(x, m, q_constraint=True)
+    assert free.params_["q"] < 1.0 and on.params_["q"] == 1.0
+    assert on.log_likelihood_ < free.log_likelihood_
+    # every repeat buyer's expectation is finite (at q = 1 it is m + v / x)
+    e = on.conditional_expected_average_profit(x, m)
+    v = on.params_["v"]
+    np.testing.assert_allclose(e, np.asarray(m) + v / np.asarray(x), rtol=1e-12)
+
+
+def test_gamma_gamma_q_constraint_changes_nothing_when_q_is_above_one(cdnow_monetary):
+    rep = cdnow_monetary[cdnow_monetary["frequency"] > 0]
+    free = yutang.GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
+    on = yutang.GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"], q_constraint=True)
+    assert on.params_.equals(free.params_)
+    np.testing.assert_array_almost_equal(on.params_.values, [6.25, 3.74, 15.44], decimal=2)

@@ -236,7 +236,8 @@ class BgBb:
 class GammaGamma:
     @staticmethod
     def fit(frequency: NDArray[float64], monetary_value: NDArray[float64], weights: Optional[NDArray[float64]] = None, penalizer: float = 0.0,
-            tol: float = 1e-6, max_iter: int = 200, initial_params: Optional[Sequence[float]] = None) -> GammaGamma: ...
+            tol: float = 1e-6, max_iter: int = 200, initial_params: Optional[Sequence[float]] = None,
+            q_constraint: bool = False) -> GammaGamma: ...
     @staticmethod
     def from_params(params: Sequence[float]) -> GammaGamma: ...
     @staticmethod

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import _yutang
+from ._errors import invalid
 
 __all__ = [
     "BetaGeoFitter",
@@ -118,9 +119,36 @@ class BaseFitter:
 
     def _set_model(self, model: Any) -> None:
         self._model = model
-        self.params_ = pd.Series(model.params(), index=list(self._param_names), dtype=float)
+        self.__dict__["params_"] = pd.Series(model.params(), index=list(self._param_names), dtype=float)
         self._report_cache: Any = None
         self._report_loaded = False
+
+    @property
+    def params_(self) -> pd.Series:
+        """The parameters (lifetimes' names), a copy: changing it changes nothing.
+
+        Assigning a Series or mapping that names every parameter sets the model (validated:
+        each finite and > 0), as in lifetimes: predictions then use the new values, and the
+        fit report (standard errors) is gone. A wrong name or value raises
+        :class:`yutang.InvalidFieldError` and leaves the model as it was."""
+        p = self.__dict__.get("params_")
+        if p is None:
+            raise AttributeError(f"'{type(self).__name__}' has no params_ yet: call fit or assign params_")
+        return p.copy()
+
+    @params_.setter
+    def params_(self, value: Any) -> None:
+        series = pd.Series(value, dtype=float) if not isinstance(value, pd.Series) else value.astype(float)
+        if self._native_cls is None:  # the bare base class holds any named values
+            self.__dict__["params_"] = series.copy()
+            return
+        names = list(self._param_names)
+        extra = [str(k) for k in series.index if k not in names]
+        missing = [n for n in names if n not in series.index]
+        if extra or missing or series.index.has_duplicates:
+            raise invalid("params_", ", ".join(map(str, series.index)), f"expected each of {', '.join(names)} once")
+        model = self._native_cls.from_params([float(series[n]) for n in names])
+        self._set_model(model)
 
     def _rep(self) -> Any:
         if not self._report_loaded:
@@ -414,11 +442,16 @@ class GammaGammaFitter(BaseFitter):
     def fit(self, frequency: Any, monetary_value: Any, weights: Any = None, initial_params: Any = None,
             verbose: bool = False, tol: float = 1e-6, index: Any = None, q_constraint: bool = False,
             **kwargs: Any) -> "GammaGammaFitter":
-        """Fit on repeat buyers' (frequency > 0) average monetary values; returns self."""
+        """Fit on repeat buyers' (frequency > 0) average monetary values; returns self.
+
+        ``q_constraint=True`` keeps q >= 1 (as lifetimes: below 1 the population mean spend
+        is negative or infinite, and so is every CLV built on it); when the free estimate has
+        q < 1 the fit holds q at 1 and fits p and v."""
         x, m = _to_numpy(frequency), _to_numpy(monetary_value)
         w = None if weights is None else _to_numpy(weights)
         init = None if initial_params is None else [float(v) for v in np.asarray(initial_params).ravel()]
-        self._set_model(self._native_cls.fit(x, m, w, float(self.penalizer_coef), float(tol), int(kwargs.get("maxiter", 200)), init))
+        self._set_model(self._native_cls.fit(x, m, w, float(self.penalizer_coef), float(tol), int(kwargs.get("maxiter", 200)), init,
+                                             bool(q_constraint)))
         self.data = lambda: pd.DataFrame({"monetary_value": m, "frequency": x, "weights": np.ones_like(x) if w is None else w}, index=index)
         return self
 

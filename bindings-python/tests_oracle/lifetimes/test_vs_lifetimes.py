@@ -272,3 +272,24 @@ def test_bg_nbd_small_probability_of_n_lifetimes_cancels_yutang_matches_mpmath()
         want = mp_bgnbd_p_n(t, n, **BG)
         assert close(yt.probability_of_n_purchases_up_to_time(t, n), want, 1e-9)
         assert not close(lt.probability_of_n_purchases_up_to_time(t, n), want, 1e-6)
+
+
+def test_gamma_gamma_q_constraint_equals_lifetimes():
+    # heavy-tailed spend (each customer's average a power of 1.6 times 10): the free estimate
+    # has q < 1, so lifetimes' bound log q >= 0 is active and both fits end on q = 1
+    x = np.array([(i % 4 + 1) for i in range(60)], dtype=float)
+    m = np.array([10.0 * 1.6 ** (i % 30) for i in range(60)])
+    lt = lifetimes.GammaGammaFitter().fit(x, m, q_constraint=True)
+    yt = yutang.GammaGammaFitter().fit(x, m, q_constraint=True)
+    assert yutang.GammaGammaFitter().fit(x, m).params_["q"] < 1.0
+    assert yt.params_["q"] == 1.0 and abs(lt.params_["q"] - 1.0) < 1e-6, lt.params_
+    # lifetimes stops at its L-BFGS-B tolerance; ours is the exact maximum on the bound
+    nll = lambda f: lt._negative_log_likelihood(np.log(f.params_[["p", "q", "v"]].values), x, m, np.ones_like(x), 0.0)
+    assert nll(yt) <= nll(lt) + 1e-9, (nll(yt), nll(lt))
+    assert close(yt.params_.values, lt.params_.values, 1e-2), (yt.params_, lt.params_)
+    # on the bound lifetimes' expected spend is 0 * inf (inf or nan); ours is its limit m + v/x
+    with np.errstate(all="ignore"):
+        e_lt = lt.conditional_expected_average_profit(pd.Series(x), pd.Series(m)).values
+    assert not np.isfinite(e_lt).any()
+    e_yt = yt.conditional_expected_average_profit(x, m)
+    assert close(e_yt, m + yt.params_["v"] / x, 1e-12)

@@ -210,6 +210,47 @@ pub(crate) trait Objective {
     }
 }
 
+/// `inner` with log-parameter `at` held at `value`: an objective in the other coordinates
+/// (for a fit on the bound of a constraint).
+pub(crate) struct Pinned<'a> {
+    pub inner: &'a dyn Objective,
+    pub at: usize,
+    pub value: f64,
+}
+
+impl Pinned<'_> {
+    /// The full log-parameters from the free ones.
+    pub fn full(&self, free: &[f64]) -> Vec<f64> {
+        let mut x = free.to_vec();
+        x.insert(self.at, self.value);
+        x
+    }
+}
+
+impl Objective for Pinned<'_> {
+    fn dim(&self) -> usize {
+        self.inner.dim() - 1
+    }
+    fn value(&self, lp: &[f64]) -> f64 {
+        self.inner.value(&self.full(lp))
+    }
+    fn value_grad(&self, lp: &[f64], g: &mut [f64]) -> f64 {
+        let mut full = vec![0.0; self.inner.dim()];
+        let f = self.inner.value_grad(&self.full(lp), &mut full);
+        full.remove(self.at);
+        g.copy_from_slice(&full);
+        f
+    }
+    fn analytic_gradient(&self) -> bool {
+        self.inner.analytic_gradient()
+    }
+}
+
+/// The Hessian of `obj` at `lp` (what the report's covariance is built from).
+pub(crate) fn hessian_at(obj: &dyn Objective, lp: &[f64]) -> Vec<Vec<f64>> {
+    hessian(obj, lp)
+}
+
 pub(crate) fn numeric_grad(f: impl Fn(&[f64]) -> f64, lp: &[f64], g: &mut [f64]) -> f64 {
     let f0 = f(lp);
     let h = 1e-3;

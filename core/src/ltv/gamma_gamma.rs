@@ -154,6 +154,42 @@ impl GammaGamma {
         weights: Option<&[f64]>,
         options: &FitOptions,
     ) -> Result<Self> {
+        Self::fit_inner(frequency, monetary_value, weights, options, false)
+    }
+
+    /// [`GammaGamma::fit`] with q ≥ 1 (lifetimes' `q_constraint=True`): below 1 the population
+    /// mean spend p·v/(q−1) is negative or infinite, and so is every CLV built on it. When the
+    /// unconstrained estimate already has q ≥ 1 it is the answer; otherwise p and v are fitted
+    /// with q held at 1 (the maximum on the bound), and the report's gradient norm is that of
+    /// p and v (q's component is not zero on the bound) while its standard errors come from the
+    /// full Hessian there, as lifetimes computes them.
+    ///
+    /// # Errors
+    /// As [`GammaGamma::fit`].
+    ///
+    /// # Example
+    /// ```
+    /// use yutang::ltv::{GammaGamma, FitOptions};
+    /// let gg = GammaGamma::fit_q_constrained(&[1.0, 2.0, 3.0, 1.0, 5.0], &[20.0, 35.5, 18.0, 50.0, 27.0], None, &FitOptions::new())?;
+    /// assert!(gg.q >= 1.0);
+    /// # Ok::<(), yutang::Error>(())
+    /// ```
+    pub fn fit_q_constrained(
+        frequency: &[f64],
+        monetary_value: &[f64],
+        weights: Option<&[f64]>,
+        options: &FitOptions,
+    ) -> Result<Self> {
+        Self::fit_inner(frequency, monetary_value, weights, options, true)
+    }
+
+    fn fit_inner(
+        frequency: &[f64],
+        monetary_value: &[f64],
+        weights: Option<&[f64]>,
+        options: &FitOptions,
+        q_at_least_one: bool,
+    ) -> Result<Self> {
         options.validate(3)?;
         rows::check_nonempty(frequency.len())?;
         check_rows(frequency, monetary_value)?;
@@ -176,7 +212,20 @@ impl GammaGamma {
             Some(p) => vec![p[0].ln(), p[1].ln(), (p[2] * scale).ln()],
             None => vec![0.1; 3],
         };
-        let opt = fit::minimize(&obj, &start, options.tolerance, options.max_iterations)?;
+        let mut opt = fit::minimize(&obj, &start, options.tolerance, options.max_iterations)?;
+        if q_at_least_one && opt.lp[1] < 0.0 {
+            // the maximum lies on the bound ln q = 0
+            let pinned = fit::Pinned { inner: &obj, at: 1, value: 0.0 };
+            let free = [opt.lp[0], opt.lp[2]];
+            let on_bound = fit::minimize(&pinned, &free, options.tolerance, options.max_iterations)?;
+            let lp = pinned.full(&on_bound.lp);
+            opt = fit::Optimum {
+                hessian: fit::hessian_at(&obj, &lp),
+                lp,
+                iterations: opt.iterations + on_bound.iterations,
+                gradient_norm: on_bound.gradient_norm,
+            };
+        }
         let p: Vec<f64> = opt.lp.iter().map(|v| v.exp()).collect();
         let v = [p[0], p[1], p[2] / scale];
         let ll = (0..w.len()).map(|i| w[i] * row_ll(v[0], v[1], v[2], cols[0][i], cols[1][i])).sum();
@@ -211,10 +260,10 @@ impl GammaGamma {
     }
 
     fn profit_unchecked(&self, x: f64, m: f64) -> f64 {
+        // (1 − w)·p·v/(q − 1) + w·m with w = p·x/(p·x + q − 1), without the 0·∞ at q = 1
+        // (where a repeat buyer's expectation is m + v/x)
         let (p, q, v) = (self.p, self.q, self.v);
-        let wgt = p * x / (p * x + q - 1.0);
-        let pop = v * p / (q - 1.0);
-        (1.0 - wgt) * pop + wgt * m
+        p * (v + x * m) / (p * x + q - 1.0)
     }
 
     /// Batch [`GammaGamma::conditional_expected_average_profit`].

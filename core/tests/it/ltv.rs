@@ -628,3 +628,44 @@ fn test_models_with_singular_hessian_roundtrip_through_serde() {
     assert!(back.params[0].std_error.is_nan() && back.covariance[0][0].is_nan());
     assert_eq!(back.log_likelihood, rep.log_likelihood);
 }
+
+/// Heavy-tailed spend across customers (each customer's average a power of 1.6 times 10):
+/// the unconstrained Gamma-Gamma estimate has q < 1, so the population mean is not finite.
+fn heavy_tailed_spend() -> (Vec<f64>, Vec<f64>) {
+    (0..60).map(|i| ((i % 4 + 1) as f64, 10.0 * 1.6f64.powi(i % 30))).unzip()
+}
+
+#[test]
+fn test_gamma_gamma_q_constraint_holds_q_at_one_on_the_bound() {
+    let (x, m) = heavy_tailed_spend();
+    let free = GammaGamma::fit(&x, &m, None, &FitOptions::new()).unwrap();
+    assert!(free.q < 1.0, "the data needs the constraint: q = {}", free.q);
+    let on = GammaGamma::fit_q_constrained(&x, &m, None, &FitOptions::new()).unwrap();
+    assert_eq!(on.q, 1.0);
+    let ll = |p: f64, q: f64, v: f64| GammaGamma::new(p, q, v).unwrap().log_likelihood(&x, &m, None).unwrap();
+    let at = ll(on.p, 1.0, on.v);
+    assert!((on.report.as_ref().unwrap().log_likelihood - at).abs() < 1e-9 * at.abs());
+    assert!(at < ll(free.p, free.q, free.v), "the bound costs likelihood");
+    // the maximum over p and v with q = 1: every nearby (p, v) is lower
+    for (dp, dv) in [(1.001, 1.0), (0.999, 1.0), (1.0, 1.001), (1.0, 0.999), (1.001, 1.001), (0.999, 0.999)] {
+        assert!(ll(on.p * dp, 1.0, on.v * dv) < at, "({dp}, {dv})");
+    }
+    assert!(on.report.as_ref().unwrap().gradient_norm <= 1e-6);
+    // on the bound a repeat buyer's expected spend is finite: m + v/x (the limit q -> 1)
+    for (&xi, &mi) in x.iter().zip(&m).take(8) {
+        let e = on.conditional_expected_average_profit(xi, mi).unwrap();
+        assert!((e - (mi + on.v / xi)).abs() <= 1e-12 * e, "{e} at x = {xi}, m = {mi}");
+    }
+}
+
+#[test]
+fn test_gamma_gamma_q_constraint_changes_nothing_when_q_is_above_one() {
+    let c = cdnow_sample_calibration();
+    let s = &c.calibration;
+    let mv = s.monetary_value.as_ref().unwrap();
+    let (x, m): (Vec<f64>, Vec<f64>) =
+        s.frequency.iter().zip(mv).filter(|(x, _)| **x > 0.0).map(|(a, b)| (*a, *b)).unzip();
+    let free = GammaGamma::fit(&x, &m, None, &FitOptions::new()).unwrap();
+    let on = GammaGamma::fit_q_constrained(&x, &m, None, &FitOptions::new()).unwrap();
+    assert_eq!(free, on);
+}

@@ -73,6 +73,20 @@ class LtvTest {
     }
 
     @Test
+    fun spendModelQConstraintHoldsQAtOne() {
+        // heavy-tailed spend: each customer's average a power of 1.6 times 10, so the free
+        // estimate has q < 1 (an infinite population mean) and the constrained one q = 1
+        val x = List(60) { (it % 4 + 1).toDouble() }
+        val m = List(60) { 10.0 * Math.pow(1.6, (it % 30).toDouble()) }
+        val free = SpendModel.fitColumns(x, m, null, opts)
+        assertTrue(free.params()[1] < 1.0)
+        val on = SpendModel.fitColumns(x, m, null, opts, qConstraint = true)
+        assertEquals(1.0, on.params()[1])
+        val e = on.expectedAverageProfit(x[5], m[5])
+        assertEquals(m[5] + on.params()[2] / x[5], e, 1e-9 * e)
+    }
+
+    @Test
     fun invalidInputIsATypedErrorNamingFieldAndRow() {
         val bad = rows.toMutableList()
         bad[3] = RfmRow(frequency = 1.0, recency = 40.0, t = 30.0)
