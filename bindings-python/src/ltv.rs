@@ -248,6 +248,20 @@ impl PyBgBb {
         let v = py.detach(|| inner.conditional_probability_alive_batch(m, x, r, n)).map_err(to_py_err)?;
         Ok(v.into_pyarray(py))
     }
+    /// Total log-likelihood of data under the parameters.
+    #[pyo3(signature = (frequency, recency, n_periods, weights=None))]
+    fn log_likelihood(
+        &self,
+        frequency: Arr<'_>,
+        recency: Arr<'_>,
+        n_periods: Arr<'_>,
+        weights: Option<Arr<'_>>,
+    ) -> PyResult<f64> {
+        let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
+        self.inner
+            .log_likelihood(frequency.as_slice()?, recency.as_slice()?, n_periods.as_slice()?, w)
+            .map_err(to_py_err)
+    }
     fn probability_of_n_in_first_n_periods(&self, n: u64, x: u64) -> PyResult<f64> {
         self.inner.probability_of_n_purchases_in_first_n_periods(n, x).map_err(to_py_err)
     }
@@ -298,6 +312,12 @@ impl PyGammaGamma {
     }
     fn report<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         report_dict(py, self.inner.report.as_ref())
+    }
+    /// Total log-likelihood of data under the parameters.
+    #[pyo3(signature = (frequency, monetary_value, weights=None))]
+    fn log_likelihood(&self, frequency: Arr<'_>, monetary_value: Arr<'_>, weights: Option<Arr<'_>>) -> PyResult<f64> {
+        let w = weights.as_ref().map(|w| w.as_slice()).transpose()?;
+        self.inner.log_likelihood(frequency.as_slice()?, monetary_value.as_slice()?, w).map_err(to_py_err)
     }
     fn expected_average_profit<'py>(
         &self,

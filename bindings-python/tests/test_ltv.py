@@ -308,3 +308,149 @@ def test_gamma_gamma_q_constraint_changes_nothing_when_q_is_above_one(cdnow_mone
     on = yutang.GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"], q_constraint=True)
     assert on.params_.equals(free.params_)
     np.testing.assert_array_almost_equal(on.params_.values, [6.25, 3.74, 15.44], decimal=2)
+
+
+# -- lifetimes' helpers: datasets, tracking, checks, objective, save/load -------------------
+def test_datasets_load_the_frames_lifetimes_ships():
+    from yutang import datasets
+    s = datasets.load_cdnow_summary(index_col=[0])
+    assert s.shape == (2357, 3) and list(s.columns) == ["frequency", "recency", "T"]
+    m = datasets.load_cdnow_summary_data_with_monetary_value()
+    assert m.index.name == "customer_id" and list(m.columns) == ["frequency", "recency", "T", "monetary_value"]
+    assert (m[m["frequency"] > 0]["monetary_value"] > 0).all() and len(m) == 2357
+    d = datasets.load_donations()
+    assert d["weights"].sum() == 11104  # Fader, Hardie & Shang 2010: 11,104 donors
+    tx = datasets.load_transaction_data(parse_dates=["date"])
+    assert list(tx.columns) == ["date", "id"] and tx["date"].dt.year.unique().tolist() == [2014]
+    sample = datasets.load_dataset("CDNOW_sample.txt", header=None, sep=r"\s+")
+    assert sample.shape == (6919, 5)
+    with pytest.raises(FileNotFoundError, match="CDNOW_sample.txt"):
+        datasets.load_dataset("../pool.py")
+
+
+def _cdnow_sample_log():
+    from yutang import datasets
+    log = datasets.load_dataset("CDNOW_sample.txt", header=None, sep=r"\s+")
+    log.columns = ["id_total", "id_sample", "date", "cds", "dollars"]
+    return log[["id_sample", "date"]]
+
+
+def test_expected_cumulative_transactions_equal_the_btyd_walkthrough():
+    # R package BTYD, vignette "BTYD walkthrough" (Dziurzynski, Wadsworth & McCarthy):
+    # Pareto/NBD on the CDNOW sample in weeks, cumulative tracking at weeks 20..25
+    log = _cdnow_sample_log()
+    s = yutang.utils.summary_data_from_transaction_data(log, "id_sample", "date", datetime_format="%Y%m%d", freq="D",
+                                                        freq_multiplier=7, observation_period_end="19970930")
+    pnbd = yutang.ParetoNBDFitter().fit(s["frequency"], s["recency"], s["T"])
+    cum = yutang.utils.expected_cumulative_transactions(pnbd, log, "date", "id_sample", 25 * 7, "%Y%m%d", "D", freq_multiplier=7)
+    assert list(cum.columns) == ["actual", "predicted"] and len(cum) == 25
+    np.testing.assert_array_equal(cum["actual"].iloc[19:25], [1359, 1414, 1484, 1517, 1573, 1672])
+    np.testing.assert_array_equal(cum["predicted"].iloc[19:25].round(), [1309, 1385, 1460, 1533, 1604, 1674])
+    inc = cum.diff()
+    np.testing.assert_allclose(inc["predicted"].iloc[19:25], [78.31, 76.42, 74.65, 72.98, 71.41, 69.93], atol=0.01)
+    by_date = yutang.utils.expected_cumulative_transactions(pnbd, log, "date", "id_sample", 25 * 7, "%Y%m%d", "D",
+                                                            freq_multiplier=7, set_index_date=True)
+    assert str(by_date.index[0]) == "1997-01-07" and (by_date.values == cum.values).all()
+
+
+def test_expected_cumulative_transactions_count_one_purchase_per_customer_and_period():
+    tx = pd.DataFrame({"id": [1, 1, 1, 2, 2], "date": pd.to_datetime(
+        ["2024-01-01", "2024-01-02", "2024-01-02", "2024-01-03", "2024-01-10"])})
+    bgf = yutang.BetaGeoFitter.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    by_day = yutang.utils.expected_cumulative_transactions(bgf, tx, "date", "id", 10)
+    # customer 1: first on day 0, one repeat on day 1 (twice that day); customer 2: repeat on day 9
+    assert by_day["actual"].tolist() == [0, 1, 1, 1, 1, 1, 1, 1, 1, 2]
+    e = bgf.expected_number_of_purchases_up_to_time
+    assert by_day["predicted"].iloc[4] == pytest.approx(e(5) + e(3))  # day 5: 1 since day 0, 1 since day 2
+
+
+def test_calculate_alive_path_follows_the_purchases():
+    bgf = yutang.BetaGeoFitter.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    tx = pd.DataFrame({"date": ["2024-01-01", "2024-01-05", "2024-01-05", "2024-01-09"]})
+    path = yutang.utils.calculate_alive_path(bgf, tx, "date", 20)
+    assert len(path) == 21 and path[0] == 1.0
+    # at day 12: two repeat days (4 and 8), the last on day 8
+    assert path[12] == bgf.conditional_probability_alive(2, 8, 12)[0]
+    assert path[8] > path[7] and path[20] < path[12]  # up at a purchase, down while none
+
+
+def test_check_inputs_names_the_column_and_row():
+    x, r, t = np.array([0, 1, 2]), np.array([0, 1, 10]), np.array([5, 6, 15])
+    assert yutang.utils._check_inputs(x, r, t, np.array([2.3, 490, 33.33])) is None
+    for args, field in [((x, t + 1, t), "recency[0]"), ((x, np.array([1, 1, 10]), t), "recency[0]"),
+                        ((np.array([0, 0.5, 2]), r, t), "frequency[1]"), ((x, np.array([0, -1, 10]), t), "recency[1]"),
+                        ((x, r, t, np.array([1.0, 0.0, 2.0])), "monetary_value[1]")]:
+        with pytest.raises(ValueError) as e:
+            yutang.utils._check_inputs(*args)
+        assert isinstance(e.value, yutang.InvalidFieldError) and e.value.field == field
+    assert yutang.utils._scale_time(np.arange(200.0)) == 1.0 / 199
+
+
+def test_customer_lifetime_value_helper_equals_gamma_gamma_clv(cdnow_monetary):
+    bgf = yutang.BetaGeoFitter().fit(cdnow_monetary["frequency"], cdnow_monetary["recency"], cdnow_monetary["T"])
+    rb = cdnow_monetary[cdnow_monetary["frequency"] > 0]
+    ggf = yutang.GammaGammaFitter().fit(rb["frequency"], rb["monetary_value"])
+    s = cdnow_monetary.head(50)
+    clv = ggf.customer_lifetime_value(bgf, s["frequency"], s["recency"], s["T"], s["monetary_value"], time=12,
+                                      discount_rate=0.01, freq="W")
+    spend = ggf.conditional_expected_average_profit(s["frequency"], s["monetary_value"])
+    helper = yutang.utils._customer_lifetime_value(bgf, s["frequency"], s["recency"], s["T"], spend, time=12,
+                                                   discount_rate=0.01, freq="W")
+    assert helper.name == "clv"
+    np.testing.assert_allclose(helper.values, clv.values, rtol=1e-12)
+
+
+@pytest.mark.parametrize("cls, cols", [
+    (yutang.BetaGeoFitter, ([1, 3], [2, 2], [5, 6])),
+    (yutang.ModifiedBetaGeoFitter, ([1, 3], [2, 2], [5, 6])),
+    (yutang.ParetoNBDFitter, ([1, 3], [2, 2], [5, 6])),
+    (yutang.GammaGammaFitter, ([1, 3], [20.0, 35.0])),
+    (yutang.BetaGeoBetaBinomFitter, ([1, 3], [2, 5], [6, 6])),
+])
+def test_lifetimes_objective_adds_up_over_rows(cls, cols):
+    params = np.zeros(len(cls._param_names))  # log-parameters: all 1
+    one = [cls._negative_log_likelihood(params, *[[c[i]] for c in cols], [1.0], 0.0) for i in range(2)]
+    both = cls._negative_log_likelihood(params, *cols, [1.0, 1.0], 0.0)
+    # lifetimes: the mean over the rows (the sum for Pareto/NBD, divided by the mean weight)
+    assert both == pytest.approx(sum(one) if cls is yutang.ParetoNBDFitter else sum(one) / 2, rel=1e-15)
+    native = cls._native_cls.from_params([1.0] * len(params)).log_likelihood(*[np.asarray(c, float) for c in cols])
+    assert both == pytest.approx(-native if cls is yutang.ParetoNBDFitter else -native / 2, rel=1e-15)
+    assert cls._negative_log_likelihood(params, *cols, [1.0, 1.0], 0.5) == pytest.approx(both + 0.5 * len(params))
+
+
+def test_fitted_objective_and_scale_are_lifetimes(cdnow):
+    bgf = yutang.BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    assert bgf._scale == 1.0 / cdnow["T"].max()
+    # lifetimes' _negative_log_likelihood_: the mean objective on time scaled by _scale; the
+    # data's own log-likelihood differs from it by the Jacobian of the scaling, sum(x) * ln(scale)
+    x = cdnow["frequency"].to_numpy()
+    assert bgf._negative_log_likelihood_ == pytest.approx(
+        -(bgf.log_likelihood_ - x.sum() * np.log(bgf._scale)) / len(x), rel=1e-12)
+
+
+def test_save_and_load_keep_what_lifetimes_keeps(tmp_path, cdnow):
+    bgf = yutang.BetaGeoFitter().fit(cdnow["frequency"], cdnow["recency"], cdnow["T"])
+    path = str(tmp_path / "bgf.json")
+    bgf.save_model(path)
+    back = yutang.BetaGeoFitter()
+    back.load_model(path)
+    for k in ("penalizer_coef", "_scale", "_negative_log_likelihood_"):
+        assert back.__dict__[k] == bgf.__dict__[k], k
+    assert back.__dict__["params_"].equals(bgf.__dict__["params_"]) and back.data.equals(bgf.data)
+    assert back.__dict__["predict"](1, 1, 2, 5) == bgf.predict(1, 1, 2, 5)
+    assert back.predict.__self__ is back
+    bgf.save_model(path, save_data=False, save_generate_data_method=False, values_to_save=["", None])
+    back.load_model(path)
+    assert back.__dict__["data"] == "" and back.__dict__["generate_new_data"] is None
+
+
+def test_predictions_are_defined_on_a_grid_where_recency_and_frequency_disagree(bgf):
+    # lifetimes draws P(alive) over every (frequency, recency) cell; fits still check the rows
+    z = bgf.conditional_probability_alive_matrix(max_frequency=5, max_recency=10)
+    assert z.shape == (11, 6) and np.isfinite(z).all() and (z[:, 0] == 1.0).all()
+    assert z[3, 2] == bgf.conditional_probability_alive(2, 3, 10)[0]
+    assert bgf.conditional_probability_alive(0, 4, 10)[0] == 1.0
+    with pytest.raises(yutang.InvalidFieldError):
+        yutang.BetaGeoFitter().fit([0, 1], [4, 1], [10, 10])
+    with pytest.raises(yutang.InvalidFieldError):
+        bgf.conditional_probability_alive(1, 11, 10)  # recency after T is still an error

@@ -14,7 +14,7 @@ from ._yutang import (
     RuleSyntaxError,
 )
 from ._errors import ColumnNotFoundError
-from . import frame, utils, attribution
+from . import frame, utils, attribution, datasets
 from . import metrics
 from . import journeys
 from . import fitters
@@ -60,6 +60,7 @@ __all__ = [
     "rfm_scores",
     # modules
     "attribution",
+    "datasets",
     "fitters",
     "frame",
     "journeys",

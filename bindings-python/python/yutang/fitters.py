@@ -192,15 +192,40 @@ class BaseFitter:
     @property
     def data(self) -> Optional[pd.DataFrame]:
         """The data given to ``fit`` (built on first access)."""
-        d = self.__dict__.get("_data")
+        d = self.__dict__.get("data")
         if callable(d):
             d = d()
-            self.__dict__["_data"] = d
+            self.__dict__["data"] = d
         return d
 
     @data.setter
     def data(self, value: Any) -> None:
-        self.__dict__["_data"] = value
+        self.__dict__["data"] = value
+
+    # -- lifetimes' objective ------------------------------------------------------------
+    # How lifetimes normalises the summed weighted log-likelihood in its objective.
+    _nll_divisor = "sum"
+
+    @classmethod
+    def _negative_log_likelihood(cls, log_params: Any, *columns_weights_penalizer: Any) -> float:
+        """lifetimes' objective: ``log_params`` (natural log, lifetimes' order), the data
+        columns, ``weights`` and ``penalizer_coef``; the weighted negative log-likelihood
+        divided by the total weight (by the mean weight for Pareto/NBD), plus
+        ``penalizer_coef * sum(params ** 2)``."""
+        *columns, weights, penalizer_coef = columns_weights_penalizer
+        params = np.exp(np.asarray(log_params, dtype=float).ravel())
+        cols = _broadcast(*columns, weights)
+        w = cols[-1]
+        ll = cls._native_cls.from_params([float(v) for v in params]).log_likelihood(*cols[:-1], w)
+        div = w.sum() if cls._nll_divisor == "sum" else w.mean()
+        return float(-ll / div + float(penalizer_coef) * float(np.sum(params ** 2)))
+
+    def _store_objective(self, log_params: np.ndarray, *columns: np.ndarray, weights: Optional[np.ndarray]) -> None:
+        """lifetimes' ``_negative_log_likelihood_``: the objective at the estimate, on the data
+        as lifetimes fits it (time columns scaled by ``_scale``)."""
+        w = np.ones_like(columns[0]) if weights is None else weights
+        self.__dict__["_negative_log_likelihood_"] = type(self)._negative_log_likelihood(
+            log_params, *columns, w, self.penalizer_coef)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -214,34 +239,61 @@ class BaseFitter:
         return df
 
     # -- serialisation -------------------------------------------------------------------
-    def to_json(self) -> str:
-        """The fitted model (parameters, fit report, penalizer) as a JSON string."""
+    # Fitted attributes that lifetimes keeps on the object (and its save/load restore).
+    _kept = ("_scale", "_negative_log_likelihood_")
+
+    def to_json(self, save_data: bool = False) -> str:
+        """The fitted model (parameters, fit report, penalizer, lifetimes' ``_scale`` and
+        ``_negative_log_likelihood_``) as a JSON string; with ``save_data``, the fit data too."""
         self._check_fitted()
-        return json.dumps(
-            {"class": type(self).__name__, "penalizer_coef": self.penalizer_coef, "model": json.loads(self._model.to_json())}
-        )
+        d: dict = {"class": type(self).__name__, "penalizer_coef": self.penalizer_coef,
+                   "model": json.loads(self._model.to_json())}
+        d.update({k: self.__dict__[k] for k in self._kept if k in self.__dict__})
+        if save_data and isinstance(self.data, pd.DataFrame):
+            data = self.data
+            default_index = isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and data.index.step == 1
+            d["data"] = {"columns": {str(c): data[c].tolist() for c in data.columns},
+                         "index": None if default_index else data.index.tolist()}
+        return json.dumps(d)
 
     @classmethod
     def from_json(cls: Type[_F], s: str) -> _F:
-        """Restore a fitter written by :meth:`to_json`."""
+        """Restore a fitter written by :meth:`to_json` (with its data, if saved)."""
         d = json.loads(s)
         if d.get("class") != cls.__name__:
             raise ValueError(f"JSON holds a {d.get('class')}, not a {cls.__name__}")
         self = cls(penalizer_coef=d.get("penalizer_coef", 0.0))
         self._set_model(cls._native_cls.from_json(json.dumps(d["model"])))
+        self.__dict__.update({k: d[k] for k in cls._kept if k in d})
         self.data = None
+        if "data" in d:
+            self.data = pd.DataFrame(d["data"]["columns"], index=d["data"]["index"])
         return self
 
-    def save_model(self, path: str, save_data: bool = True, save_generate_data_method: bool = True, values_to_save: Any = None) -> None:
-        """Write the model as JSON (lifetimes used dill; data is not saved)."""
+    def save_model(self, path: str, save_data: bool = True, save_generate_data_method: bool = True,
+                   values_to_save: Any = None) -> None:
+        """Write the model as JSON (lifetimes used dill pickles), with the fit data when
+        ``save_data``. As lifetimes, ``values_to_save`` gives the placeholders loaded instead
+        of what is not saved: ``data`` (when ``save_data`` is false), then
+        ``generate_new_data`` (when ``save_generate_data_method`` is false); default None."""
+        d = json.loads(self.to_json(save_data=save_data))
+        left_out = ([] if save_data else ["data"]) + ([] if save_generate_data_method else ["generate_new_data"])
+        holders = list(values_to_save) if values_to_save is not None else [None] * len(left_out)
+        d["placeholders"] = dict(zip(left_out, holders))
         with open(path, "w") as f:
-            f.write(self.to_json())
+            json.dump(d, f)
 
     def load_model(self, path: str) -> None:
         """Load a model written by :meth:`save_model` into this object."""
         with open(path) as f:
-            other = type(self).from_json(f.read())
+            d = json.load(f)
+        other = type(self).from_json(json.dumps(d))
+        keep_predict = self.__dict__.get("predict")
         self.__dict__.update(other.__dict__)
+        if keep_predict is not None:  # bound to this object, not to the temporary one
+            self.__dict__["predict"] = keep_predict
+        for k, v in d.get("placeholders", {}).items():
+            self.__dict__[k] = v
 
     @classmethod
     def from_params(cls: Type[_F], **params: float) -> _F:
@@ -256,6 +308,11 @@ class _TransactionFitter(BaseFitter):
     """Shared code of BG/NBD, MBG/NBD and Pareto/NBD."""
 
     _penalizer_per_row = False  # Pareto/NBD in lifetimes divides by mean weight instead of total
+
+    def __init__(self, penalizer_coef: float = 0.0):
+        super().__init__(penalizer_coef)
+        # lifetimes keeps predict as an instance attribute (its save/load tests read it there)
+        self.predict = self.conditional_expected_number_of_purchases_up_to_time
 
     def fit(
         self: _T,
@@ -297,6 +354,12 @@ class _TransactionFitter(BaseFitter):
         init = None if initial_params is None else [float(v) for v in np.asarray(initial_params).ravel()]
         model = self._native_cls.fit(x, r, t, w, pen, float(tol), int(kwargs.get("maxiter", 200)), init)
         self._set_model(model)
+        # lifetimes fits on time divided by the largest T (yutang does too) and keeps the factor
+        scale = 1.0 / float(t.max()) if len(t) and t.max() > 0 else 1.0
+        self.__dict__["_scale"] = scale
+        scaled = np.log(np.array([v * scale if n in ("alpha", "beta") else v
+                                  for n, v in zip(self._param_names, model.params())]))
+        self._store_objective(scaled, x, r * scale, t * scale, weights=w)
         self.data = lambda: pd.DataFrame(
             {"frequency": x, "recency": r, "T": t, "weights": np.ones_like(x) if w is None else w}, index=index
         )
@@ -324,12 +387,7 @@ class _TransactionFitter(BaseFitter):
         max_frequency = max_frequency or int(self.data["frequency"].max())
         max_recency = max_recency or int(self.data["T"].max())
         rec, freq = np.meshgrid(np.arange(max_recency + 1, dtype=float), np.arange(max_frequency + 1, dtype=float), indexing="ij")
-        x, r = freq.ravel(), rec.ravel()
-        ok = ~((x > 0) & (r == 0)) & ~((x == 0) & (r > 0))
-        out = np.full(x.shape, np.nan)
-        out[ok] = self._model.probability_alive(x[ok], r[ok], np.full(ok.sum(), float(max_recency)))
-        # lifetimes' convention: frequency 0 means alive with certainty at any recency
-        out[x == 0] = 1.0 if type(self).__name__ == "BetaGeoFitter" else out[x == 0]
+        out = self._model.probability_alive(freq.ravel(), rec.ravel(), np.full(rec.size, float(max_recency)))
         return out.reshape(rec.shape)
 
     def expected_number_of_purchases_up_to_time(self, t: Any) -> Any:
@@ -375,6 +433,7 @@ class ParetoNBDFitter(_TransactionFitter):
     _native_cls = _yutang.ParetoNbd
     _param_names = ("r", "alpha", "s", "beta")
     _penalizer_per_row = True
+    _nll_divisor = "mean"
 
     def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None, iterative_fitting: int = 1,
             initial_params: Any = None, verbose: bool = False, tol: float = 1e-6, index: Any = None,
@@ -404,6 +463,7 @@ class BetaGeoBetaBinomFitter(BaseFitter):
         w = None if weights is None else _to_numpy(weights)
         init = None if initial_params is None else [float(v) for v in np.asarray(initial_params).ravel()]
         self._set_model(self._native_cls.fit(x, r, n, w, float(self.penalizer_coef), float(tol), int(kwargs.get("maxiter", 200)), init))
+        self._store_objective(np.log(self._model.params()), x, r, n, weights=w)
         self.data = lambda: pd.DataFrame(
             {"frequency": x, "recency": r, "n_periods": n, "weights": np.ones_like(x) if w is None else w}, index=index
         )
@@ -452,6 +512,7 @@ class GammaGammaFitter(BaseFitter):
         init = None if initial_params is None else [float(v) for v in np.asarray(initial_params).ravel()]
         self._set_model(self._native_cls.fit(x, m, w, float(self.penalizer_coef), float(tol), int(kwargs.get("maxiter", 200)), init,
                                              bool(q_constraint)))
+        self._store_objective(np.log(self._model.params()), x, m, weights=w)
         self.data = lambda: pd.DataFrame({"monetary_value": m, "frequency": x, "weights": np.ones_like(x) if w is None else w}, index=index)
         return self
 

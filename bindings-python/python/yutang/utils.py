@@ -16,13 +16,22 @@ import numpy as np
 import pandas as pd
 
 from . import _yutang
+from ._errors import invalid
+from ._tracking import _find_first_transactions, calculate_alive_path, expected_cumulative_transactions, to_datetime
 from ._yutang import ConvergenceError  # noqa: F401  (lifetimes.utils.ConvergenceError)
 
 __all__ = [
     "summary_data_from_transaction_data",
     "calibration_and_holdout_data",
     "rfm_summary",
+    "calculate_alive_path",
+    "expected_cumulative_transactions",
     "ConvergenceError",
+    # lifetimes' underscored helpers, which its users and tests call
+    "_check_inputs",
+    "_customer_lifetime_value",
+    "_find_first_transactions",
+    "_scale_time",
 ]
 
 _FREQS = ("D", "W", "M", "H", "h")
@@ -56,14 +65,14 @@ def _micros(values: Any, datetime_format: Optional[str]) -> np.ndarray:
         if per_us is not None:
             i8 = arr.view(np.int64)
             return np.ascontiguousarray(i8 // per_us if per_us != 1 else i8)
-    s = pd.to_datetime(pd.Series(values), format=datetime_format)
+    s = to_datetime(values, datetime_format)
     if getattr(s.dt, "tz", None) is not None:
         s = s.dt.tz_localize(None)
     return np.ascontiguousarray(s.to_numpy().astype("datetime64[us]").astype(np.int64))
 
 
 def _micros_scalar(value: Any, datetime_format: Optional[str], like_tz: Any = None) -> int:
-    ts = pd.to_datetime(value, format=datetime_format)
+    ts = to_datetime([value], datetime_format).iloc[0]
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
     return int(np.datetime64(ts.to_datetime64(), "us").astype(np.int64))
@@ -206,3 +215,63 @@ def rfm_summary(
 
         return pa.Table.from_pandas(df, preserve_index=False)
     return df
+
+
+def _column(v: Any) -> np.ndarray:
+    return np.atleast_1d(np.asarray(v, dtype=float))
+
+
+def _check_inputs(frequency: Any, recency: Any = None, T: Any = None, monetary_value: Any = None) -> None:
+    """lifetimes' checks of summary columns: recency <= T, recency 0 when frequency is 0,
+    recency >= 0, no empty column, whole frequencies, monetary values > 0. Returns None or
+    raises :class:`yutang.InvalidFieldError` (a ``ValueError``) naming the column and row."""
+    x = _column(frequency)
+
+    def first(mask: np.ndarray) -> Optional[int]:
+        hits = np.flatnonzero(mask)
+        return int(hits[0]) if hits.size else None
+
+    if recency is not None:
+        r = _column(recency)
+        t = None if T is None else _column(T)
+        if t is not None and (i := first(r > t)) is not None:
+            raise invalid(f"recency[{i}]", r[i], f"larger than T ({t[i]})")
+        if (i := first((x == 0) & (r != 0))) is not None:
+            raise invalid(f"recency[{i}]", r[i], "must be 0 when frequency is 0")
+        if (i := first(r < 0)) is not None:
+            raise invalid(f"recency[{i}]", r[i], "must be >= 0 (a last order before the first?)")
+        if len(r) == 0 or len(x) == 0 or (t is not None and len(t) == 0):
+            raise invalid("frequency", "[]", "a zero-length column among frequency, recency and T")
+    if (i := first(x != np.floor(x))) is not None:
+        raise invalid(f"frequency[{i}]", x[i], "must be a whole number")
+    if monetary_value is not None and (i := first(_column(monetary_value) <= 0)) is not None:
+        raise invalid(f"monetary_value[{i}]", _column(monetary_value)[i], "must be > 0")
+    return None
+
+
+def _scale_time(age: Any) -> float:
+    """The factor that makes the largest age 1 (lifetimes fits on time scaled by it)."""
+    return 1.0 / float(np.max(np.asarray(age, dtype=float)))
+
+
+_PERIODS_PER_MONTH = {"W": 4.345, "M": 1.0, "D": 30.0, "H": 720.0, "h": 720.0}
+
+
+def _customer_lifetime_value(transaction_prediction_model: Any, frequency: Any, recency: Any, T: Any, monetary_value: Any,
+                             time: int = 12, discount_rate: float = 0.01, freq: str = "D") -> pd.Series:
+    """Discounted value of each customer's expected purchases over ``time`` months at the
+    given value per purchase (lifetimes' helper; ``GammaGammaFitter.customer_lifetime_value``
+    passes the expected average order value): the sum over months i of
+    ``monetary_value * (E[X(i)] - E[X(i - 1)]) / (1 + discount_rate) ** i``, a month being 30
+    days = 4.345 weeks = 720 hours. A Series named ``clv``."""
+    if freq not in _PERIODS_PER_MONTH:
+        raise ValueError(f"freq must be one of W, M, D, H (got {freq!r})")
+    f = _PERIODS_PER_MONTH[freq]
+    m = _column(monetary_value)
+    clv = np.zeros(max(len(_column(frequency)), len(m)))
+    before: Any = 0.0
+    for i in range(1, int(time) + 1):
+        now = np.asarray(transaction_prediction_model.predict(i * f, frequency, recency, T), dtype=float)
+        clv += m * (now - before) / (1.0 + discount_rate) ** i
+        before = now
+    return pd.Series(clv, name="clv")

@@ -89,7 +89,7 @@ pub fn customer_lifetime_value<M: TransactionModel + Sync>(
     if !periods_per_month.is_finite() || periods_per_month <= 0.0 {
         return Err(Error::invalid("periods_per_month", format!("{periods_per_month}"), "must be finite and > 0"));
     }
-    rows::check_rfm(frequency, recency, age, model.requires_recency_for_repeat())?;
+    rows::check_points(frequency, recency, age)?;
     let profit = spend.conditional_expected_average_profit_batch(frequency, monetary_value)?;
     let f = periods_per_month;
     let idx: Vec<f64> = (0..frequency.len()).map(|i| i as f64).collect();

@@ -72,7 +72,7 @@ pub trait TransactionModel {
         age: f64,
     ) -> Result<f64> {
         check_t(t, "t")?;
-        rows::check_one(0, frequency, recency, age, self.requires_recency_for_repeat())?;
+        rows::check_point(0, frequency, recency, age)?;
         Ok(self.cond_expected_unchecked(t, frequency, recency, age))
     }
 
@@ -81,7 +81,7 @@ pub trait TransactionModel {
     /// # Errors
     /// [`crate::Error::InvalidField`] for an invalid history.
     fn conditional_probability_alive(&self, frequency: f64, recency: f64, age: f64) -> Result<f64> {
-        rows::check_one(0, frequency, recency, age, self.requires_recency_for_repeat())?;
+        rows::check_point(0, frequency, recency, age)?;
         Ok(self.p_alive_unchecked(frequency, recency, age))
     }
 
@@ -108,7 +108,7 @@ pub trait TransactionModel {
         Self: Sync,
     {
         check_t(t, "t")?;
-        rows::check_rfm(frequency, recency, age, self.requires_recency_for_repeat())?;
+        rows::check_points(frequency, recency, age)?;
         // The horizon factor depends on (frequency, T) only: compute it once per distinct pair.
         let factor = rows::memo2(frequency, age, |x, tt| self.horizon_factor(t, x, tt));
         Ok(rows::par_map3(frequency, recency, age, |x, tx, tt| {
@@ -140,7 +140,7 @@ pub trait TransactionModel {
         for (i, &h) in t.iter().enumerate() {
             check_t(h, &format!("t[{i}]"))?;
         }
-        rows::check_rfm(frequency, recency, age, self.requires_recency_for_repeat())?;
+        rows::check_points(frequency, recency, age)?;
         let idx: Vec<f64> = (0..t.len()).map(|i| i as f64).collect();
         Ok(rows::par_map2(&idx, t, |i, h| {
             let i = i as usize;
@@ -156,7 +156,7 @@ pub trait TransactionModel {
     where
         Self: Sync,
     {
-        rows::check_rfm(frequency, recency, age, self.requires_recency_for_repeat())?;
+        rows::check_points(frequency, recency, age)?;
         Ok(rows::par_map3(frequency, recency, age, |x, tx, tt| self.p_alive_unchecked(x, tx, tt)))
     }
 
@@ -180,12 +180,6 @@ pub trait TransactionModel {
     /// Probability alive without input checks (inputs already validated).
     #[doc(hidden)]
     fn p_alive_unchecked(&self, frequency: f64, recency: f64, age: f64) -> f64;
-
-    /// Whether frequency > 0 requires recency > 0 (true for all continuous-time models).
-    #[doc(hidden)]
-    fn requires_recency_for_repeat(&self) -> bool {
-        true
-    }
 }
 
 pub(crate) fn check_t(t: f64, field: &str) -> Result<()> {

@@ -178,7 +178,7 @@ impl ParetoNbd {
         age: f64,
     ) -> Result<f64> {
         check_t(t, "t")?;
-        rows::check_one(0, frequency, recency, age, true)?;
+        rows::check_point(0, frequency, recency, age)?;
         if t == 0.0 {
             return Ok(if n == 0 { 1.0 } else { 0.0 });
         }

@@ -20,8 +20,24 @@ pub(crate) fn check_len(name: &str, len: usize, expected: usize) -> Result<()> {
     Ok(())
 }
 
-/// Validate one (frequency, recency, T) history in continuous time.
+/// Validate one (frequency, recency, T) history of data to fit or to score: [`check_point`],
+/// and recency consistent with frequency (0 exactly when there is no repeat purchase).
 pub(crate) fn check_one(i: usize, x: f64, tx: f64, t: f64, repeat_needs_recency: bool) -> Result<()> {
+    check_point(i, x, tx, t)?;
+    if x == 0.0 && tx != 0.0 {
+        return Err(bad("recency", i, tx, "must be 0 when frequency is 0"));
+    }
+    if repeat_needs_recency && x > 0.0 && tx == 0.0 {
+        return Err(bad("recency", i, tx, "must be > 0 when frequency > 0 (repeat purchases happen after the first)"));
+    }
+    Ok(())
+}
+
+/// Validate one point at which a model's prediction is evaluated: a whole frequency up to
+/// [`MAX_FREQUENCY`] and 0 <= recency <= T, all finite. The formulas are defined at every such
+/// point, also where recency and frequency disagree (grids of predictions, as lifetimes draws
+/// them), so that is not checked here.
+pub(crate) fn check_point(i: usize, x: f64, tx: f64, t: f64) -> Result<()> {
     if !x.is_finite() || x < 0.0 || x.fract() != 0.0 {
         return Err(bad("frequency", i, x, "must be a whole number >= 0"));
     }
@@ -37,11 +53,15 @@ pub(crate) fn check_one(i: usize, x: f64, tx: f64, t: f64, repeat_needs_recency:
     if tx > t {
         return Err(bad("recency", i, tx, "must be <= T"));
     }
-    if x == 0.0 && tx != 0.0 {
-        return Err(bad("recency", i, tx, "must be 0 when frequency is 0"));
-    }
-    if repeat_needs_recency && x > 0.0 && tx == 0.0 {
-        return Err(bad("recency", i, tx, "must be > 0 when frequency > 0 (repeat purchases happen after the first)"));
+    Ok(())
+}
+
+/// Validate prediction points in columns: equal lengths, each row a [`check_point`].
+pub(crate) fn check_points(x: &[f64], tx: &[f64], t: &[f64]) -> Result<()> {
+    check_len("recency", tx.len(), x.len())?;
+    check_len("T", t.len(), x.len())?;
+    for i in 0..x.len() {
+        check_point(i, x[i], tx[i], t[i])?;
     }
     Ok(())
 }

@@ -580,10 +580,18 @@ pub fn calibration_and_holdout(
     let in_cal = |i: usize| timestamps[i] <= calibration_period_end && period[i] <= cal_period;
     let in_hold = |i: usize| timestamps[i] > calibration_period_end && timestamps[i] <= obs_end;
     if !(0..timestamps.len()).any(in_hold) {
+        let local = |us: i64| {
+            let us = z.local_micros(us);
+            chrono::DateTime::from_timestamp_micros(us)
+                .map_or_else(|| format!("{us} µs"), |d| d.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string())
+        };
         return Err(Error::invalid(
             "observation_period_end",
-            format!("{obs_end}"),
-            "no transaction between calibration_period_end and observation_period_end",
+            local(obs_end),
+            format!(
+                "There is no data available in the holdout period: no transaction after calibration_period_end ({}) up to observation_period_end",
+                local(calibration_period_end)
+            ),
         ));
     }
     let gc = group(&rank, n_cust, &period, in_cal, monetary);

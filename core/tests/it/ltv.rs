@@ -669,3 +669,36 @@ fn test_gamma_gamma_q_constraint_changes_nothing_when_q_is_above_one() {
     let on = GammaGamma::fit_q_constrained(&x, &m, None, &FitOptions::new()).unwrap();
     assert_eq!(free, on);
 }
+
+#[test]
+fn test_predictions_are_defined_where_recency_and_frequency_disagree_but_fits_check_it() {
+    // lifetimes evaluates P(alive) over every (frequency, recency) cell of a grid; the formulas
+    // are defined there, so predictions accept any 0 <= recency <= T while fits keep checking
+    let m = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
+    assert_eq!(m.conditional_probability_alive(0.0, 4.0, 10.0).unwrap(), 1.0);
+    let p = m.conditional_probability_alive(2.0, 0.0, 10.0).unwrap();
+    assert!(p > 0.0 && p < 1.0);
+    let grid = m.conditional_probability_alive_batch(&[0.0, 2.0, 3.0], &[5.0, 0.0, 10.0], &[10.0; 3]).unwrap();
+    assert_eq!(grid[1], p);
+    assert!(m.conditional_probability_alive(1.0, 11.0, 10.0).is_err(), "recency after T");
+    assert!(BgNbd::fit(&[0.0, 1.0], &[4.0, 1.0], &[10.0, 10.0], None, &FitOptions::new()).is_err());
+}
+
+#[test]
+fn test_an_empty_holdout_names_its_dates_as_dates() {
+    let ids = [1u64, 1, 2];
+    let day = |d: &str| day_micros(d);
+    let ts = [day("20150101"), day("20150206"), day("20150202")];
+    let e = calibration_and_holdout(
+        CustomerKeys::U64(&ids),
+        &ts,
+        None,
+        day("20150210"),
+        Some(day("20150301")),
+        &SummaryOptions::new(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("2015-03-01 00:00:00") && e.contains("2015-02-10 00:00:00"), "{e}");
+    assert!(e.contains("There is no data available"), "lifetimes' wording, for code that matches it: {e}");
+}

@@ -87,6 +87,19 @@ class LtvTest {
     }
 
     @Test
+    fun predictionsAreDefinedOnAGridWhileFitsCheckTheRows() {
+        // a P(alive) grid has cells where recency and frequency disagree: the formula is defined
+        val bg = PurchaseModel.fromParams(ModelKind.BG_NBD, listOf(0.243, 4.414, 0.793, 2.426))
+        assertEquals(1.0, bg.probabilityAlive(RfmRow(frequency = 0.0, recency = 4.0, t = 10.0)))
+        val p = bg.probabilityAlive(RfmRow(frequency = 2.0, recency = 0.0, t = 10.0))
+        assertTrue(p > 0.0 && p < 1.0)
+        assertThrows(YutangException.InvalidField::class.java) { bg.probabilityAlive(RfmRow(frequency = 1.0, recency = 11.0, t = 10.0)) }
+        assertThrows(YutangException.InvalidField::class.java) {
+            PurchaseModel.fitRows(ModelKind.BG_NBD, listOf(RfmRow(frequency = 0.0, recency = 4.0, t = 10.0)), opts)
+        }
+    }
+
+    @Test
     fun invalidInputIsATypedErrorNamingFieldAndRow() {
         val bad = rows.toMutableList()
         bad[3] = RfmRow(frequency = 1.0, recency = 40.0, t = 30.0)
