@@ -454,3 +454,61 @@ def test_predictions_are_defined_on_a_grid_where_recency_and_frequency_disagree(
         yutang.BetaGeoFitter().fit([0, 1], [4, 1], [10, 10])
     with pytest.raises(yutang.InvalidFieldError):
         bgf.conditional_probability_alive(1, 11, 10)  # recency after T is still an error
+
+
+# -- generate_data: seeded simulators; a fit recovers the parameters they were drawn with ----
+@pytest.mark.parametrize("gen, fitter, params, size, args", [
+    ("beta_geometric_nbd_model", yutang.BetaGeoFitter, dict(r=0.243, alpha=4.414, a=0.793, b=2.426), 50_000, (39,)),
+    ("modified_beta_geometric_nbd_model", yutang.ModifiedBetaGeoFitter, dict(r=0.525, alpha=6.183, a=0.891, b=1.614), 50_000, (39,)),
+    ("pareto_nbd_model", yutang.ParetoNBDFitter, dict(r=0.553, alpha=10.578, s=0.606, beta=11.669), 3_000, (39,)),
+    ("beta_geometric_beta_binom_model", yutang.BetaGeoBetaBinomFitter, dict(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783), 50_000, (6,)),
+])
+def test_generated_customers_give_back_their_parameters(gen, fitter, params, size, args):
+    from yutang import generate_data
+    df = getattr(generate_data, gen)(*args, **params, size=size, seed=11)
+    assert df.equals(getattr(generate_data, gen)(*args, **params, size=size, seed=11))  # seeded
+    assert len(df) == size and df.index.name == "customer_id"
+    third = "n_periods" if "n_periods" in df else "T"
+    assert ((df["recency"] <= df[third]) & ((df["frequency"] == 0) == (df["recency"] == 0))).all()
+    fit = fitter().fit(df["frequency"], df["recency"], df[third])
+    est, se = fit.params_, fit.standard_errors_
+    for k, v in params.items():
+        assert abs(est[k] - v) <= 4 * se[k], (k, est[k], v, se[k])
+
+
+@pytest.mark.parametrize("gen, cls, params", [
+    ("beta_geometric_nbd_model", yutang.BetaGeoFitter, dict(r=0.243, alpha=4.414, a=0.793, b=2.426)),
+    ("pareto_nbd_model", yutang.ParetoNBDFitter, dict(r=0.553, alpha=10.578, s=0.606, beta=11.669)),
+])
+def test_generated_purchase_counts_have_the_models_mean(gen, cls, params):
+    from yutang import generate_data
+    df = getattr(generate_data, gen)(39, **params, size=100_000, seed=5)
+    want = cls.from_params(**params).expected_number_of_purchases_up_to_time(39)
+    assert abs(df["frequency"].mean() - want) <= 4 * df["frequency"].std() / np.sqrt(len(df))
+
+
+def test_generated_spend_gives_back_the_gamma_gamma_parameters():
+    from yutang import generate_data
+    df = generate_data.gamma_gamma_model(np.tile([1, 2, 3, 5], 5_000), p=6.25, q=3.74, v=15.44, seed=3)
+    fit = yutang.GammaGammaFitter().fit(df["frequency"], df["monetary_value"])
+    for k, v in dict(p=6.25, q=3.74, v=15.44).items():
+        assert abs(fit.params_[k] - v) <= 4 * fit.standard_errors_[k], k
+    with pytest.raises(ValueError, match="frequency"):
+        generate_data.gamma_gamma_model([0, 1], 1.0, 2.0, 3.0)
+    with pytest.raises(ValueError, match="alpha"):
+        generate_data.beta_geometric_nbd_model(39, 0.2, -1.0, 0.8, 2.4, size=10)
+
+
+def test_probability_of_n_purchases_takes_arrays_of_t_and_n(bgf):
+    n = np.arange(0, 30)
+    got = bgf.probability_of_n_purchases_up_to_time(39, n)
+    assert got.shape == (30,) and got[3] == bgf.probability_of_n_purchases_up_to_time(39, 3)
+    assert 0.99 < got.sum() <= 1.0  # most of the mass is below 30 purchases
+    t = pd.Series([10.0, 20.0, 39.0], index=["a", "b", "c"])
+    by_t = bgf.probability_of_n_purchases_up_to_time(t, 1)
+    assert list(by_t.index) == ["a", "b", "c"] and by_t["c"] == got[1]
+    grid = bgf.probability_of_n_purchases_up_to_time(np.array([[10.0], [39.0]]), np.array([[0, 1, 2]]))
+    assert grid.shape == (2, 3) and grid[1, 2] == got[2]
+    with pytest.raises(yutang.InvalidFieldError) as e:
+        bgf.probability_of_n_purchases_up_to_time(39, [1, 2.5])
+    assert e.value.field == "n[1]"

@@ -14,7 +14,7 @@ from ._yutang import (
     RuleSyntaxError,
 )
 from ._errors import ColumnNotFoundError
-from . import frame, utils, attribution, datasets
+from . import frame, utils, attribution, datasets, generate_data
 from . import metrics
 from . import journeys
 from . import fitters
@@ -63,6 +63,7 @@ __all__ = [
     "datasets",
     "fitters",
     "frame",
+    "generate_data",
     "journeys",
     "lifecycle",
     "metrics",

@@ -73,6 +73,14 @@ def _shape_like(values: np.ndarray, *inputs: Any, scalar_ok: bool = True) -> Any
     return values
 
 
+def _whole(v: Any, field: str) -> int:
+    """A count given as a number: whole and >= 0, else an InvalidFieldError naming it."""
+    f = float(v)
+    if not (np.isfinite(f) and f >= 0 and f == np.floor(f)):
+        raise invalid(field, v, "must be a whole number >= 0")
+    return int(f)
+
+
 def _broadcast(*xs: Any) -> list:
     arrs = [_to_numpy(x) for x in xs]
     n = max(len(a) for a in arrs)
@@ -395,10 +403,16 @@ class _TransactionFitter(BaseFitter):
         self._check_fitted()
         return _shape_like(self._model.expected(_to_numpy(t)), t)
 
-    def probability_of_n_purchases_up_to_time(self, t: float, n: int) -> float:
-        """P(X(t) = n) for a new customer."""
+    def probability_of_n_purchases_up_to_time(self, t: Any, n: Any) -> Any:
+        """P(X(t) = n) for a new customer; ``t`` and ``n`` broadcast against each other (scalars
+        give a float, arrays an array, a Series a Series)."""
         self._check_fitted()
-        return self._model.probability_of_n(float(t), int(n))
+        if np.ndim(t) == 0 and np.ndim(n) == 0:
+            return self._model.probability_of_n(float(t), _whole(n, "n"))
+        tt, nn = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(n, dtype=float))
+        vals = np.array([self._model.probability_of_n(float(a), _whole(b, f"n[{i}]"))
+                         for i, (a, b) in enumerate(zip(tt.ravel(), nn.ravel()))]).reshape(tt.shape)
+        return _shape_like(vals.ravel(), t, n, scalar_ok=False) if vals.ndim == 1 else vals
 
 
 class BetaGeoFitter(_TransactionFitter):
