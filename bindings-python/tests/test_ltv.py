@@ -512,3 +512,11 @@ def test_probability_of_n_purchases_takes_arrays_of_t_and_n(bgf):
     with pytest.raises(yutang.InvalidFieldError) as e:
         bgf.probability_of_n_purchases_up_to_time(39, [1, 2.5])
     assert e.value.field == "n[1]"
+
+
+def test_pareto_nbd_small_probabilities_of_n_purchases_keep_their_digits():
+    # ln P from the closed form of Fader & Hardie's note 028 in mpmath with enough digits
+    # (scripts/reference/pareto_nbd_pmf.py); float64 evaluation of that form cancels to noise
+    pnbd = yutang.ParetoNBDFitter.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    for t, n, ln_p in [(1.0, 20, -50.899531944532059), (39.0, 100, -28.2557326260455)]:
+        assert np.log(pnbd.probability_of_n_purchases_up_to_time(t, n)) == pytest.approx(ln_p, abs=1e-10)

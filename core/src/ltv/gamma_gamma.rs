@@ -170,7 +170,8 @@ impl GammaGamma {
     /// # Example
     /// ```
     /// use yutang::ltv::{GammaGamma, FitOptions};
-    /// let gg = GammaGamma::fit_q_constrained(&[1.0, 2.0, 3.0, 1.0, 5.0], &[20.0, 35.5, 18.0, 50.0, 27.0], None, &FitOptions::new())?;
+    /// let (x, m) = ([1.0, 2.0, 3.0, 1.0, 5.0], [20.0, 35.5, 18.0, 50.0, 27.0]);
+    /// let gg = GammaGamma::fit_q_constrained(&x, &m, None, &FitOptions::new().penalizer(0.01))?;
     /// assert!(gg.q >= 1.0);
     /// # Ok::<(), yutang::Error>(())
     /// ```

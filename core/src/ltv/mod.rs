@@ -34,6 +34,7 @@ mod fit;
 mod gamma_gamma;
 mod mbg_nbd;
 mod pareto_nbd;
+mod quad;
 mod rows;
 
 pub use bg_bb::BgBb;

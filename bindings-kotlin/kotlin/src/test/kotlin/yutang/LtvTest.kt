@@ -100,6 +100,15 @@ class LtvTest {
     }
 
     @Test
+    fun paretoNbdSmallProbabilitiesOfNPurchasesKeepTheirDigits() {
+        // ln P from the closed form of Fader & Hardie's note 028 in mpmath with enough digits
+        // (scripts/reference/pareto_nbd_pmf.py)
+        val m = PurchaseModel.fromParams(ModelKind.PARETO_NBD, listOf(0.553, 10.578, 0.606, 11.669))
+        assertEquals(-50.899531944532059, Math.log(m.probabilityOfNPurchases(1.0, 20uL)), 1e-10)
+        assertEquals(-28.2557326260455, Math.log(m.probabilityOfNPurchases(39.0, 100uL)), 1e-10)
+    }
+
+    @Test
     fun invalidInputIsATypedErrorNamingFieldAndRow() {
         val bad = rows.toMutableList()
         bad[3] = RfmRow(frequency = 1.0, recency = 40.0, t = 30.0)
