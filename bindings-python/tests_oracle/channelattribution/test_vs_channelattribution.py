@@ -112,3 +112,37 @@ def test_markov_is_reproducible_where_the_simulation_drifts(data):
     sims = [quiet(ca.markov_model, data, "path", "total_conversions", var_null="total_null", nsim_start=k,
                   verbose=False, flg_pro=False) for k in (1e5, 3e5)]
     assert not np.array_equal(sims[0]["total_conversions"].to_numpy(), sims[1]["total_conversions"].to_numpy())
+
+
+def _ca_state_names(frame, names):
+    """ChannelAttribution names a higher-order state by the 1-based ids of its channels joined
+    by spaces ("1 2"); ours joins the channel names with " > "."""
+    ids = {str(i + 1): name for i, name in enumerate(names)}
+    to_name = lambda s: " > ".join(ids[p] for p in s.split(" ")) if all(p in ids for p in s.split(" ")) else s
+    return frame.assign(channel_from=frame["channel_from"].map(to_name), channel_to=frame["channel_to"].map(to_name))
+
+
+@pytest.mark.parametrize("order", [2, 3])
+@pytest.mark.parametrize("which", ["repeats", "sample"])
+def test_higher_order_states_are_channelattributions(data, order, which):
+    # ChannelAttribution's order-k states: the sliding windows of k consecutive touches of the
+    # path as it is (a window may repeat a channel: "a > a"), a path shorter than k being one
+    # state; equal consecutive states merge. The transition matrices agree exactly.
+    if which == "repeats":
+        frame = pd.DataFrame({"path": ["a > a > b", "a > b > b > c", "c > a", "b", "a > a > a > c > c"],
+                              "total_conversions": [1, 1, 0, 1, 2], "total_null": [0, 1, 1, 0, 1]})
+    else:
+        frame = data
+    want = quiet(ca.markov_model, frame, "path", "total_conversions", var_null="total_null", order=order, out_more=True,
+                 verbose=False, flg_pro=False)["transition_matrix"]
+    got = ya.markov_model(frame, "path", "total_conversions", var_null="total_null", order=order,
+                          out_more=True)["transition_matrix"]
+    names = ya.heuristic_models(frame, "path", "total_conversions")["channel_name"].tolist()
+    want = _ca_state_names(want, names)
+    merged = want.merge(got, on=["channel_from", "channel_to"], how="outer", suffixes=("_ca", "_yt"), indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"]
+    np.testing.assert_allclose(merged["transition_probability_yt"], merged["transition_probability_ca"], rtol=1e-12)
+    if which == "repeats":
+        # windows that repeat a channel are states ("a > a", "a > a > b")
+        parts = [s.split(" > ") for s in set(got["channel_from"])]
+        assert any(len(p) == order and p[0] == p[1] for p in parts)

@@ -17,7 +17,8 @@ use super::{check_finite, check_totals, map_chunks, map_items, scale_to_total, C
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct MarkovOptions {
-    /// Markov order, 1 to 4: a state is the tuple of the last `order` channels.
+    /// Markov order, 1 to 4: a state is a window of `order` consecutive touches of the path (a
+    /// path shorter than `order` is one state), as in ChannelAttribution.
     pub order: usize,
     /// Most transient states (start + channel tuples) before [`Error::LimitExceeded`].
     pub max_states: usize,
@@ -497,8 +498,9 @@ fn states_of_channels(keys: &[Key], m: usize) -> Vec<Vec<usize>> {
 ///
 /// **The chain.** States are `start`, channel tuples and the absorbing `conversion` and
 /// `null`. A path's state sequence is its touches (order 1) or its sliding windows of
-/// `order` touches (a path shorter than `order` is one state), with consecutive repeats
-/// merged (`a > a > b` is `a → b`). A path with `c` conversions and `u` nulls adds `c + u`
+/// `order` touches as they are, a window possibly repeating a channel (a path shorter than
+/// `order` is one state), with equal consecutive states merged (order 1: `a > a > b` is
+/// `a → b`; order 2: `a > a > a > b` is `a > a → a > b`). A path with `c` conversions and `u` nulls adds `c + u`
 /// to `start → s₁` and to every `sᵢ → sᵢ₊₁`, `c` to `s_last → conversion` and `u` to
 /// `s_last → null`; rows are normalised to probabilities.
 ///
@@ -1125,6 +1127,14 @@ mod tests {
         let m = markov_model(&p, &MarkovOptions::new().order(2)).unwrap();
         let names: Vec<String> = (0..m.states.len()).map(|i| m.state_name(i, ">")).collect();
         assert_eq!(names, ["(start)", "a>b", "b>c", "a", "(conversion)", "(null)"]);
+    }
+
+    #[test]
+    fn higher_order_windows_keep_repeated_channels_and_merge_repeated_states() {
+        let p = Paths::parse(&["a > a > a > b"], &[1.0], None, None, ">").unwrap();
+        let m = markov_model(&p, &MarkovOptions::new().order(2)).unwrap();
+        let names: Vec<String> = (0..m.states.len()).map(|i| m.state_name(i, ">")).collect();
+        assert_eq!(names, ["(start)", "a>a", "a>b", "(conversion)", "(null)"]);
     }
 
     #[test]
