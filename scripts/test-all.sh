@@ -85,7 +85,7 @@ step "python: venv, wheel, pytest"
 VENV="$ROOT/.venv"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-"$VENV/bin/python" -m pip install -q "maturin>=1.16,<2" pytest hypothesis numpy pandas polars pyarrow mypy
+"$VENV/bin/python" -m pip install -q "maturin>=1.16,<2" pytest hypothesis numpy pandas polars pyarrow mypy matplotlib
 rm -rf "$CARGO_TARGET_DIR/wheels"
 (cd bindings-python && "$VENV/bin/maturin" build --release -q -o "$CARGO_TARGET_DIR/wheels") || FAILED+=(python-build)
 WHEEL="$(ls "$CARGO_TARGET_DIR"/wheels/yutang-*.whl 2>/dev/null | head -1)"

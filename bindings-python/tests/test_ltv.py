@@ -520,3 +520,13 @@ def test_pareto_nbd_small_probabilities_of_n_purchases_keep_their_digits():
     pnbd = yutang.ParetoNBDFitter.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
     for t, n, ln_p in [(1.0, 20, -50.899531944532059), (39.0, 100, -28.2557326260455)]:
         assert np.log(pnbd.probability_of_n_purchases_up_to_time(t, n)) == pytest.approx(ln_p, abs=1e-10)
+
+
+def test_generate_new_data_draws_from_the_fitted_model(cdnow, bgf):
+    sim = bgf.generate_new_data(seed=3)
+    assert len(sim) == len(cdnow) and (sim["T"].to_numpy() == cdnow["T"].to_numpy()).all()
+    assert sim.equals(bgf.generate_new_data(seed=3))
+    # the simulated counts have the model's mean
+    want = sum(bgf.expected_number_of_purchases_up_to_time(t) for t in cdnow["T"]) / len(cdnow)
+    assert abs(sim["frequency"].mean() - want) <= 4 * sim["frequency"].std() / np.sqrt(len(sim))
+    assert len(bgf.generate_new_data(size=10, T=39)) == 10

@@ -14,7 +14,7 @@ from ._yutang import (
     RuleSyntaxError,
 )
 from ._errors import ColumnNotFoundError
-from . import frame, utils, attribution, datasets, generate_data
+from . import frame, utils, attribution, datasets, generate_data, plotting
 from . import metrics
 from . import journeys
 from . import fitters
@@ -67,6 +67,7 @@ __all__ = [
     "journeys",
     "lifecycle",
     "metrics",
+    "plotting",
     "pool",
     "rules",
     "utils",

@@ -403,6 +403,20 @@ class _TransactionFitter(BaseFitter):
         self._check_fitted()
         return _shape_like(self._model.expected(_to_numpy(t)), t)
 
+    _generator = ""
+
+    def generate_new_data(self, size: Optional[int] = None, seed: Optional[int] = None, T: Any = None) -> pd.DataFrame:
+        """Customers drawn from the fitted model (:mod:`yutang.generate_data`), observed for the
+        fitted data's ages ``T`` (or the ``T`` given); ``size`` defaults to one per age."""
+        self._check_fitted()
+        from . import generate_data
+        ages = self.data["T"].to_numpy() if T is None else np.atleast_1d(np.asarray(T, dtype=float))
+        n = len(ages) if size is None else int(size)
+        if len(ages) not in (1, n):
+            raise ValueError(f"size ({n}) must match the {len(ages)} ages, or give T")
+        gen = getattr(generate_data, self._generator)
+        return gen(ages if len(ages) == n else ages[0], *[float(self.params_[k]) for k in self._param_names], size=n, seed=seed)
+
     def probability_of_n_purchases_up_to_time(self, t: Any, n: Any) -> Any:
         """P(X(t) = n) for a new customer; ``t`` and ``n`` broadcast against each other (scalars
         give a float, arrays an array, a Series a Series)."""
@@ -428,6 +442,7 @@ class BetaGeoFitter(_TransactionFitter):
 
     _native_cls = _yutang.BgNbd
     _param_names = ("r", "alpha", "a", "b")
+    _generator = "beta_geometric_nbd_model"
 
 
 class ModifiedBetaGeoFitter(_TransactionFitter):
@@ -435,6 +450,7 @@ class ModifiedBetaGeoFitter(_TransactionFitter):
 
     _native_cls = _yutang.MbgNbd
     _param_names = ("r", "alpha", "a", "b")
+    _generator = "modified_beta_geometric_nbd_model"
 
 
 class ParetoNBDFitter(_TransactionFitter):
@@ -446,6 +462,7 @@ class ParetoNBDFitter(_TransactionFitter):
 
     _native_cls = _yutang.ParetoNbd
     _param_names = ("r", "alpha", "s", "beta")
+    _generator = "pareto_nbd_model"
     _penalizer_per_row = True
     _nll_divisor = "mean"
 

@@ -143,7 +143,7 @@ pub(crate) struct Checkpoint {
 }
 
 /// The pool state of the condition language (one snapshot section, `rules`, written from the
-/// frozen types of [`section`]).
+/// frozen types of its `section` module).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RulesState {
     pub(crate) segments: BTreeMap<String, Segment>,
