@@ -396,7 +396,7 @@ def test_customer_lifetime_value_helper_equals_gamma_gamma_clv(cdnow_monetary):
     spend = ggf.conditional_expected_average_profit(s["frequency"], s["monetary_value"])
     helper = yutang.utils._customer_lifetime_value(bgf, s["frequency"], s["recency"], s["T"], spend, time=12,
                                                    discount_rate=0.01, freq="W")
-    assert helper.name == "clv"
+    assert helper.name == "clv" and helper.index.equals(s.index)  # aligned with the customers
     np.testing.assert_allclose(helper.values, clv.values, rtol=1e-12)
 
 
@@ -408,7 +408,8 @@ def test_customer_lifetime_value_helper_equals_gamma_gamma_clv(cdnow_monetary):
     (yutang.BetaGeoBetaBinomFitter, ([1, 3], [2, 5], [6, 6])),
 ])
 def test_lifetimes_objective_adds_up_over_rows(cls, cols):
-    params = np.zeros(len(cls._param_names))  # log-parameters: all 1
+    # all parameters 1: as log-parameters, or as themselves for Pareto/NBD (as lifetimes)
+    params = np.zeros(len(cls._param_names)) if cls._nll_takes_logs else np.ones(len(cls._param_names))
     one = [cls._negative_log_likelihood(params, *[[c[i]] for c in cols], [1.0], 0.0) for i in range(2)]
     both = cls._negative_log_likelihood(params, *cols, [1.0, 1.0], 0.0)
     # lifetimes: the mean over the rows (the sum for Pareto/NBD, divided by the mean weight)
@@ -523,9 +524,10 @@ def test_pareto_nbd_small_probabilities_of_n_purchases_keep_their_digits():
 
 
 def test_generate_new_data_draws_from_the_fitted_model(cdnow, bgf):
-    sim = bgf.generate_new_data(seed=3)
+    sim = bgf.generate_new_data(size=len(cdnow), seed=3)
     assert len(sim) == len(cdnow) and (sim["T"].to_numpy() == cdnow["T"].to_numpy()).all()
-    assert sim.equals(bgf.generate_new_data(seed=3))
+    assert sim.equals(bgf.generate_new_data(size=len(cdnow), seed=3))
+    assert len(bgf.generate_new_data()) == 1 and len(bgf.generate_new_data(size=100)) == 100  # lifetimes' sizes
     # the simulated counts have the model's mean
     want = sum(bgf.expected_number_of_purchases_up_to_time(t) for t in cdnow["T"]) / len(cdnow)
     assert abs(sim["frequency"].mean() - want) <= 4 * sim["frequency"].std() / np.sqrt(len(sim))

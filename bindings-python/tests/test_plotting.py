@@ -101,6 +101,10 @@ def test_history_alive_draws_the_alive_path(bgf):
     path = yutang.utils.calculate_alive_path(bgf, tx, "date", 60)
     np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), path.to_numpy())
     assert len(ax.get_lines()) == 1 + 3  # the path and one line per purchase day
+    later = plotting.plot_history_alive(bgf, 60, tx, "date", start_date="2024-01-15")
+    line = later.get_lines()[0]
+    assert (line.get_xdata()[0], line.get_ydata()[0]) == (ax.get_lines()[0].get_xdata()[0], 1.0)  # still at the first purchase
+    assert matplotlib.dates.num2date(later.get_xlim()[0]).date().isoformat() == "2024-01-15"
 
 
 def test_heterogeneity_curves_are_densities(bgf):

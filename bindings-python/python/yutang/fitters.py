@@ -211,17 +211,21 @@ class BaseFitter:
         self.__dict__["data"] = value
 
     # -- lifetimes' objective ------------------------------------------------------------
-    # How lifetimes normalises the summed weighted log-likelihood in its objective.
+    # How lifetimes normalises the summed weighted log-likelihood in its objective, and whether
+    # the objective takes log-parameters (Pareto/NBD's takes the parameters themselves).
     _nll_divisor = "sum"
+    _nll_takes_logs = True
 
     @classmethod
     def _negative_log_likelihood(cls, log_params: Any, *columns_weights_penalizer: Any) -> float:
-        """lifetimes' objective: ``log_params`` (natural log, lifetimes' order), the data
-        columns, ``weights`` and ``penalizer_coef``; the weighted negative log-likelihood
-        divided by the total weight (by the mean weight for Pareto/NBD), plus
+        """lifetimes' objective: ``log_params`` (natural logs of the parameters in lifetimes'
+        order; for Pareto/NBD the parameters themselves, as lifetimes), the data columns,
+        ``weights`` and ``penalizer_coef``; the weighted negative log-likelihood divided by the
+        total weight (by the mean weight for Pareto/NBD), plus
         ``penalizer_coef * sum(params ** 2)``."""
         *columns, weights, penalizer_coef = columns_weights_penalizer
-        params = np.exp(np.asarray(log_params, dtype=float).ravel())
+        given = np.asarray(log_params, dtype=float).ravel()
+        params = np.exp(given) if cls._nll_takes_logs else given
         cols = _broadcast(*columns, weights)
         w = cols[-1]
         ll = cls._native_cls.from_params([float(v) for v in params]).log_likelihood(*cols[:-1], w)
@@ -232,8 +236,9 @@ class BaseFitter:
         """lifetimes' ``_negative_log_likelihood_``: the objective at the estimate, on the data
         as lifetimes fits it (time columns scaled by ``_scale``)."""
         w = np.ones_like(columns[0]) if weights is None else weights
+        at = log_params if self._nll_takes_logs else np.exp(log_params)
         self.__dict__["_negative_log_likelihood_"] = type(self)._negative_log_likelihood(
-            log_params, *columns, w, self.penalizer_coef)
+            at, *columns, w, self.penalizer_coef)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -282,12 +287,13 @@ class BaseFitter:
                    values_to_save: Any = None) -> None:
         """Write the model as JSON (lifetimes used dill pickles), with the fit data when
         ``save_data``. As lifetimes, ``values_to_save`` gives the placeholders loaded instead
-        of what is not saved: ``data`` (when ``save_data`` is false), then
+        of what is not saved, by position: ``data`` (used when ``save_data`` is false), then
         ``generate_new_data`` (when ``save_generate_data_method`` is false); default None."""
         d = json.loads(self.to_json(save_data=save_data))
-        left_out = ([] if save_data else ["data"]) + ([] if save_generate_data_method else ["generate_new_data"])
-        holders = list(values_to_save) if values_to_save is not None else [None] * len(left_out)
-        d["placeholders"] = dict(zip(left_out, holders))
+        holders = list(values_to_save) if values_to_save is not None else []
+        holders += [None] * (2 - len(holders))  # by position: data, then generate_new_data
+        d["placeholders"] = {k: v for k, v, saved in zip(["data", "generate_new_data"], holders,
+                                                          [save_data, save_generate_data_method]) if not saved}
         with open(path, "w") as f:
             json.dump(d, f)
 
@@ -405,17 +411,20 @@ class _TransactionFitter(BaseFitter):
 
     _generator = ""
 
-    def generate_new_data(self, size: Optional[int] = None, seed: Optional[int] = None, T: Any = None) -> pd.DataFrame:
-        """Customers drawn from the fitted model (:mod:`yutang.generate_data`), observed for the
-        fitted data's ages ``T`` (or the ``T`` given); ``size`` defaults to one per age."""
+    def generate_new_data(self, size: int = 1, seed: Optional[int] = None, T: Any = None) -> pd.DataFrame:
+        """``size`` customers drawn from the fitted model (:mod:`yutang.generate_data`), as
+        lifetimes: observed for the first ``size`` ages of the fitted data (or for ``T``, one
+        value or one per customer)."""
         self._check_fitted()
         from . import generate_data
-        ages = self.data["T"].to_numpy() if T is None else np.atleast_1d(np.asarray(T, dtype=float))
-        n = len(ages) if size is None else int(size)
-        if len(ages) not in (1, n):
-            raise ValueError(f"size ({n}) must match the {len(ages)} ages, or give T")
+        n = int(size)
+        if T is None:
+            ages = self.data["T"].to_numpy() if isinstance(self.data, pd.DataFrame) else np.array([])
+            if len(ages) < n:
+                raise ValueError(f"size ({n}) is more than the {len(ages)} fitted customers: give T")
+            T = ages[:n]
         gen = getattr(generate_data, self._generator)
-        return gen(ages if len(ages) == n else ages[0], *[float(self.params_[k]) for k in self._param_names], size=n, seed=seed)
+        return gen(T, *[float(self.params_[k]) for k in self._param_names], size=n, seed=seed)
 
     def probability_of_n_purchases_up_to_time(self, t: Any, n: Any) -> Any:
         """P(X(t) = n) for a new customer; ``t`` and ``n`` broadcast against each other (scalars
@@ -465,6 +474,7 @@ class ParetoNBDFitter(_TransactionFitter):
     _generator = "pareto_nbd_model"
     _penalizer_per_row = True
     _nll_divisor = "mean"
+    _nll_takes_logs = False
 
     def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None, iterative_fitting: int = 1,
             initial_params: Any = None, verbose: bool = False, tol: float = 1e-6, index: Any = None,

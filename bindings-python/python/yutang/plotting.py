@@ -68,9 +68,10 @@ def plot_period_transactions(model: Any, max_frequency: int = 7, title: str = "F
     actual = np.array([w[data["frequency"].to_numpy() == k].sum() for k in ks])
     if "n_periods" in data:
         expected = np.zeros(len(ks))
+        total = w.sum()  # the expectation is of the fitted customers' count; scale to each group
         for n, wn in pd.Series(w).groupby(data["n_periods"].to_numpy()).sum().items():
             e = model.expected_number_of_transactions_in_first_n_periods(int(n))["model"]
-            expected += wn / e.sum() * e.reindex(ks, fill_value=0.0).to_numpy()
+            expected += wn / total * e.reindex(ks, fill_value=0.0).to_numpy()
     else:
         by_t = pd.Series(w).groupby(data["T"].to_numpy()).sum()
         expected = np.array([sum(wt * model.probability_of_n_purchases_up_to_time(t, int(k)) for t, wt in by_t.items())
@@ -178,20 +179,21 @@ def plot_expected_repeat_purchases(model: Any, title: str = "Expected Number of 
 
 def plot_history_alive(model: Any, t: int, transactions: Any, datetime_col: str, freq: str = "D",
                        start_date: Any = None, ax: Any = None, **kwargs: Any) -> Any:
-    """One customer's P(alive) path over ``t`` periods from their first purchase (or from
-    ``start_date``), with a dashed line at each purchase."""
+    """One customer's P(alive) path over ``t`` periods from their first purchase, with a dashed
+    line at each purchase; ``start_date`` sets where the view begins."""
     plt = _plt()
     ax = ax or plt.figure().add_subplot(111)
     dates = to_datetime(pd.DataFrame(transactions)[datetime_col])
-    first = dates.min() if start_date is None else pd.Timestamp(start_date)
     path = calculate_alive_path(model, transactions, datetime_col, t, freq)
-    x = pd.period_range(first, periods=len(path), freq=freq).to_timestamp()
+    x = pd.period_range(dates.min(), periods=len(path), freq=freq).to_timestamp()
     ax.plot(x, path.to_numpy(), label="P_alive", **kwargs)
     for d in dates.dt.to_period(freq).unique():
         ax.axvline(d.to_timestamp(), color="r", linestyle="--", alpha=0.5)
     ax.set_title("History of P_alive")
     ax.set_ylabel("P_alive")
     ax.set_ylim(0, 1.05)
+    if start_date is not None:  # the view starts there; the path starts at the first purchase
+        ax.set_xlim(left=pd.Timestamp(start_date))
     ax.legend(["P_alive", "purchases"], loc=3)
     return ax
 

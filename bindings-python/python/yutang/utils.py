@@ -263,7 +263,8 @@ def _customer_lifetime_value(transaction_prediction_model: Any, frequency: Any, 
     given value per purchase (lifetimes' helper; ``GammaGammaFitter.customer_lifetime_value``
     passes the expected average order value): the sum over months i of
     ``monetary_value * (E[X(i)] - E[X(i - 1)]) / (1 + discount_rate) ** i``, a month being 30
-    days = 4.345 weeks = 720 hours. A Series named ``clv``."""
+    days = 4.345 weeks = 720 hours. A Series named ``clv``, indexed as ``frequency`` when it is
+    a Series."""
     if freq not in _PERIODS_PER_MONTH:
         raise ValueError(f"freq must be one of W, M, D, H (got {freq!r})")
     f = _PERIODS_PER_MONTH[freq]
@@ -274,4 +275,5 @@ def _customer_lifetime_value(transaction_prediction_model: Any, frequency: Any, 
         now = np.asarray(transaction_prediction_model.predict(i * f, frequency, recency, T), dtype=float)
         clv += m * (now - before) / (1.0 + discount_rate) ** i
         before = now
-    return pd.Series(clv, name="clv")
+    index = frequency.index if isinstance(frequency, pd.Series) and len(frequency) == len(clv) else None
+    return pd.Series(clv, index=index, name="clv")

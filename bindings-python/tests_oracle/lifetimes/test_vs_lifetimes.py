@@ -293,3 +293,28 @@ def test_gamma_gamma_q_constraint_equals_lifetimes():
     assert not np.isfinite(e_lt).any()
     e_yt = yt.conditional_expected_average_profit(x, m)
     assert close(e_yt, m + yt.params_["v"] / x, 1e-12)
+
+
+def test_objectives_take_lifetimes_arguments():
+    # BG/NBD's objective takes log-parameters, Pareto/NBD's the parameters themselves
+    x, tx, T = np.array([1.0, 3.0, 0.0]), np.array([2.0, 2.5, 0.0]), np.array([5.0, 6.0, 4.0])
+    w = np.array([1.0, 2.0, 1.0])
+    p = np.array([0.5, 0.2, 0.6, 0.3])
+    for lt_cls, yt_cls in [(lifetimes.BetaGeoFitter, yutang.BetaGeoFitter), (lifetimes.ParetoNBDFitter, yutang.ParetoNBDFitter)]:
+        want = lt_cls()._negative_log_likelihood(p, x, tx, T, w, 0.1)
+        got = yt_cls()._negative_log_likelihood(p, x, tx, T, w, 0.1)
+        assert got == pytest.approx(want, rel=1e-9), lt_cls.__name__
+
+
+def test_gamma_gamma_q_constraint_where_the_free_fit_fails_equals_lifetimes():
+    # Pareto-tailed spend: the free fit runs off towards q -> 0; both end on q = 1
+    u = (np.arange(300) + 0.5) / 300
+    x, m = (np.arange(300) % 5 + 1).astype(float), 10 * u ** (-1 / 0.3)
+    with pytest.raises(yutang.ConvergenceError):
+        yutang.GammaGammaFitter().fit(x, m)
+    lt = lifetimes.GammaGammaFitter().fit(x, m, q_constraint=True)
+    yt = yutang.GammaGammaFitter().fit(x, m, q_constraint=True)
+    assert yt.params_["q"] == 1.0 and abs(lt.params_["q"] - 1.0) < 1e-6
+    nll = lambda f: lt._negative_log_likelihood(np.log(f.params_[["p", "q", "v"]].values), x, m, np.ones_like(x), 0.0)
+    assert nll(yt) <= nll(lt) + 1e-9
+    assert close(yt.params_.values, lt.params_.values, 1e-2), (yt.params_, lt.params_)

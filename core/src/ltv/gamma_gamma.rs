@@ -213,20 +213,35 @@ impl GammaGamma {
             Some(p) => vec![p[0].ln(), p[1].ln(), (p[2] * scale).ln()],
             None => vec![0.1; 3],
         };
-        let mut opt = fit::minimize(&obj, &start, options.tolerance, options.max_iterations)?;
-        if q_at_least_one && opt.lp[1] < 0.0 {
-            // the maximum lies on the bound ln q = 0
+        let free = fit::minimize(&obj, &start, options.tolerance, options.max_iterations);
+        // the free fit ran below q = 1, or (heavy-tailed spend) off towards q → 0 without
+        // converging: then the maximum lies on the bound ln q = 0
+        let to_bound = q_at_least_one && free.as_ref().map_or(true, |o| o.lp[1] < 0.0);
+        let opt = if !to_bound {
+            free?
+        } else {
+            let (from, iterations) = match &free {
+                Ok(o) => ([o.lp[0], o.lp[2]], o.iterations),
+                Err(_) => ([start[0], start[2]], 0),
+            };
             let pinned = fit::Pinned { inner: &obj, at: 1, value: 0.0 };
-            let free = [opt.lp[0], opt.lp[2]];
-            let on_bound = fit::minimize(&pinned, &free, options.tolerance, options.max_iterations)?;
+            let on_bound = fit::minimize(&pinned, &from, options.tolerance, options.max_iterations)?;
             let lp = pinned.full(&on_bound.lp);
-            opt = fit::Optimum {
+            // a maximum on the bound: raising q must not improve the fit there
+            let mut g = [0.0; 3];
+            obj.value_grad(&lp, &mut g);
+            if let Err(e) = free {
+                if g[1] < -options.tolerance {
+                    return Err(e);
+                }
+            }
+            fit::Optimum {
                 hessian: fit::hessian_at(&obj, &lp),
                 lp,
-                iterations: opt.iterations + on_bound.iterations,
+                iterations: iterations + on_bound.iterations,
                 gradient_norm: on_bound.gradient_norm,
-            };
-        }
+            }
+        };
         let p: Vec<f64> = opt.lp.iter().map(|v| v.exp()).collect();
         let v = [p[0], p[1], p[2] / scale];
         let ll = (0..w.len()).map(|i| w[i] * row_ll(v[0], v[1], v[2], cols[0][i], cols[1][i])).sum();

@@ -702,3 +702,19 @@ fn test_an_empty_holdout_names_its_dates_as_dates() {
     assert!(e.contains("2015-03-01 00:00:00") && e.contains("2015-02-10 00:00:00"), "{e}");
     assert!(e.contains("There is no data available"), "lifetimes' wording, for code that matches it: {e}");
 }
+
+#[test]
+fn test_gamma_gamma_q_constraint_fits_spend_whose_free_fit_does_not_converge() {
+    // Pareto-tailed spend (quantiles of a Pareto with index 0.3): the free fit runs off towards
+    // q -> 0 and fails; held at q = 1 the fit has a maximum, as lifetimes' bounded fit finds
+    let (x, m): (Vec<f64>, Vec<f64>) =
+        (0..300).map(|i| (((i % 5) + 1) as f64, 10.0 * ((i as f64 + 0.5) / 300.0).powf(-1.0 / 0.3))).unzip();
+    assert!(GammaGamma::fit(&x, &m, None, &FitOptions::new()).is_err());
+    let on = GammaGamma::fit_q_constrained(&x, &m, None, &FitOptions::new()).unwrap();
+    assert_eq!(on.q, 1.0);
+    let ll = |p: f64, v: f64| GammaGamma::new(p, 1.0, v).unwrap().log_likelihood(&x, &m, None).unwrap();
+    let at = ll(on.p, on.v);
+    for (dp, dv) in [(1.001, 1.0), (0.999, 1.0), (1.0, 1.001), (1.0, 0.999)] {
+        assert!(ll(on.p * dp, on.v * dv) < at, "({dp}, {dv})");
+    }
+}
