@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import _yutang
 from ._errors import invalid
+from .fitters import _PERIODS_PER_MONTH, _to_numpy
 from ._tracking import _find_first_transactions, calculate_alive_path, expected_cumulative_transactions, to_datetime
 from ._yutang import ConvergenceError  # noqa: F401  (lifetimes.utils.ConvergenceError)
 
@@ -217,23 +218,19 @@ def rfm_summary(
     return df
 
 
-def _column(v: Any) -> np.ndarray:
-    return np.atleast_1d(np.asarray(v, dtype=float))
-
-
 def _check_inputs(frequency: Any, recency: Any = None, T: Any = None, monetary_value: Any = None) -> None:
     """lifetimes' checks of summary columns: recency <= T, recency 0 when frequency is 0,
     recency >= 0, no empty column, whole frequencies, monetary values > 0. Returns None or
     raises :class:`yutang.InvalidFieldError` (a ``ValueError``) naming the column and row."""
-    x = _column(frequency)
+    x = _to_numpy(frequency)
 
     def first(mask: np.ndarray) -> Optional[int]:
         hits = np.flatnonzero(mask)
         return int(hits[0]) if hits.size else None
 
     if recency is not None:
-        r = _column(recency)
-        t = None if T is None else _column(T)
+        r = _to_numpy(recency)
+        t = None if T is None else _to_numpy(T)
         if t is not None and (i := first(r > t)) is not None:
             raise invalid(f"recency[{i}]", r[i], f"larger than T ({t[i]})")
         if (i := first((x == 0) & (r != 0))) is not None:
@@ -244,17 +241,14 @@ def _check_inputs(frequency: Any, recency: Any = None, T: Any = None, monetary_v
             raise invalid("frequency", "[]", "a zero-length column among frequency, recency and T")
     if (i := first(x != np.floor(x))) is not None:
         raise invalid(f"frequency[{i}]", x[i], "must be a whole number")
-    if monetary_value is not None and (i := first(_column(monetary_value) <= 0)) is not None:
-        raise invalid(f"monetary_value[{i}]", _column(monetary_value)[i], "must be > 0")
+    if monetary_value is not None and (i := first(_to_numpy(monetary_value) <= 0)) is not None:
+        raise invalid(f"monetary_value[{i}]", _to_numpy(monetary_value)[i], "must be > 0")
     return None
 
 
 def _scale_time(age: Any) -> float:
     """The factor that makes the largest age 1 (lifetimes fits on time scaled by it)."""
     return 1.0 / float(np.max(np.asarray(age, dtype=float)))
-
-
-_PERIODS_PER_MONTH = {"W": 4.345, "M": 1.0, "D": 30.0, "H": 720.0, "h": 720.0}
 
 
 def _customer_lifetime_value(transaction_prediction_model: Any, frequency: Any, recency: Any, T: Any, monetary_value: Any,
@@ -268,8 +262,8 @@ def _customer_lifetime_value(transaction_prediction_model: Any, frequency: Any, 
     if freq not in _PERIODS_PER_MONTH:
         raise ValueError(f"freq must be one of W, M, D, H (got {freq!r})")
     f = _PERIODS_PER_MONTH[freq]
-    m = _column(monetary_value)
-    clv = np.zeros(max(len(_column(frequency)), len(m)))
+    m = _to_numpy(monetary_value)
+    clv = np.zeros(max(len(_to_numpy(frequency)), len(m)))
     before: Any = 0.0
     for i in range(1, int(time) + 1):
         now = np.asarray(transaction_prediction_model.predict(i * f, frequency, recency, T), dtype=float)
