@@ -46,6 +46,8 @@ house rustdoc env RUSTDOCFLAGS=-Dwarnings cargo doc --no-deps -p yutang
 house no-default-features cargo test -p yutang --no-default-features --lib
 # in the test profile: the benchmarks compile and link against what cargo test built
 house benches-build cargo bench -p yutang --no-run --profile dev
+# the crate as crates.io would take it: packaged, then built from the package alone
+house cargo-package cargo package -p yutang --allow-dirty
 notes=$(grep -rnE "[Ii]ssue [0-9#]|internal note" core/src bindings-python/src bindings-kotlin/src bindings-python/python docs README.md 2>/dev/null)
 if [ -n "$notes" ]; then echo "internal notes in user-facing text:"; echo "$notes"; FAILED+=(notes); else echo "notes: ok"; fi
 
@@ -85,10 +87,26 @@ step "python: venv, wheel, pytest"
 VENV="$ROOT/.venv"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-"$VENV/bin/python" -m pip install -q "maturin>=1.16,<2" pytest hypothesis numpy pandas polars pyarrow mypy matplotlib
+"$VENV/bin/python" -m pip install -q "maturin>=1.16,<2" "ziglang==0.17.1" pytest hypothesis numpy pandas polars pyarrow mypy matplotlib
+# The wheel users install: abi3, linked by zig against glibc 2.17 (tagged manylinux2014), and the
+# sdist beside it. maturin finds zig through the venv's python, hence the PATH.
 rm -rf "$CARGO_TARGET_DIR/wheels"
-(cd bindings-python && "$VENV/bin/maturin" build --release -q -o "$CARGO_TARGET_DIR/wheels") || FAILED+=(python-build)
+(cd bindings-python && PATH="$VENV/bin:$PATH" "$VENV/bin/maturin" build --release --zig -q -o "$CARGO_TARGET_DIR/wheels" \
+   && "$VENV/bin/maturin" sdist -o "$CARGO_TARGET_DIR/wheels" >/dev/null) || FAILED+=(python-build)
 WHEEL="$(ls "$CARGO_TARGET_DIR"/wheels/yutang-*.whl 2>/dev/null | head -1)"
+export YUTANG_WHEEL_DIR="$CARGO_TARGET_DIR/wheels"
+# The sdist holds what its Rust build reads: the Rust code type-checks from the unpacked sdist.
+SDIST="$(ls "$CARGO_TARGET_DIR"/wheels/yutang-*.tar.gz 2>/dev/null | head -1)"
+if [ -n "$SDIST" ]; then
+  rm -rf "$CARGO_TARGET_DIR/sdist-check" && mkdir -p "$CARGO_TARGET_DIR/sdist-check"
+  tar xzf "$SDIST" -C "$CARGO_TARGET_DIR/sdist-check"
+  if cargo check -q --manifest-path "$(ls -d "$CARGO_TARGET_DIR"/sdist-check/yutang-*)/bindings-python/Cargo.toml" \
+       >"$CARGO_TARGET_DIR/sdist-check.log" 2>&1; then
+    echo "sdist: $(basename "$SDIST") builds from its own files"
+  else
+    echo "sdist FAILED:"; grep -E "^error" -A4 "$CARGO_TARGET_DIR/sdist-check.log" | head -20; FAILED+=(sdist)
+  fi
+fi
 py_pass=0; py_fail=0
 run_pytest() {  # venv, label, args...
   local venv="$1" label="$2"; shift 2
@@ -101,6 +119,14 @@ run_pytest() {  # venv, label, args...
   if [ "$st" -ne 0 ] && [ "$st" -ne 5 ]; then FAILED+=("python-$label"); fi
 }
 if [ -n "$WHEEL" ]; then
+  step "python: the wheel in a fresh venv with only its declared dependencies (scripts/wheel-smoke.py)"
+  SMOKE="$CARGO_TARGET_DIR/wheel-smoke-venv"
+  rm -rf "$SMOKE" && "$PY" -m venv "$SMOKE"
+  if "$SMOKE/bin/python" -m pip install -q "$WHEEL" && (cd "$CARGO_TARGET_DIR" && "$SMOKE/bin/python" "$ROOT/scripts/wheel-smoke.py"); then
+    SUMMARY+=("python wheel: $(basename "$WHEEL") installs and runs in a fresh venv")
+  else
+    echo "wheel smoke FAILED"; FAILED+=(wheel-smoke)
+  fi
   "$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$WHEEL"
   run_pytest "$VENV" main tests --ignore=tests/test_docs.py --ignore=tests/test_doctests.py --ignore=tests/test_typing.py
   step "python: docs (the Python blocks of README.md and docs/*.md, the docstring examples)"

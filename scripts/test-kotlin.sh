@@ -1,33 +1,24 @@
 #!/usr/bin/env bash
-# Kotlin (and Swift) bindings: build the UniFFI library, generate Kotlin + Swift from it, run the
-# JUnit 5 tests on the JVM through JNA, and print "N passed, N failed".
+# Kotlin (and Swift) bindings, as a user gets them: `mvn install` in bindings-kotlin/kotlin builds
+# the native library, generates the Kotlin from it (scripts/kotlin-native.sh, in Maven's
+# generate-sources phase), runs the JUnit 5 tests against the jar's class path, and installs
+# yutang-kotlin-<version>.jar (native library inside) in the local Maven repository. Then the
+# consumer project bindings-kotlin/examples/quickstart, which depends on it by coordinates only,
+# runs; the Swift sources are generated and checked against bindings-kotlin/apple/Package.swift.
+# Prints "kotlin: N passed, N failed".
 # Needs: cargo, a JDK (17+) and Maven; Maven fetches Kotlin, JNA and JUnit itself.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-PROFILE="${YUTANG_KOTLIN_PROFILE:-release}"
-case "$(uname -s)" in
-  Darwin) LIB="libyutang_ffi.dylib" ;;
-  *) LIB="libyutang_ffi.so" ;;
-esac
+mkdir -p "$TARGET"
+status=0
 
-echo "== kotlin: building yutang-ffi ($PROFILE)"
-cargo build --quiet -p yutang-ffi --profile "$PROFILE"
-if [ "$PROFILE" = dev ]; then OUTDIR="$TARGET/debug"; else OUTDIR="$TARGET/$PROFILE"; fi
-GEN="$ROOT/bindings-kotlin/kotlin/generated"
-rm -rf "$GEN" && mkdir -p "$GEN"
-"$OUTDIR/uniffi-bindgen" generate --library "$OUTDIR/$LIB" --language kotlin --out-dir "$GEN" --no-format
-# Swift sources from the same library, into the build output (no Swift compiler on these machines).
-SWIFT="$TARGET/swift"
-rm -rf "$SWIFT" && mkdir -p "$SWIFT"
-"$OUTDIR/uniffi-bindgen" generate --library "$OUTDIR/$LIB" --language swift --out-dir "$SWIFT" --no-format
-echo "== swift sources generated in $SWIFT: $(ls "$SWIFT" | tr '\n' ' ')"
-
-echo "== kotlin: maven test"
+echo "== kotlin: mvn install (native library, generated bindings, tests, jar)"
 cd "$ROOT/bindings-kotlin/kotlin"
+rm -rf target/surefire-reports
 set +e
-mvn -B -q -ntp test -Dnative.dir="$OUTDIR" 2>&1 | tee "$TARGET/kotlin-test.log" | grep -v "^\[INFO\]" | tail -60
+mvn -B -q -ntp -Dstyle.color=never install 2>&1 | tee "$TARGET/kotlin-test.log" | grep -v "^\[INFO\]" | tail -60
 status=${PIPESTATUS[0]}
 set -e
 python3 - "$ROOT/bindings-kotlin/kotlin/target/surefire-reports" <<'PY'
@@ -39,4 +30,19 @@ for f in glob.glob(sys.argv[1] + "/TEST-*.xml"):
     failed += int(r.get("failures", 0)) + int(r.get("errors", 0))
 print(f"kotlin: {tests - failed - skipped} passed, {failed} failed, {skipped} skipped")
 PY
+JAR="$(ls "$ROOT"/bindings-kotlin/kotlin/target/yutang-kotlin-*.jar 2>/dev/null | head -1)"
+if [ "$status" -eq 0 ]; then
+  echo "== kotlin: $(basename "$JAR") holds: $(unzip -Z1 "$JAR" | grep -E '(^|/)libyutang_ffi\.(so|dylib)$' | tr '\n' ' ')"
+  echo "== kotlin: consumer project (bindings-kotlin/examples/quickstart, by Maven coordinates)"
+  if ! (cd "$ROOT/bindings-kotlin/examples/quickstart" && mvn -B -q -ntp -Dstyle.color=never compile exec:java); then
+    echo "kotlin consumer FAILED"; status=1
+  fi
+fi
+
+echo "== swift: sources generated from the same library, checked against Package.swift"
+SWIFT="$TARGET/swift"
+if ! (bash "$ROOT/scripts/kotlin-native.sh" "$TARGET/kotlin-generated" "$TARGET/kotlin-native" "$SWIFT" >/dev/null \
+      && python3 "$ROOT/scripts/check-swift-package.py" "$SWIFT" "$ROOT/bindings-kotlin/apple/Package.swift"); then
+  echo "swift package check FAILED"; status=1
+fi
 exit $status

@@ -14,6 +14,40 @@
 //!
 //! One condition language ([`rules`]) decides tags ([`tag`]), segments ([`segment`]) and
 //! journey branches: `orders(30d) >= 2 and not did(coupon_redeemed, 14d)`.
+//!
+//! ## Example
+//! Two events from two channels make one customer; a rule reads their facts; a snapshot
+//! restores them exactly.
+//! ```
+//! use yutang::{parse_time, parse_tz, Currency, EventInput, Identity, IdentityKind, Pool};
+//!
+//! let mut pool = Pool::default(); // Asia/Shanghai, CNY, the default ONE_ID rules
+//! let events: Vec<EventInput> = serde_json::from_str(r#"[
+//!   {"id": "e1", "at": "2024-05-01 10:00", "kind": "register", "channel": "mini_program",
+//!    "identities": [{"kind": "phone", "value": "+86 138-0013-8000"}, {"kind": "wechat_unionid", "value": "u1"}]},
+//!   {"id": "e2", "at": "2024-05-02 10:00", "kind": "order", "channel": "douyin", "amount": "19.90",
+//!    "identities": [{"kind": "wechat_unionid", "value": "u1"}]}]"#)?;
+//! let report = pool.ingest_inputs(&events);
+//! assert_eq!((report.accepted, report.rejected.len()), (2, 0));
+//!
+//! let customer = pool.resolve(&Identity::new(IdentityKind::Phone, "13800138000")).expect("one customer");
+//! assert_eq!(pool.profile(&customer)?.spend_in(Currency::CNY), 1990); // minor units, exactly
+//!
+//! let as_of = parse_time("2024-05-10 00:00", parse_tz("Asia/Shanghai")?)?;
+//! let rule = yutang::rules::parse("orders(30d) >= 1")?;
+//! let buyers: Vec<String> = pool.evaluate(&rule, as_of)?.into_iter().filter(|(_, hit)| *hit).map(|(id, _)| id).collect();
+//! assert_eq!(buyers, [customer.clone()]);
+//!
+//! let again = Pool::restore(&pool.snapshot())?;
+//! assert_eq!(again.profile(&customer)?, pool.profile(&customer)?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Features
+//! - `parallel` (on by default): the batch functions (CLV predictions over many rows, attribution
+//!   removal effects, segment refreshes and other pool-wide passes) use all cores through
+//!   rayon. Results are the same, in the same order, with any number of threads. Build with
+//!   `default-features = false` for one thread and no rayon (smaller mobile binaries).
 #![deny(missing_docs)]
 
 pub mod attribution;
@@ -49,23 +83,23 @@ pub use profile::Profile;
 
 /// Guides from `docs/`, rendered in the API documentation.
 pub mod _documentation {
-    #[doc = include_str!("../../docs/concepts.md")]
+    #[doc = include_str!("../docs/concepts.md")]
     pub mod concepts {}
-    #[doc = include_str!("../../docs/identity.md")]
+    #[doc = include_str!("../docs/identity.md")]
     pub mod identity {}
-    #[doc = include_str!("../../docs/limits.md")]
+    #[doc = include_str!("../docs/limits.md")]
     pub mod limits {}
-    #[doc = include_str!("../../docs/attribution.md")]
+    #[doc = include_str!("../docs/attribution.md")]
     pub mod attribution {}
-    #[doc = include_str!("../../docs/rules.md")]
+    #[doc = include_str!("../docs/rules.md")]
     pub mod rules {}
-    #[doc = include_str!("../../docs/cookbook.md")]
+    #[doc = include_str!("../docs/cookbook.md")]
     pub mod cookbook {}
-    #[doc = include_str!("../../docs/lifecycle.md")]
+    #[doc = include_str!("../docs/lifecycle.md")]
     pub mod lifecycle {}
-    #[doc = include_str!("../../docs/metrics.md")]
+    #[doc = include_str!("../docs/metrics.md")]
     pub mod metrics {}
-    #[doc = include_str!("../../docs/journeys.md")]
+    #[doc = include_str!("../docs/journeys.md")]
     pub mod journeys {}
 }
 
