@@ -363,13 +363,22 @@ pub(crate) fn euler_bracket_over(p1: f64, am1: f64, c: f64, z: f64) -> f64 {
 }
 
 /// 1 − (1−z)^{am1} ₂F₁(p1, am1; c; z), computed without cancellation of its leading term.
+///
+/// Where (1−z)^{am1} underflows while ₂F₁ overflows (large a and b: their product is finite),
+/// Euler's transformation gives the same number as 1 − (1−z)^{c−p1} ₂F₁(c−p1, c−am1; c; z),
+/// whose factors stay in range.
 pub(crate) fn euler_bracket(p1: f64, am1: f64, c: f64, z: f64) -> f64 {
     if z <= 0.0 {
         return 0.0;
     }
     let u = am1 * (-z).ln_1p();
     let f = hyp2f1(p1, am1, c, z);
-    -u.exp_m1() - u.exp() * (f - 1.0)
+    let v = -u.exp_m1() - u.exp() * (f - 1.0);
+    if v.is_finite() {
+        return v;
+    }
+    let w = (c - p1) * (-z).ln_1p();
+    -w.exp_m1() - w.exp() * (hyp2f1(c - p1, c - am1, c, z) - 1.0)
 }
 
 impl TransactionModel for BgNbd {
@@ -466,6 +475,18 @@ pub(crate) fn nb_tail(r: f64, lz: f64, l1z: f64, n: u64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn predictions_stay_finite_for_large_a_and_b() {
+        // a fit on data with almost no dropout: a and b in the hundred thousands. The closed form
+        // multiplies (1−z)^{a−1} (underflow) by ₂F₁ (overflow); mpmath at 50 digits gives
+        // 0.30629137524942798775 for this customer.
+        let m = BgNbd::new(0.8003767168814196, 5.812357287903865, 45626.36950390499, 144006.6158846646).unwrap();
+        let e = m
+            .conditional_expected_number_of_purchases_up_to_time(4.345, 4.0, 12.428571428571429, 19.142857142857142)
+            .unwrap();
+        assert!((e - 0.306_291_375_249_428).abs() <= 1e-9 * 0.3063, "{e}");
+    }
+
     use super::*;
 
     #[test]
