@@ -30,11 +30,13 @@ for f in glob.glob(sys.argv[1] + "/TEST-*.xml"):
     failed += int(r.get("failures", 0)) + int(r.get("errors", 0))
 print(f"kotlin: {tests - failed - skipped} passed, {failed} failed, {skipped} skipped")
 PY
-JAR="$(ls "$ROOT"/bindings-kotlin/kotlin/target/yutang-kotlin-*.jar 2>/dev/null | head -1)"
+JAR="$(ls "$ROOT"/bindings-kotlin/kotlin/target/yutang-kotlin-*.jar 2>/dev/null | head -1 || true)"
 if [ "$status" -eq 0 ]; then
-  echo "== kotlin: $(basename "$JAR") holds: $(unzip -Z1 "$JAR" | grep -E '(^|/)libyutang_ffi\.(so|dylib)$' | tr '\n' ' ')"
+  # the jar carries the native library under JNA's resource prefix
+  NATIVE="$(python3 -c 'import sys, zipfile; print(" ".join(n for n in zipfile.ZipFile(sys.argv[1]).namelist() if n.rsplit("/", 1)[-1] in ("libyutang_ffi.so", "libyutang_ffi.dylib")))' "$JAR" || true)"
+  if [ -n "$NATIVE" ]; then echo "== kotlin: $(basename "$JAR") holds: $NATIVE"; else echo "kotlin: no native library in ${JAR:-the jar}"; status=1; fi
   echo "== kotlin: consumer project (bindings-kotlin/examples/quickstart, by Maven coordinates)"
-  if ! (cd "$ROOT/bindings-kotlin/examples/quickstart" && mvn -B -q -ntp -Dstyle.color=never compile exec:java); then
+  if ! (cd "$ROOT/bindings-kotlin/examples/quickstart" && mvn -B -q -ntp -Dstyle.color=never compile exec:java 2>&1 | sed 's/\x1b\[[0-9;]*m//g'; exit "${PIPESTATUS[0]}"); then
     echo "kotlin consumer FAILED"; status=1
   fi
 fi

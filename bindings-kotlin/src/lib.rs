@@ -9,6 +9,7 @@ mod lifecycle;
 mod ltv;
 mod metrics;
 mod pool;
+mod report;
 mod rules;
 
 pub use errors::YutangError;

@@ -19,6 +19,11 @@ create_exception!(
     "Rule text could not be parsed (.line, .column, .expected, .found)."
 );
 
+/// A JSON argument that does not parse as the core's shape: `InvalidFieldError` naming `field`.
+pub fn json_err(field: &str, e: impl std::fmt::Display) -> PyErr {
+    to_py_err(yutang::Error::invalid(field, "", e.to_string()))
+}
+
 /// Convert a core error into the matching Python exception (orphan rule: a fn, not `From`).
 pub fn to_py_err(e: yutang::Error) -> PyErr {
     Python::attach(|py| {

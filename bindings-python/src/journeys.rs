@@ -1,17 +1,13 @@
 //! Python bindings for journeys (`yutang::journey`): native functions taking the pool first.
 //! The public API is `yutang.journeys` and the `JourneysMixin` methods of `yutang.Pool`.
 
-use crate::errors::to_py_err;
+use crate::errors::{json_err, to_py_err};
 use crate::pool::PyPool;
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use yutang::journey::{examples, Action, Journey, JourneySettings};
 use yutang::{Error, Timestamp};
-
-fn json_err(field: &str, e: impl std::fmt::Display) -> PyErr {
-    to_py_err(Error::invalid(field, "", e.to_string()))
-}
 
 fn time(pool: &PyPool, s: &str) -> PyResult<Timestamp> {
     yutang::parse_time(s, pool.read().time_zone()).map_err(to_py_err)

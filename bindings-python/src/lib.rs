@@ -10,6 +10,7 @@ mod lifecycle;
 mod ltv;
 mod metrics;
 mod pool;
+mod report;
 mod rules;
 
 #[pymodule]
@@ -23,5 +24,6 @@ fn _yutang(m: &Bound<'_, PyModule>) -> PyResult<()> {
     rules::register(m)?;
     metrics::register(m)?;
     journeys::register(m)?;
+    report::register(m)?;
     Ok(())
 }

@@ -8,12 +8,8 @@ use yutang::lifecycle::{LifecycleConfig, Stage};
 use yutang::rfm::RfmOptions;
 use yutang::{Error, Timestamp};
 
-use crate::errors::to_py_err;
+use crate::errors::{json_err, to_py_err};
 use crate::pool::PyPool;
-
-fn json_err(field: &str, e: impl std::fmt::Display) -> PyErr {
-    to_py_err(Error::invalid(field, "", e.to_string()))
-}
 
 fn time(pool: &yutang::Pool, s: &str, field: &str) -> yutang::Result<Timestamp> {
     yutang::parse_time(s, pool.time_zone()).map_err(|e| match e {

@@ -142,3 +142,73 @@ def test_the_lifetimes_quickstart_example_runs_and_draws_its_pictures(tmp_path):
     spec.loader.exec_module(example)
     written = example.main(str(tmp_path))
     assert len(written) == 5 and all(os.path.getsize(p) > 5_000 for p in written)
+
+
+# ---------------------------------------------------------------- the pool's pictures
+@pytest.fixture(scope="module")
+def shop():
+    from test_report import _pool
+
+    return _pool()
+
+
+def _saved(ax, name, tmp_path):
+    """The figure as a PNG: written, and not blank."""
+    from PIL import Image
+
+    path = tmp_path / f"{name}.png"
+    ax.figure.savefig(path, dpi=60)
+    img = np.asarray(Image.open(path).convert("L"))
+    assert (img < 200).mean() > 0.01, f"{name}.png is nearly blank"
+    return path
+
+
+def test_attribution_bars_every_model_per_channel(shop, tmp_path):
+    result = shop.attribution(as_of="2024-12-31")
+    ax = plotting.attribution(result)
+    models = [c for c in result.columns if c.endswith("_conversions")]
+    assert len(ax.patches) == len(models) * len(result)
+    assert sorted(t.get_text() for t in ax.get_yticklabels()) == sorted(result["channel_name"])
+    widths = {round(p.get_width(), 6) for p in ax.patches}
+    assert round(float(result["markov_conversions"].iloc[0]), 6) in widths
+    assert ax.get_xlabel() == "conversions" and plotting.attribution(result, value=True).get_xlabel() == "value"
+    _saved(ax, "attribution", tmp_path)
+    with pytest.raises(ValueError):
+        plotting.attribution(pd.DataFrame({"x": [1]}))
+
+
+def test_cohort_heatmap_has_a_cell_per_cohort_and_month(shop, tmp_path):
+    table = shop.cohort_retention("2024-12-31")
+    ax = plotting.cohort_heatmap(table)
+    grid = ax.images[0].get_array()
+    assert grid.shape == (table["cohort"].nunique(), table["months_since"].nunique())
+    assert grid[0, 0] == pytest.approx(1.0)  # month 0 is everyone
+    assert len(ax.texts) == table["retention"].notna().sum()
+    _saved(ax, "cohort_heatmap", tmp_path)
+
+
+def test_lifecycle_flow_counts_every_transition(shop, tmp_path):
+    t = shop.stage_transitions("2024-07-01", "2024-12-31")
+    ax = plotting.lifecycle_flow(t)
+    assert ax.images[0].get_array().sum() == t["customers"].sum()
+    assert ax.get_yticklabels()[0].get_text() in ("(new)", "prospect")
+    _saved(ax, "lifecycle_flow", tmp_path)
+
+
+def test_rfm_tiers_counts_buyers(shop, tmp_path):
+    rfm = shop.rfm("2024-12-31")
+    ax = plotting.rfm_tiers(rfm)
+    assert sum(p.get_width() for p in ax.patches) == len(rfm)
+    assert ax.patches[-1].get_width() == rfm["tier"].value_counts().max()  # largest on top
+    _saved(ax, "rfm_tiers", tmp_path)
+
+
+def test_journey_funnel_counts_actions_per_step(shop, tmp_path):
+    sim = shop.simulate([yutang.journeys.coffee_coupon_ladder()], "2024-01-01", "2024-12-31")
+    ax = plotting.journey_funnel(sim)
+    counts = sim["step"].value_counts()
+    bars = {t.get_text(): p.get_width() for t, p in zip(ax.get_yticklabels(), ax.patches)}
+    assert bars == {k: float(v) for k, v in counts.items()}
+    _saved(ax, "journey_funnel", tmp_path)
+    with pytest.raises(ValueError):
+        plotting.journey_funnel(sim, journey="nope")

@@ -26,7 +26,7 @@ from .fitters import (
     GammaGammaFitter,
 )
 from . import pool
-from .pool import Pool, IngestReport
+from .pool import Pool, IngestReport, Report
 from . import lifecycle
 from .lifecycle import rfm_scores
 from . import rules
@@ -38,6 +38,7 @@ __all__ = [
     "__version__",
     # the pool
     "Pool",
+    "Report",
     "IngestReport",
     # errors
     "YutangError",

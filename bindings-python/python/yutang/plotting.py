@@ -36,6 +36,11 @@ __all__ = [
     "plot_incremental_transactions",
     "plot_transaction_rate_heterogeneity",
     "plot_dropout_rate_heterogeneity",
+    "attribution",
+    "cohort_heatmap",
+    "lifecycle_flow",
+    "rfm_tiers",
+    "journey_funnel",
 ]
 
 
@@ -279,3 +284,115 @@ def plot_dropout_rate_heterogeneity(model: Any, suptitle: str = "Heterogeneity i
     ln_beta = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
     y = np.exp((a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - ln_beta)
     return _density(plt, x, y, f"mean: {mean:.3f}, var: {var:.3f}", suptitle, xlabel, ylabel, suptitle_fontsize, kwargs)
+
+
+# ---------------------------------------------------------------- the pool's pictures
+# Each takes what the pool's call returns (pandas, as by default) and returns the Axes.
+
+
+def _axes(plt: Any, ax: Any, figsize: tuple = (8, 5)) -> Any:
+    return ax if ax is not None else plt.figure(figsize=figsize).add_subplot(111)
+
+
+def attribution(result: pd.DataFrame, value: bool = False, ax: Any = None,
+                title: str = "Conversions credited to each channel") -> Any:
+    """Grouped horizontal bars: every model's credit per channel, from ``pool.attribution(...)``
+    or the frames of :mod:`yutang.attribution` (a ``channel_name`` column and one
+    ``<model>_conversions`` / ``<model>_value`` column per model). ``value=True`` draws the
+    value columns."""
+    plt = _plt()
+    suffix = "_value" if value else "_conversions"
+    if "channel_name" not in result:
+        raise ValueError("attribution() needs a channel_name column (the frame of pool.attribution or yutang.attribution)")
+    cols = [c for c in result.columns if c.endswith(suffix) and c != "total" + suffix]
+    if not cols:
+        raise ValueError(f"attribution() found no *{suffix} column in {list(result.columns)}")
+    table = result.set_index("channel_name")[cols]
+    table.columns = [c[: -len(suffix)].replace("_", " ") for c in cols]
+    ax = table.plot(kind="barh", ax=_axes(plt, ax))
+    ax.invert_yaxis()
+    ax.set_title(title)
+    ax.set_xlabel("value" if value else "conversions")
+    ax.set_ylabel("channel")
+    return ax
+
+
+def cohort_heatmap(table: pd.DataFrame, ax: Any = None, title: str = "Cohort retention") -> Any:
+    """Heat map of ``pool.cohort_retention(...)``: a row per first-order month (``cohort``), a
+    column per ``months_since``, the ``retention`` share written in each cell."""
+    plt = _plt()
+    grid = table.pivot(index="cohort", columns="months_since", values="retention").sort_index()
+    ax = _axes(plt, ax, (10, 0.4 * len(grid) + 2))
+    image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="Blues", vmin=0.0,
+                      vmax=float(np.nanmax(grid.iloc[:, 1:].to_numpy(dtype=float))) if grid.shape[1] > 1 else 1.0)
+    for (i, j), v in np.ndenumerate(grid.to_numpy(dtype=float)):
+        if not math.isnan(v):
+            ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(grid.shape[1]), [str(c) for c in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [str(c) for c in grid.index])
+    ax.set_xlabel("months since first order")
+    ax.set_ylabel("first-order month")
+    ax.set_title(title)
+    ax.figure.colorbar(image, ax=ax)
+    return ax
+
+
+_STAGES = ["prospect", "new", "repeat", "at_risk", "churned", "won_back"]
+
+
+def _stage_order(names: Any) -> list:
+    known = [s for s in _STAGES if s in set(names)]
+    return known + sorted(set(names) - set(known))
+
+
+def lifecycle_flow(transitions: pd.DataFrame, ax: Any = None, title: str = "Lifecycle flows") -> Any:
+    """The stage transition matrix of ``pool.stage_transitions(start, end)``: from-stage rows
+    (``(new)`` for customers not yet known at the start) by to-stage columns, with the number of
+    customers in each cell."""
+    plt = _plt()
+    t = transitions.assign(from_stage=transitions["from_stage"].fillna("(new)"))
+    grid = t.pivot_table(index="from_stage", columns="to_stage", values="customers", aggfunc="sum", fill_value=0)
+    rows = [r for r in ["(new)"] + _stage_order(grid.index) if r in grid.index]
+    grid = grid.reindex(index=list(dict.fromkeys(rows)), columns=_stage_order(grid.columns), fill_value=0)
+    ax = _axes(plt, ax)
+    image = ax.imshow(grid.to_numpy(dtype=float), aspect="auto", cmap="Oranges")
+    for (i, j), v in np.ndenumerate(grid.to_numpy()):
+        ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(grid.shape[1]), list(grid.columns))
+    ax.set_yticks(range(grid.shape[0]), list(grid.index))
+    ax.set_xlabel("to stage")
+    ax.set_ylabel("from stage")
+    ax.set_title(title)
+    ax.figure.colorbar(image, ax=ax)
+    return ax
+
+
+def rfm_tiers(rfm: pd.DataFrame, ax: Any = None, title: str = "Buyers by RFM tier") -> Any:
+    """Bars of the number of buyers in each tier of ``pool.rfm(as_of)``, largest first."""
+    plt = _plt()
+    counts = rfm["tier"].value_counts().sort_values(ascending=True, kind="stable")
+    ax = counts.plot(kind="barh", ax=_axes(plt, ax), color="#ff7f0e")
+    ax.set_title(title)
+    ax.set_xlabel("buyers")
+    ax.set_ylabel("tier")
+    return ax
+
+
+def journey_funnel(simulation: pd.DataFrame, journey: Optional[str] = None, ax: Any = None,
+                   title: Optional[str] = None) -> Any:
+    """Bars of the actions per step of ``pool.simulate(...)`` (or ``pool.advance(...)``), steps in
+    the order of their first action; ``journey`` picks one journey (default: the only one, or
+    every journey's steps as ``journey/step``)."""
+    plt = _plt()
+    acts = simulation if journey is None else simulation[simulation["journey"] == journey]
+    if acts.empty:
+        raise ValueError(f"journey_funnel(): no actions{'' if journey is None else f' for journey {journey!r}'}")
+    one = acts["journey"].nunique() == 1
+    label = acts["step"] if one else acts["journey"] + "/" + acts["step"]
+    counts = label.value_counts(sort=False).reindex(pd.unique(label))
+    ax = counts.iloc[::-1].plot(kind="barh", ax=_axes(plt, ax), color="#1f77b4")
+    ax.set_title(title or (f"{acts['journey'].iloc[0]}: actions per step" if one else "Actions per step"))
+    ax.set_xlabel("actions")
+    ax.set_ylabel("step")
+    return ax
+

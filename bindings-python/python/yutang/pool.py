@@ -15,10 +15,11 @@ from ._errors import invalid as _invalid
 from ._yutang import _Pool
 from ._pool_journeys import JourneysMixin
 from ._pool_lifecycle import LifecycleMixin
+from ._pool_report import Report, ReportMixin
 from ._pool_metrics import MetricsMixin
 from ._pool_rules import RulesMixin
 
-__all__ = ["Pool", "IngestReport", "IDENTITY_KINDS"]
+__all__ = ["Pool", "IngestReport", "Report", "IDENTITY_KINDS"]
 
 #: Built-in identity kinds; each may be a column (or dict key) of its own in ``Pool.ingest``.
 IDENTITY_KINDS = (
@@ -194,7 +195,7 @@ def _encode_events(events: Sequence[Any], extra: str) -> Tuple[List[Optional[str
     return rows, bad
 
 
-class Pool(RulesMixin, LifecycleMixin, MetricsMixin, JourneysMixin):
+class Pool(RulesMixin, LifecycleMixin, MetricsMixin, JourneysMixin, ReportMixin):
     """The customer pool.
 
     Parameters

@@ -9,6 +9,7 @@ mod ltv;
 mod metrics;
 mod pool;
 mod properties;
+mod report;
 mod rfm;
 mod rules;
 mod rules_vectors;
