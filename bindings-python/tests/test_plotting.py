@@ -212,3 +212,16 @@ def test_journey_funnel_counts_actions_per_step(shop, tmp_path):
     _saved(ax, "journey_funnel", tmp_path)
     with pytest.raises(ValueError):
         plotting.journey_funnel(sim, journey="nope")
+
+
+def test_the_pool_pictures_example_draws_its_pictures_and_report(tmp_path):
+    import importlib.util
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "examples", "pool_pictures.py")
+    spec = importlib.util.spec_from_file_location("pool_pictures", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    written, report = example.main(str(tmp_path))
+    assert len(written) == 5 and all(os.path.getsize(p) > 5_000 for p in written)
+    assert open(report, encoding="utf-8").read().startswith("<!doctype html>")
+

@@ -16,28 +16,13 @@ CHARTS = ["lifecycle", "lifecycle_flows", "rfm_tiers", "cohorts", "growth", "att
 
 
 def _pool() -> yutang.Pool:
-    """Customers over four channels with orders over a year: enough for every section."""
-    import numpy as np
-    import pandas as pd
+    """The example's small shop (bindings-python/examples/pool_pictures.py): enough for every section."""
+    import importlib.util
 
-    rng = np.random.default_rng(7)
-    rows = []
-    for c in range(400):
-        start = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 200)))
-        channels = ["douyin", "mini_program", "taobao", "app"]
-        rows.append({"id": f"r{c}", "at": start, "kind": "register", "channel": channels[c % 4], "phone": f"1380000{c:04d}"})
-        t = start
-        for k in range(int(rng.geometric(0.3))):
-            t = t + pd.Timedelta(days=int(rng.integers(3, 60)))
-            rows.append({"id": f"v{c}-{k}", "at": t - pd.Timedelta(hours=2), "kind": "view",
-                         "channel": channels[int(rng.integers(0, 4))], "phone": f"1380000{c:04d}"})
-            rows.append({"id": f"o{c}-{k}", "at": t, "kind": "order", "phone": f"1380000{c:04d}",
-                         "amount": round(float(rng.gamma(4.0, 20.0)), 2), "order_id": f"o{c}-{k}"})
-    pool = yutang.Pool()
-    report = pool.ingest(pd.DataFrame(rows))
-    assert not report.rejected
-    pool.add_journey(yutang.journeys.coffee_coupon_ladder())
-    return pool
+    spec = importlib.util.spec_from_file_location("pool_pictures", ROOT / "bindings-python" / "examples" / "pool_pictures.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    return example.demo_pool()
 
 
 @pytest.fixture(scope="module")

@@ -311,6 +311,7 @@ def attribution(result: pd.DataFrame, value: bool = False, ax: Any = None,
     table.columns = [c[: -len(suffix)].replace("_", " ") for c in cols]
     ax = table.plot(kind="barh", ax=_axes(plt, ax))
     ax.invert_yaxis()
+    ax.legend(title="model", fontsize=8, bbox_to_anchor=(1.01, 1.0), loc="upper left")
     ax.set_title(title)
     ax.set_xlabel("value" if value else "conversions")
     ax.set_ylabel("channel")
