@@ -31,7 +31,7 @@ pub(super) fn all(pool: &Pool, as_of: Timestamp, o: &ReportOptions) -> Vec<(Stri
         let secs = secs.unwrap_or_else(|e| vec![Section::note(name, &format!("Not available: {e}"))]);
         out.push((name.to_string(), secs));
     };
-    group("Lifecycle and value tiers", lifecycle(pool, as_of, o));
+    group("Lifecycle and value tiers", Ok(lifecycle(pool, as_of, o)));
     group(
         "Cohorts and growth",
         Ok(vec![
@@ -54,7 +54,7 @@ pub(super) fn all(pool: &Pool, as_of: Timestamp, o: &ReportOptions) -> Vec<(Stri
     out
 }
 
-fn lifecycle(pool: &Pool, as_of: Timestamp, o: &ReportOptions) -> Result<Vec<Section>> {
+fn lifecycle(pool: &Pool, as_of: Timestamp, o: &ReportOptions) -> Vec<Section> {
     let mut out = Vec::new();
     let dist = pool.stage_distribution(as_of);
     let total: u64 = dist.iter().map(|d| d.1).sum();
@@ -122,7 +122,7 @@ fn lifecycle(pool: &Pool, as_of: Timestamp, o: &ReportOptions) -> Result<Vec<Sec
         Ok(_) => out.push(Section::note("RFM tiers", "No buyers yet.")),
         Err(e) => out.push(Section::note("RFM tiers", &format!("Not available: {e}"))),
     }
-    Ok(out)
+    out
 }
 
 fn cohorts(pool: &Pool, as_of: Timestamp) -> Result<Section> {
@@ -278,34 +278,33 @@ fn clv(pool: &Pool, as_of: Timestamp, o: &ReportOptions) -> Result<Vec<Section>>
             ),
         )]);
     }
-    let mut notes = Vec::new();
-    let bg = fit_with_fallbacks("BG/NBD", &mut notes, |o| BgNbd::fit(&sm.frequency, &sm.recency, &sm.t, None, o))?;
-    let mv = sm.monetary_value.clone().unwrap_or_default();
+    let mut fit_notes = Vec::new();
+    let bg = fit_with_fallbacks("BG/NBD", &mut fit_notes, |o| BgNbd::fit(&sm.frequency, &sm.recency, &sm.t, None, o))?;
+    let mv: &[f64] = sm.monetary_value.as_deref().unwrap_or(&[]);
     let (gx, gm): (Vec<f64>, Vec<f64>) =
-        sm.frequency.iter().zip(&mv).filter(|(x, m)| **x > 0.0 && **m > 0.0).map(|(x, m)| (*x, *m)).unzip();
-    let gg = fit_with_fallbacks("Gamma-Gamma", &mut notes, |o| {
+        sm.frequency.iter().zip(mv).filter(|(x, m)| **x > 0.0 && **m > 0.0).map(|(x, m)| (*x, *m)).unzip();
+    let gg = fit_with_fallbacks("Gamma-Gamma", &mut fit_notes, |o| {
         GammaGamma::fit(&gx, &gm, None, o).or_else(|_| GammaGamma::fit_q_constrained(&gx, &gm, None, o))
     })?;
-    let spend_note: String = notes.iter().map(|n| format!(" {n}")).collect();
     let value = customer_lifetime_value(
         &bg,
         &gg,
         &sm.frequency,
         &sm.recency,
         &sm.t,
-        &mv,
+        mv,
         o.clv_months,
         o.clv_discount_rate,
         TimeUnit::Weeks.periods_per_month(),
     )?;
-    let alive =
-        crate::ltv::TransactionModel::conditional_probability_alive_batch(&bg, &sm.frequency, &sm.recency, &sm.t)?;
     if let Some(bad) = value.iter().position(|v| !v.is_finite()) {
         return Ok(vec![Section::note(
             title,
             &format!("The CLV of customer {} is not a finite number ({}).", s.customer_ids[bad], value[bad]),
         )]);
     }
+    let alive =
+        crate::ltv::TransactionModel::conditional_probability_alive_batch(&bg, &sm.frequency, &sm.recency, &sm.t)?;
     let cur = pool.config().currency.code().to_string();
     let chart = clv_bins(&value);
     let n = value.len();
@@ -347,7 +346,7 @@ fn clv(pool: &Pool, as_of: Timestamp, o: &ReportOptions) -> Result<Vec<Section>>
             compact(total),
             top_share * 100.0,
             top.len(),
-            esc(&spend_note),
+            esc(&fit_notes.iter().map(|n| format!(" {n}")).collect::<String>()),
             table(&["customer", "repeat orders", "recency (weeks)", "age (weeks)", "mean order", "P(alive)", "CLV"], &rows)
         ),
     )])

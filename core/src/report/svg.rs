@@ -172,7 +172,7 @@ pub(crate) fn hbars(
     let _ = write!(s, r#"<text x="10" y="20" font-size="15" font-weight="bold">{}</text>"#, esc(title));
     for (i, (label, v)) in rows.iter().enumerate() {
         let y = top + bh * i as f64;
-        let bw = (w - left - 90.0) * v / max;
+        let bw = (w - left - 130.0) * v / max;
         let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#, left - 8.0, y + 15.0, esc(label));
         let _ = write!(s, r#"<rect x="{left}" y="{}" width="{bw}" height="{}" fill="{color}"/>"#, y + 3.0, bh - 6.0);
         let _ = write!(s, r#"<text x="{}" y="{}">{}</text>"#, left + bw + 6.0, y + 15.0, fmt(*v));
@@ -361,25 +361,7 @@ pub(crate) fn growth_table(prev: &[GrowthRow], cur: &[GrowthRow]) -> String {
 
 /// Horizontal bars of counts with their shares.
 pub(crate) fn bars(chart: &str, title: &str, rows: &[(String, u64)], color: &str) -> String {
-    let total: u64 = rows.iter().map(|r| r.1).sum::<u64>().max(1);
-    let (w, bh, left, top) = (760.0, 22.0, 170.0, 40.0);
-    let h = top + bh * rows.len() as f64 + 20.0;
-    let max = rows.iter().map(|r| r.1).max().unwrap_or(1).max(1) as f64;
-    let mut s = svg_open(chart, w as u32, h as u32);
-    let _ = write!(s, r#"<text x="10" y="20" font-size="15" font-weight="bold">{}</text>"#, esc(title));
-    for (i, (label, v)) in rows.iter().enumerate() {
-        let y = top + bh * i as f64;
-        let bw = (w - left - 130.0) * *v as f64 / max;
-        let _ = write!(s, r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#, left - 8.0, y + 15.0, esc(label));
-        let _ = write!(s, r#"<rect x="{left}" y="{}" width="{bw}" height="{}" fill="{color}"/>"#, y + 3.0, bh - 6.0);
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}">{v} ({:.1}%)</text>"#,
-            left + bw + 6.0,
-            y + 15.0,
-            100.0 * *v as f64 / total as f64
-        );
-    }
-    s.push_str("</svg>");
-    s
+    let total = rows.iter().map(|r| r.1).sum::<u64>().max(1) as f64;
+    let rows: Vec<(String, f64)> = rows.iter().map(|(label, v)| (label.clone(), *v as f64)).collect();
+    hbars(chart, title, &rows, &|v| format!("{v:.0} ({:.1}%)", 100.0 * v / total), color)
 }
