@@ -3,7 +3,9 @@
 
 use crate::errors::YutangError;
 use crate::pool::Pool;
-use yutang::journey::{examples, Action, Journey, JourneySettings};
+use yutang::journey::{
+    examples, Action, ArmResult, Journey, JourneyResults, JourneySettings, RateComparison, ResultsOptions, StepCount,
+};
 
 /// One action due. `due_at` is RFC-3339 UTC, `due_at_millis` epoch milliseconds; `offer` is the
 /// price level as a fraction (0.85 = a coupon at 85 % of price), null without one.
@@ -47,6 +49,9 @@ pub struct JourneyCountRecord {
     pub control: u64,
     pub active: u64,
     pub conversion: f64,
+    /// Held out by the global control group.
+    #[uniffi(default = 0)]
+    pub global_control: u64,
 }
 
 /// What `simulate` returns.
@@ -55,6 +60,167 @@ pub struct SimulationRecord {
     pub actions: Vec<ActionRecord>,
     pub steps: Vec<StepCountRecord>,
     pub journeys: Vec<JourneyCountRecord>,
+    /// Per journey, its results at the end of the replay.
+    #[uniffi(default = [])]
+    pub results: Vec<JourneyResultsRecord>,
+}
+
+/// Options of the results; a `null` field takes the default (level 0.95, mixing variance
+/// 0.001).
+#[derive(Debug, Clone, PartialEq, Default, uniffi::Record)]
+pub struct ResultsOptionsRecord {
+    #[uniffi(default = None)]
+    pub level: Option<f64>,
+    #[uniffi(default = None)]
+    pub mixing_variance: Option<f64>,
+}
+
+impl From<ResultsOptionsRecord> for ResultsOptions {
+    fn from(r: ResultsOptionsRecord) -> Self {
+        let d = ResultsOptions::default();
+        ResultsOptions {
+            level: r.level.unwrap_or(d.level),
+            mixing_variance: r.mixing_variance.unwrap_or(d.mixing_variance),
+        }
+    }
+}
+
+/// The results of one arm (see `JourneyResultsRecord`); null where undefined.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ArmResultRecord {
+    pub arm: String,
+    pub entered: u64,
+    pub converted: u64,
+    pub open: u64,
+    pub conversion_rate: Option<f64>,
+    pub rate_low: Option<f64>,
+    pub rate_high: Option<f64>,
+    pub revenue: f64,
+    pub revenue_per_customer: Option<f64>,
+    pub lift: Option<f64>,
+    pub lift_low: Option<f64>,
+    pub lift_high: Option<f64>,
+    pub relative_lift: Option<f64>,
+    pub relative_lift_low: Option<f64>,
+    pub relative_lift_high: Option<f64>,
+    pub revenue_lift: Option<f64>,
+    pub revenue_lift_low: Option<f64>,
+    pub revenue_lift_high: Option<f64>,
+    pub p_value: Option<f64>,
+    pub p_value_sequential: Option<f64>,
+}
+
+/// Results of a journey: per arm, entries, conversions within the conversion window, revenue,
+/// the lift over `baseline` with intervals and tests; the per-step counts of this pool object.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct JourneyResultsRecord {
+    pub journey: String,
+    /// RFC-3339 UTC.
+    pub as_of: String,
+    /// A span such as `30d`.
+    pub conversion_window: String,
+    pub baseline: Option<String>,
+    pub level: f64,
+    pub arms: Vec<ArmResultRecord>,
+    pub steps: Vec<StepCountRecord>,
+    pub other_currency_orders: u64,
+}
+
+/// A conversion rate against a baseline's (see `compareRates`).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RateComparisonRecord {
+    pub rate: Option<f64>,
+    pub rate_low: Option<f64>,
+    pub rate_high: Option<f64>,
+    pub lift: Option<f64>,
+    pub lift_low: Option<f64>,
+    pub lift_high: Option<f64>,
+    pub relative_lift: Option<f64>,
+    pub relative_lift_low: Option<f64>,
+    pub relative_lift_high: Option<f64>,
+    pub p_value: Option<f64>,
+}
+
+fn step_record(c: StepCount) -> StepCountRecord {
+    StepCountRecord {
+        journey: c.journey,
+        step: c.step,
+        visits: c.visits,
+        sent: c.sent,
+        deferred: c.deferred,
+        dropped: c.dropped,
+        suppressed: c.suppressed,
+    }
+}
+
+fn arm_record(a: ArmResult) -> ArmResultRecord {
+    ArmResultRecord {
+        arm: a.arm,
+        entered: a.entered,
+        converted: a.converted,
+        open: a.open,
+        conversion_rate: a.conversion_rate,
+        rate_low: a.rate_low,
+        rate_high: a.rate_high,
+        revenue: a.revenue,
+        revenue_per_customer: a.revenue_per_customer,
+        lift: a.lift,
+        lift_low: a.lift_low,
+        lift_high: a.lift_high,
+        relative_lift: a.relative_lift,
+        relative_lift_low: a.relative_lift_low,
+        relative_lift_high: a.relative_lift_high,
+        revenue_lift: a.revenue_lift,
+        revenue_lift_low: a.revenue_lift_low,
+        revenue_lift_high: a.revenue_lift_high,
+        p_value: a.p_value,
+        p_value_sequential: a.p_value_sequential,
+    }
+}
+
+fn results_record(r: JourneyResults) -> JourneyResultsRecord {
+    JourneyResultsRecord {
+        journey: r.journey,
+        as_of: r.as_of.to_rfc3339(),
+        conversion_window: r.conversion_window.to_string(),
+        baseline: r.baseline,
+        level: r.level,
+        arms: r.arms.into_iter().map(arm_record).collect(),
+        steps: r.steps.into_iter().map(step_record).collect(),
+        other_currency_orders: r.other_currency_orders,
+    }
+}
+
+/// Customers needed in each of two equal arms to detect `baseline` → `baseline + minLift` with
+/// a two-sided test at level `alpha` and the given power.
+#[uniffi::export(default(alpha = 0.05, power = 0.8))]
+pub fn journey_sample_size(baseline: f64, min_lift: f64, alpha: f64, power: f64) -> Result<u64, YutangError> {
+    Ok(yutang::journey::sample_size_per_arm(baseline, min_lift, alpha, power)?)
+}
+
+/// The statistics of journey results for counts from anywhere: `converted` of `entered`
+/// against `baseConverted` of `baseEntered`.
+#[uniffi::export(default(level = 0.95))]
+pub fn compare_rates(
+    converted: u64,
+    entered: u64,
+    base_converted: u64,
+    base_entered: u64,
+    level: f64,
+) -> Result<RateComparisonRecord, YutangError> {
+    let c: RateComparison = yutang::journey::compare_rates(converted, entered, base_converted, base_entered, level)?;
+    Ok(RateComparisonRecord {
+        rate: c.rate,
+        rate_low: c.rate_low,
+        rate_high: c.rate_high,
+        lift: c.lift,
+        lift_low: c.lift_low,
+        lift_high: c.lift_high,
+        relative_lift: c.relative_lift,
+        relative_lift_low: c.relative_lift_low,
+        relative_lift_high: c.relative_lift_high,
+        p_value: c.p_value,
+    })
 }
 
 fn action_record(a: &Action) -> ActionRecord {
@@ -144,9 +310,35 @@ impl Pool {
     }
 
     /// Every journey instance (a JSON array: customer_id, journey, instance_key, step,
-    /// status, entered_at, at).
+    /// status, arm, entered_at, at).
     pub fn journey_instances_json(&self) -> String {
         serde_json::to_string(&self.read().journey_instances()).unwrap_or_default()
+    }
+
+    /// The results of a journey at `as_of` (ISO-8601): one entry per arm, against the
+    /// journey's control arm or the global control group.
+    #[uniffi::method(default(options = None))]
+    pub fn journey_results(
+        &self,
+        journey: String,
+        as_of: String,
+        options: Option<ResultsOptionsRecord>,
+    ) -> Result<JourneyResultsRecord, YutangError> {
+        let t = self.time(&as_of)?;
+        let opts: ResultsOptions = options.unwrap_or_default().into();
+        Ok(results_record(self.read().journey_results_with(&journey, t, &opts)?))
+    }
+
+    /// The global control group against everyone else, across every journey, per customer.
+    #[uniffi::method(default(options = None))]
+    pub fn global_control_results(
+        &self,
+        as_of: String,
+        options: Option<ResultsOptionsRecord>,
+    ) -> Result<JourneyResultsRecord, YutangError> {
+        let t = self.time(&as_of)?;
+        let opts: ResultsOptions = options.unwrap_or_default().into();
+        Ok(results_record(self.read().global_control_results(t, &opts)?))
     }
 
     /// Replay the pool's events in [start, end] through the journeys (JSON definitions); the
@@ -165,19 +357,7 @@ impl Pool {
         let sim = self.read().simulate(&js, s, e)?;
         Ok(SimulationRecord {
             actions: sim.actions.iter().map(action_record).collect(),
-            steps: sim
-                .steps
-                .into_iter()
-                .map(|c| StepCountRecord {
-                    journey: c.journey,
-                    step: c.step,
-                    visits: c.visits,
-                    sent: c.sent,
-                    deferred: c.deferred,
-                    dropped: c.dropped,
-                    suppressed: c.suppressed,
-                })
-                .collect(),
+            steps: sim.steps.into_iter().map(step_record).collect(),
             journeys: sim
                 .journeys
                 .into_iter()
@@ -192,8 +372,10 @@ impl Pool {
                     control: c.control,
                     active: c.active,
                     conversion: c.conversion,
+                    global_control: c.global_control,
                 })
                 .collect(),
+            results: sim.results.into_iter().map(results_record).collect(),
         })
     }
 }

@@ -45,3 +45,12 @@ print(shop.profiles()[["customer_id", "identity_count", "order_count", "spend", 
 c = shop.resolve("douyin", "dy1")
 print(shop.timeline(c)[["id", "at", "kind", "channel", "amount"]])
 print(shop.merge_log()[["at", "survivor", "absorbed", "reason"]])
+
+# 3. Would the coffee ladder's post-purchase coupons have paid on CDNOW? Replay it over the log
+#    with 10 % of the customers held out (the global control group) and read the results.
+pool.set_journey_settings(global_control=0.10)
+actions, results = pool.simulate([yutang.journeys.coffee_coupon_ladder()], "1997-01-01", "1998-06-30",
+                                 with_results=True)
+print(f"coffee ladder replayed on CDNOW: {len(actions)} actions")
+print(results[["arm", "entered", "converted", "conversion_rate", "rate_low", "rate_high", "lift", "p_value",
+               "p_value_sequential"]].to_string(index=False))

@@ -6,7 +6,7 @@ use crate::pool::PyPool;
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use yutang::journey::{examples, Action, Journey, JourneySettings};
+use yutang::journey::{examples, Action, Journey, JourneySettings, ResultsOptions};
 use yutang::{Error, Timestamp};
 
 fn time(pool: &PyPool, s: &str) -> PyResult<Timestamp> {
@@ -96,7 +96,53 @@ fn pool_advance<'py>(py: Python<'py>, pool: &PyPool, as_of: &str) -> PyResult<Bo
     action_columns(py, &actions)
 }
 
-/// Simulate: (action columns, steps JSON, journeys JSON).
+/// The results of a journey (`journey` = None: the global control group across journeys), as
+/// JSON.
+#[pyfunction]
+#[pyo3(signature = (pool, journey, as_of, level=0.95, mixing_variance=0.001))]
+fn pool_journey_results_json(
+    py: Python<'_>,
+    pool: &PyPool,
+    journey: Option<&str>,
+    as_of: &str,
+    level: f64,
+    mixing_variance: f64,
+) -> PyResult<String> {
+    let t = time(pool, as_of)?;
+    let opts = ResultsOptions { level, mixing_variance };
+    let r = py
+        .detach(|| {
+            let p = pool.read();
+            match journey {
+                Some(j) => p.journey_results_with(j, t, &opts),
+                None => p.global_control_results(t, &opts),
+            }
+        })
+        .map_err(to_py_err)?;
+    Ok(serde_json::to_string(&r).unwrap_or_default())
+}
+
+/// Customers per arm to detect a lift (see `yutang::journey::sample_size_per_arm`).
+#[pyfunction]
+fn journey_sample_size(baseline: f64, min_lift: f64, alpha: f64, power: f64) -> PyResult<u64> {
+    yutang::journey::sample_size_per_arm(baseline, min_lift, alpha, power).map_err(to_py_err)
+}
+
+/// Compare two conversion rates, as JSON (see `yutang::journey::compare_rates`).
+#[pyfunction]
+fn journey_compare_rates(
+    converted: u64,
+    entered: u64,
+    base_converted: u64,
+    base_entered: u64,
+    level: f64,
+) -> PyResult<String> {
+    let c =
+        yutang::journey::compare_rates(converted, entered, base_converted, base_entered, level).map_err(to_py_err)?;
+    Ok(serde_json::to_string(&c).unwrap_or_default())
+}
+
+/// Simulate: (action columns, steps JSON, journeys JSON, results JSON).
 #[pyfunction]
 fn pool_simulate<'py>(
     py: Python<'py>,
@@ -104,7 +150,7 @@ fn pool_simulate<'py>(
     journeys_json: Vec<String>,
     start: &str,
     end: &str,
-) -> PyResult<(Bound<'py, PyDict>, String, String)> {
+) -> PyResult<(Bound<'py, PyDict>, String, String, String)> {
     let mut js = Vec::with_capacity(journeys_json.len());
     for j in &journeys_json {
         js.push(Journey::from_json(j).map_err(to_py_err)?);
@@ -116,6 +162,7 @@ fn pool_simulate<'py>(
         cols,
         serde_json::to_string(&sim.steps).unwrap_or_default(),
         serde_json::to_string(&sim.journeys).unwrap_or_default(),
+        serde_json::to_string(&sim.results).unwrap_or_default(),
     ))
 }
 
@@ -131,5 +178,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pool_next_wake_at, m)?)?;
     m.add_function(wrap_pyfunction!(pool_advance, m)?)?;
     m.add_function(wrap_pyfunction!(pool_simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(pool_journey_results_json, m)?)?;
+    m.add_function(wrap_pyfunction!(journey_sample_size, m)?)?;
+    m.add_function(wrap_pyfunction!(journey_compare_rates, m)?)?;
     Ok(())
 }

@@ -1,7 +1,9 @@
-//! Journeys: `advance` over 1 million active instances by one simulated day, and `simulate`
-//! of the coffee coupon ladder over a 1-million-customer synthetic pool for a year.
+//! Journeys: `advance` over 1 million active instances by one simulated day, `simulate`
+//! of the coffee coupon ladder over a 1-million-customer synthetic pool for a year, and
+//! `journey_results` over 1 million instances (a split with a control arm, a fifth of the
+//! customers ordering).
 //!
-//! Floor: advance < 1 s on one core; simulate < 10 s. Only the measured call is
+//! Floor: advance < 1 s on one core; simulate < 10 s; journey_results < 1 s. Only the measured call is
 //! timed (building the pools and cloning them per iteration is not). Set
 //! YUTANG_BENCH_CUSTOMERS / YUTANG_BENCH_EVENTS to change the sizes.
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
@@ -105,5 +107,56 @@ fn bench_simulate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_advance, bench_simulate);
+fn bench_results(c: &mut Criterion) {
+    let n: usize = std::env::var("YUTANG_BENCH_CUSTOMERS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let mut pool = registered_pool(n, 30);
+    // every fifth customer orders 5 days after registering
+    for start in (0..n).step_by(500_000) {
+        let evs: Vec<Event> = (start..(start + 500_000).min(n))
+            .step_by(5)
+            .map(|i| {
+                let at = JAN1 + (i as i64 * 30 * DAY) / n as i64 + 5 * DAY;
+                Event::new(
+                    format!("o{i}"),
+                    ts(at),
+                    EventKind::Order,
+                    vec![Identity::new(IdentityKind::Phone, format!("13{i:09}"))],
+                )
+                .money(yutang::Money::new(2_500, yutang::Currency::CNY))
+            })
+            .collect();
+        pool.ingest(evs);
+    }
+    let j = yutang::journey::Journey::from_json(
+        r#"{"version": 1, "id": "winback", "seed": 3, "triggers": [{"event": "register"}],
+            "goals": [{"event": "order"}], "conversion_window": "14d",
+            "steps": [{"id": "split", "type": "split", "arms": [
+                {"name": "coupon", "weight": 9, "goto": "sms"}, {"name": "control", "weight": 1}]},
+              {"id": "sms", "type": "send", "channel": "sms", "template": "t"}]}"#,
+    )
+    .unwrap();
+    pool.add_journey(j, Some(ts(JAN1 - DAY))).unwrap();
+    let as_of = ts(JAN1 + 60 * DAY);
+    let t0 = Instant::now();
+    pool.advance(as_of).unwrap();
+    eprintln!("results: setup advance {:.2?}, {} instances", t0.elapsed(), pool.journey_instances().len());
+    let mut group = c.benchmark_group("journeys_results");
+    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    let mut shown = false;
+    group.bench_function("1M_instances_split_with_control", |b| {
+        b.iter(|| {
+            let r = pool.journey_results("winback", as_of).unwrap();
+            if !shown {
+                for a in &r.arms {
+                    eprintln!("results: {} entered {} converted {} p {:?}", a.arm, a.entered, a.converted, a.p_value);
+                }
+                shown = true;
+            }
+            r.arms.len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_advance, bench_simulate, bench_results);
 criterion_main!(benches);

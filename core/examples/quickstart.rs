@@ -203,6 +203,10 @@ fn operate(pool: &mut Pool, cfg: &SynthConfig) -> Result<(), Box<dyn std::error:
         t.elapsed().as_secs_f64() * 1e3
     );
     let ladder = yutang::journey::examples::coffee_coupon_ladder();
+    // hold 10 % of the customers out of every journey, to measure what the ladder adds
+    let mut settings = pool.journey_settings().clone();
+    settings.global_control = 0.10;
+    pool.set_journey_settings(settings)?;
     let t = Instant::now();
     let sim = pool.simulate(std::slice::from_ref(&ladder), yutang::Timestamp::from_micros(cfg.start_micros)?, as_of)?;
     let sent: Vec<String> = sim.steps.iter().filter(|s| s.sent > 0).map(|s| format!("{} {}", s.step, s.sent)).collect();
@@ -216,6 +220,26 @@ fn operate(pool: &mut Pool, cfg: &SynthConfig) -> Result<(), Box<dyn std::error:
             sent.join(", "),
             j.converted
         );
+    }
+    for r in &sim.results {
+        println!("   results against {} (30-day window):", r.baseline.as_deref().unwrap_or("nothing"));
+        for a in &r.arms {
+            let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.2} %", v * 100.0));
+            println!(
+                "     {:<15} entered {:>6}  converted {:>6} ({} [{}, {}])  lift {} [{}, {}]  p {}  sequential p {}",
+                a.arm,
+                a.entered,
+                a.converted,
+                pct(a.conversion_rate),
+                pct(a.rate_low),
+                pct(a.rate_high),
+                pct(a.lift),
+                pct(a.lift_low),
+                pct(a.lift_high),
+                a.p_value.map_or("-".to_string(), |p| format!("{p:.3}")),
+                a.p_value_sequential.map_or("-".to_string(), |p| format!("{p:.3}")),
+            );
+        }
     }
     Ok(())
 }

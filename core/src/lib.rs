@@ -66,6 +66,7 @@ pub mod report;
 pub mod rfm;
 pub mod rules;
 pub mod segment;
+mod stats;
 pub mod synth;
 pub mod tag;
 

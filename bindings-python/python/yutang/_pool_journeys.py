@@ -16,6 +16,37 @@ __all__ = ["JourneysMixin"]
 ACTION_COLUMNS = ("customer_id", "journey", "step", "channel", "offer", "due_at", "key",
                   "template", "offer_id", "instance_key")
 
+RESULT_COLUMNS = ("arm", "entered", "converted", "conversion_rate", "rate_low", "rate_high", "revenue",
+                  "revenue_per_customer", "lift", "lift_low", "lift_high", "relative_lift", "relative_lift_low",
+                  "relative_lift_high", "p_value", "p_value_sequential", "open", "revenue_lift",
+                  "revenue_lift_low", "revenue_lift_high")
+STEP_COLUMNS = ("journey", "step", "visits", "sent", "deferred", "dropped", "suppressed")
+
+_FLOAT_RESULTS = frozenset(RESULT_COLUMNS) - {"arm", "entered", "converted", "open"}
+
+
+def _results_frame(results: Sequence[Mapping[str, Any]], kind: str, with_journey: bool = False) -> Any:
+    """One row per (journey and) arm; undefined values are missing (NaN / null)."""
+    cols: Dict[str, Any] = {}
+    rows = [(r, a) for r in results for a in r["arms"]]
+    if with_journey:
+        cols["journey"] = pa.array([r["journey"] for r, _ in rows], type=pa.string())
+    for c in RESULT_COLUMNS:
+        vals = [a.get(c) for _, a in rows]
+        if c == "arm":
+            cols[c] = pa.array(vals, type=pa.string())
+        elif c in _FLOAT_RESULTS:
+            cols[c] = pa.array([None if v is None else float(v) for v in vals], type=pa.float64())
+        else:
+            cols[c] = pa.array(vals, type=pa.int64())
+    out = _frame.from_arrow(pa.table(cols), kind)
+    if kind == "pandas" and len(results) == 1:
+        r = results[0]
+        out.attrs.update(journey=r["journey"], baseline=r["baseline"], level=r["level"],
+                         conversion_window=r["conversion_window"],
+                         other_currency_orders=r["other_currency_orders"])
+    return out
+
 
 def _actions_frame(c: Mapping[str, Any], kind: str) -> Any:
     offer, valid = c["offer"]
@@ -64,7 +95,8 @@ class JourneysMixin:
 
     def set_journey_settings(self, quiet_hours: Optional[Tuple[str, str]] = None, time_zone: Optional[str] = None,
                              caps: Optional[Sequence[Mapping[str, Any]]] = None,
-                             customers: Optional[Mapping[str, Mapping[str, Any]]] = None) -> None:
+                             customers: Optional[Mapping[str, Mapping[str, Any]]] = None,
+                             global_control: Optional[float] = None) -> None:
         """Change the pool's journey settings (unchanged where an argument is ``None``).
 
         Parameters
@@ -79,6 +111,11 @@ class JourneysMixin:
             days across channels.
         customers : dict
             Per customer id: ``{"time_zone": ..., "quiet_hours": {"start", "end"}, "tier": ...}``.
+        global_control : float
+            The fraction of customers (``0 <= f < 1``, default 0) held out of every journey: they
+            receive nothing, and :meth:`journey_results` reports them as the arm
+            ``global_control``. Membership is a keyed hash of the customer id: stable, and not
+            guessable without the pool's ``id_key``.
         """
         s = json.loads(_yutang.pool_journey_settings_json(self._pool))
         if quiet_hours is not None:
@@ -90,6 +127,8 @@ class JourneysMixin:
         if customers is not None:
             s["customers"] = {k: {"time_zone": v.get("time_zone"), "quiet_hours": v.get("quiet_hours"),
                                   "tier": v.get("tier")} for k, v in customers.items()}
+        if global_control is not None:
+            s["global_control"] = float(global_control)
         _yutang.pool_set_journey_settings(self._pool, json.dumps(s))
 
     def journey_settings(self) -> Dict[str, Any]:
@@ -133,13 +172,69 @@ class JourneysMixin:
 
     def journey_instances(self, frame: str = "pandas") -> Any:
         """Every journey instance: ``customer_id, journey, instance_key, step, status,
-        entered_at, at`` (``at``: the next timer while active, the end time once done)."""
+        entered_at, at, arm`` (``at``: the next timer while active, the end time once done;
+        ``arm``: the journey's first split arm drawn for the customer, ``global_control``
+        for the global control group, missing for a journey without a split). A control
+        instance is ``following`` until its conversion window closes, then ``control``."""
         rows = json.loads(_yutang.pool_journey_instances_json(self._pool))
-        cols = ("customer_id", "journey", "instance_key", "step", "status", "entered_at", "at")
+        cols = ("customer_id", "journey", "instance_key", "step", "status", "entered_at", "at", "arm")
         return _frame.records_to_frame(rows, cols, frame, time_columns=("entered_at", "at"))
 
+    def journey_results(self, name: str, as_of: Any, frame: str = "pandas", level: float = 0.95,
+                        mixing_variance: float = 0.001, with_steps: bool = False) -> Any:
+        """Did the journey pay? One row per arm (the split's arms, ``treatment`` for a journey
+        without a split, then ``global_control`` when the pool has a global control group).
+
+        Columns: ``arm, entered, converted, conversion_rate, rate_low, rate_high, revenue,
+        revenue_per_customer, lift, lift_low, lift_high, relative_lift, relative_lift_low,
+        relative_lift_high, p_value, p_value_sequential`` and then ``open, revenue_lift,
+        revenue_lift_low, revenue_lift_high``. An instance converts when one of the journey's
+        goals happens within its ``conversion_window`` after entry (default 30 days; also
+        after the journey's last step); revenue is the orders in that window, in the pool's
+        currency. ``rate_low/high`` is the Wilson interval; ``lift`` is the rate minus the
+        baseline's (the journey's control arm, else the global control group; see
+        ``.attrs["baseline"]``) with Newcombe's interval; ``relative_lift`` the ratio − 1 with
+        its log-scale interval; ``p_value`` the score test; ``p_value_sequential`` an
+        always-valid p-value (mixture SPRT, mixing variance ``mixing_variance``) that may be
+        looked at every day. ``open``: instances still inside their window. With
+        ``with_steps=True`` returns ``(results, steps)``, the per-step counts of this pool
+        object. The GIL is released.
+
+        Examples
+        --------
+        >>> import yutang
+        >>> pool = yutang.Pool()
+        >>> _ = pool.ingest([{"id": f"r{i}", "at": "2024-03-01 10:00", "kind": "register",
+        ...                   "phone": f"1390000{i:04d}"} for i in range(40)])
+        >>> pool.set_journey_settings(global_control=0.2)
+        >>> pool.add_journey({"version": 1, "id": "hello", "triggers": [{"event": "register"}],
+        ...                   "goals": [{"event": "order"}],
+        ...                   "steps": [{"id": "sms", "type": "send", "channel": "sms"}]}, since="2024-01-01")
+        >>> _ = pool.advance("2024-05-01")
+        >>> r = pool.journey_results("hello", "2024-05-01")
+        >>> r["arm"].tolist(), int(r["entered"].sum()), r.attrs["baseline"]
+        (['treatment', 'global_control'], 40, 'global_control')
+        """
+        js = self._journeys_call("pool_journey_results_json", name, _frame.to_iso(as_of), float(level),
+                                 float(mixing_variance))
+        r = json.loads(js)
+        out = _results_frame([r], frame)
+        if with_steps:
+            return out, _frame.records_to_frame(r["steps"], STEP_COLUMNS, frame)
+        return out
+
+    def global_control_results(self, as_of: Any, frame: str = "pandas", level: float = 0.95,
+                               mixing_variance: float = 0.001) -> Any:
+        """The global control group against everyone else across every journey, per customer
+        (arms ``treatment`` and ``global_control``, the baseline): a customer converted when
+        any of their instances converted within its window; revenue is the orders within the
+        union of their windows. Same columns as :meth:`journey_results`."""
+        js = self._journeys_call("pool_journey_results_json", None, _frame.to_iso(as_of), float(level),
+                                 float(mixing_variance))
+        return _results_frame([json.loads(js)], frame)
+
     def simulate(self, journeys: Sequence[Union[str, Mapping[str, Any]]], start: Any, end: Any,
-                 frame: str = "pandas", with_counts: bool = False) -> Any:
+                 frame: str = "pandas", with_counts: bool = False, with_results: bool = False) -> Any:
         """Replay the pool's events in ``[start, end]`` through ``journeys`` and return the
         actions they would have emitted (same columns as :meth:`advance`). The pool's live
         journey state is not touched.
@@ -148,19 +243,24 @@ class JourneysMixin:
         (``journey, step, visits, sent, deferred, dropped, suppressed``) and per-journey
         outcomes (``entered, converted, exited, finished, merged, restarted, control, active,
         conversion``).
+
+        With ``with_results=True`` also returns the results of the replay at ``end`` (the table
+        of :meth:`journey_results` with a ``journey`` column first), as the last element:
+        ``(actions, results)``, or ``(actions, steps, journeys, results)`` with both flags.
         """
         if isinstance(journeys, (str, bytes)) or isinstance(journeys, Mapping):
             journeys = [journeys]  # type: ignore[list-item]
-        c, steps, outcomes = self._journeys_call("pool_simulate", [to_json(j) for j in journeys],
-                                             _frame.to_iso(start), _frame.to_iso(end))
+        c, steps, outcomes, results = self._journeys_call("pool_simulate", [to_json(j) for j in journeys],
+                                                          _frame.to_iso(start), _frame.to_iso(end))
         actions = _actions_frame(c, frame)
+        res = _results_frame(json.loads(results), frame, with_journey=True) if with_results else None
         if not with_counts:
-            return actions
-        step_cols = ("journey", "step", "visits", "sent", "deferred", "dropped", "suppressed")
+            return (actions, res) if with_results else actions
         j_cols = ("journey", "entered", "converted", "exited", "finished", "merged", "restarted", "control",
-                  "active", "conversion")
-        return (actions, _frame.records_to_frame(json.loads(steps), step_cols, frame),
-                _frame.records_to_frame(json.loads(outcomes), j_cols, frame))
+                  "global_control", "active", "conversion")
+        counts = (actions, _frame.records_to_frame(json.loads(steps), STEP_COLUMNS, frame),
+                  _frame.records_to_frame(json.loads(outcomes), j_cols, frame))
+        return counts + (res,) if with_results else counts
 
     def _journeys_call(self, name: str, *args: Any) -> Any:
         return getattr(_yutang, name)(self._pool, *args)

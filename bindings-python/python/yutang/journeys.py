@@ -21,11 +21,11 @@ yutang.InvalidFieldError: invalid steps[0].channel: "fax" (expected one of ...)
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Mapping, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
 from . import _yutang
 
-__all__ = ["coffee_coupon_ladder", "renewal_reminders", "load", "to_json"]
+__all__ = ["coffee_coupon_ladder", "renewal_reminders", "load", "to_json", "sample_size", "compare_rates"]
 
 Definition = Dict[str, Any]
 
@@ -69,3 +69,37 @@ def to_json(definition: Union[str, bytes, Mapping[str, Any]]) -> str:
     if isinstance(definition, str):
         return definition
     return json.dumps(definition)
+
+
+def sample_size(baseline: float, min_lift: float, alpha: float = 0.05, power: float = 0.8) -> int:
+    """Customers needed in each of two equal arms to detect a conversion rate going from
+    ``baseline`` to ``baseline + min_lift`` with a two-sided test at level ``alpha`` and the
+    given ``power`` (the normal approximation without continuity correction, Fleiss et al.).
+
+    Examples
+    --------
+    >>> import yutang
+    >>> yutang.journeys.sample_size(0.10, 0.05)
+    686
+    """
+    return int(_yutang.journey_sample_size(float(baseline), float(min_lift), float(alpha), float(power)))
+
+
+def compare_rates(converted: int, entered: int, base_converted: int, base_entered: int,
+                  level: float = 0.95) -> Dict[str, Optional[float]]:
+    """The statistics of :meth:`yutang.Pool.journey_results` for counts from anywhere:
+    ``rate, rate_low, rate_high`` (Wilson), ``lift, lift_low, lift_high`` (Newcombe),
+    ``relative_lift, relative_lift_low, relative_lift_high`` (log-adjusted ratio − 1) and
+    ``p_value`` (score test) of ``converted / entered`` against the baseline's.
+
+    Examples
+    --------
+    >>> import yutang
+    >>> r = yutang.journeys.compare_rates(120, 1000, 100, 1000)
+    >>> round(r["lift"], 3), round(r["p_value"], 4)
+    (0.02, 0.153)
+    """
+    out: Dict[str, Optional[float]] = json.loads(
+        _yutang.journey_compare_rates(int(converted), int(entered), int(base_converted), int(base_entered),
+                                      float(level)))
+    return out

@@ -38,6 +38,7 @@ __all__ = [
     "plot_dropout_rate_heterogeneity",
     "attribution",
     "cohort_heatmap",
+    "journey_lift",
     "lifecycle_flow",
     "rfm_tiers",
     "journey_funnel",
@@ -397,3 +398,29 @@ def journey_funnel(simulation: pd.DataFrame, journey: Optional[str] = None, ax: 
     ax.set_ylabel("step")
     return ax
 
+
+def journey_lift(results: pd.DataFrame, ax: Any = None, title: Optional[str] = None) -> Any:
+    """The lift of each arm of ``pool.journey_results(...)`` over the baseline, in percentage
+    points, with Newcombe's interval as error bars and the score-test p-value beside each bar
+    (the baseline itself is not drawn)."""
+    plt = _plt()
+    rows = results[results["lift"].notna()]
+    if rows.empty:
+        raise ValueError("journey_lift(): no arm has a lift (is there a control arm or a global control group?)")
+    ax = _axes(plt, ax)
+    y = np.arange(len(rows))
+    lift = rows["lift"].to_numpy(dtype=float) * 100
+    err = np.vstack([lift - rows["lift_low"].to_numpy(dtype=float) * 100,
+                     rows["lift_high"].to_numpy(dtype=float) * 100 - lift])
+    colors = ["#2ca02c" if lo > 0 else "#d62728" if hi < 0 else "#7f7f7f"
+              for lo, hi in zip(rows["lift_low"], rows["lift_high"])]
+    ax.barh(y, lift, xerr=err, color=colors, capsize=4, height=0.5)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(rows["arm"].tolist())
+    for k, (v, p) in enumerate(zip(lift, rows["p_value"])):
+        ax.annotate("" if pd.isna(p) else f"p={p:.3g}", (v, k), xytext=(4, 8), textcoords="offset points", fontsize=8)
+    base = results.attrs.get("baseline")
+    ax.set_xlabel(f"conversion lift over {base or 'the baseline'} (percentage points)")
+    ax.set_title(title or f"{results.attrs.get('journey', 'Journey')}: lift per arm")
+    return ax

@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 /// The definition format version this library reads and writes.
 pub const JOURNEY_VERSION: u32 = 1;
 
+/// The conversion window of a journey that does not set one: 30 days.
+pub const DEFAULT_CONVERSION_WINDOW: Span = Span::days(30);
+
+/// The longest conversion window: 3660 days.
+pub const MAX_CONVERSION_WINDOW: Span = Span::days(3660);
+
 /// A span of time written `30d`, `12h`, `90m`, `45s` or `0` (negative: `-7d`). Stored in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Span(pub i64);
@@ -289,7 +295,8 @@ pub struct Arm {
     pub name: String,
     /// Relative weight (> 0).
     pub weight: u32,
-    /// The step to go to; absent: a control arm that receives nothing (the instance ends).
+    /// The step to go to; absent: a control arm that receives nothing (the instance is followed
+    /// until its conversion window closes, then ends as `control`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goto: Option<String>,
 }
@@ -418,6 +425,11 @@ pub struct Journey {
     /// Goal events: end the instance as converted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub goals: Vec<EventRule>,
+    /// How long after entry a goal counts as a conversion in the journey's results, and how
+    /// long a control instance is followed (default 30 days; see
+    /// [`Journey::conversion_window_span`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversion_window: Option<Span>,
     /// Exit events: end the instance at once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exits: Vec<EventRule>,
@@ -468,6 +480,20 @@ impl Journey {
     /// The definition as JSON (pretty).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The conversion window: [`Journey::conversion_window`], else 30 days.
+    pub fn conversion_window_span(&self) -> Span {
+        self.conversion_window.unwrap_or(DEFAULT_CONVERSION_WINDOW)
+    }
+
+    /// The journey's first split step (in the order of the list) and its arms: the split whose
+    /// arm names the results and `journey_instances` report.
+    pub fn first_split(&self) -> Option<(usize, &[Arm])> {
+        self.steps.iter().enumerate().find_map(|(i, s)| match &s.kind {
+            StepKind::Split { arms } => Some((i, arms.as_slice())),
+            _ => None,
+        })
     }
 
     /// Index of a step by id.

@@ -23,19 +23,23 @@ mod consent;
 mod def;
 pub mod examples;
 mod quiet;
+mod results;
 mod runner;
 pub(crate) mod section;
 mod simulate;
+mod stats;
 mod validate;
 
 pub use caps::{Cap, CapScope};
 pub use def::{
     Anchor, Arm, Blocked, Case, ChannelWhen, Condition, EventRule, InstanceKey, Journey, LocalTime, Reentry, Span,
-    Step, StepKind, Trigger, JOURNEY_VERSION,
+    Step, StepKind, Trigger, DEFAULT_CONVERSION_WINDOW, JOURNEY_VERSION, MAX_CONVERSION_WINDOW,
 };
 pub use quiet::QuietHours;
+pub use results::{ArmResult, JourneyResults, ResultsOptions, GLOBAL_CONTROL, TREATMENT};
 pub use runner::{InstanceInfo, JourneyState};
 pub use simulate::{JourneyCount, Simulation, StepCount};
+pub use stats::{compare_rates, sample_size_per_arm, RateComparison};
 pub use validate::{END, MAX_STEPS};
 
 use crate::error::{Error, Result};
@@ -59,8 +63,9 @@ pub struct CustomerSettings {
     pub tier: Option<String>,
 }
 
-/// Pool-wide journey settings: quiet hours, time zone, frequency caps, per-customer overrides.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Pool-wide journey settings: quiet hours, time zone, frequency caps, per-customer overrides,
+/// the global control group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JourneySettings {
     /// Quiet hours (default 21:00–09:00).
     pub quiet_hours: QuietHours,
@@ -73,6 +78,17 @@ pub struct JourneySettings {
     /// Per-customer overrides, by customer id (aliases of merged customers resolve).
     #[serde(default)]
     pub customers: BTreeMap<String, CustomerSettings>,
+    /// The fraction of customers (0 ≤ f < 1, default 0) held out of every journey: the global
+    /// control group. Membership is a keyed hash of the customer id (the pool's
+    /// [`crate::pool::PoolConfig::id_key`]), so it is stable and cannot be guessed. Members
+    /// receive no action; their instances are followed for each journey's conversion window
+    /// and reported as the arm `global_control`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub global_control: f64,
+}
+
+fn is_zero(f: &f64) -> bool {
+    *f == 0.0
 }
 
 impl Default for JourneySettings {
@@ -82,6 +98,7 @@ impl Default for JourneySettings {
             time_zone: None,
             caps: Cap::defaults(),
             customers: BTreeMap::new(),
+            global_control: 0.0,
         }
     }
 }
@@ -94,6 +111,10 @@ impl JourneySettings {
     pub fn validate(&self) -> Result<()> {
         if let Some(z) = &self.time_zone {
             crate::model::parse_tz(z)?;
+        }
+        let g = self.global_control;
+        if !(g.is_finite() && (0.0..1.0).contains(&g)) {
+            return Err(Error::invalid("global_control", g.to_string(), "a fraction: at least 0 and below 1"));
         }
         for (i, c) in self.caps.iter().enumerate() {
             if c.window.seconds() <= 0 {
@@ -219,6 +240,44 @@ impl Pool {
     pub fn journey_instances(&self) -> Vec<InstanceInfo> {
         let mut st = self.ext().journeys.clone();
         st.instances_info()
+    }
+
+    /// The results of a journey at `as_of` with the default options (95 % intervals): per arm,
+    /// the customers who entered, converted within the journey's conversion window and their
+    /// revenue, with the lift over the control arm (or the global control group) and its
+    /// intervals and tests. The customer is the unit (the arms are drawn per customer). See
+    /// [`JourneyResults`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidField`] for a journey id not in the pool; a goal condition that does
+    /// not compile against the pool.
+    pub fn journey_results(&self, journey: &str, as_of: Timestamp) -> Result<JourneyResults> {
+        self.journey_results_with(journey, as_of, &ResultsOptions::default())
+    }
+
+    /// [`Pool::journey_results`] with options (confidence level, mixing variance of the
+    /// sequential test).
+    ///
+    /// # Errors
+    /// As [`Pool::journey_results`]; invalid options, by name.
+    pub fn journey_results_with(
+        &self,
+        journey: &str,
+        as_of: Timestamp,
+        opts: &ResultsOptions,
+    ) -> Result<JourneyResults> {
+        self.ext().journeys.results(self, journey, as_of.micros(), opts)
+    }
+
+    /// The global control group against everyone else, across every journey, per customer: a
+    /// customer converted when any of their instances converted within its window; revenue is
+    /// the orders within the union of their windows. Arms [`TREATMENT`] and
+    /// [`GLOBAL_CONTROL`] (the baseline).
+    ///
+    /// # Errors
+    /// Invalid options, by name; a goal condition that does not compile against the pool.
+    pub fn global_control_results(&self, as_of: Timestamp, opts: &ResultsOptions) -> Result<JourneyResults> {
+        self.ext().journeys.global_results(self, as_of.micros(), opts)
     }
 
     /// Replay the pool's events in `[start, end]` through `journeys` on a scratch state (the

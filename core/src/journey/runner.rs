@@ -28,6 +28,9 @@ pub(crate) const RUN: u8 = 0;
 pub(crate) const HOLD: u8 = 1;
 pub(crate) const DEFER: u8 = 2;
 pub(crate) const DONE: u8 = 3;
+/// A control instance (a split's control arm or the global control group): nothing is sent,
+/// it is followed until its conversion window closes.
+pub(crate) const FOLLOW: u8 = 4;
 
 /// Instance outcomes.
 pub(crate) const ACTIVE: u8 = 0;
@@ -38,6 +41,10 @@ pub(crate) const MERGED: u8 = 4;
 pub(crate) const RESTARTED: u8 = 5;
 pub(crate) const CONTROL: u8 = 6;
 pub(crate) const ERASED: u8 = 7;
+pub(crate) const GLOBAL_CONTROL: u8 = 8;
+/// A flag on the outcome: the customer is in the global control group (kept through any
+/// outcome, so results report the instance in that arm).
+pub(crate) const HELD: u8 = 0x80;
 
 /// One journey instance (48 bytes). `wake` is the next timer while active, the end time once
 /// done.
@@ -55,6 +62,48 @@ pub(crate) struct Instance {
     pub wake: i64,
     pub entered: i64,
     pub anchor: i64,
+}
+
+/// An instance that ended and whose slot a later entry of the same journey and key took over
+/// (24 bytes), kept so the results count every entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ended {
+    pub journey: u16,
+    pub outcome: u8,
+    pub cust: u32,
+    pub origin: u32,
+    pub key: u32,
+    pub entered: i64,
+}
+
+impl Ended {
+    fn of(x: &Instance) -> Ended {
+        Ended { journey: x.journey, outcome: x.outcome, cust: x.cust, origin: x.origin, key: x.key, entered: x.entered }
+    }
+
+    /// The entry as an ended instance (for the results).
+    pub(crate) fn instance(&self, cust: u32) -> Instance {
+        Instance {
+            cust,
+            origin: self.origin,
+            key: self.key,
+            next: NIL,
+            journey: self.journey,
+            step: END_STEP,
+            sends: 0,
+            status: DONE,
+            outcome: self.outcome,
+            wake: self.entered,
+            entered: self.entered,
+            anchor: self.entered,
+        }
+    }
+}
+
+impl crate::heap::Heap for Ended {
+    fn heap(&self) -> usize {
+        0
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,8 +125,9 @@ pub(crate) struct Registered {
 /// Counters per journey (and per step), kept while running (not part of the snapshot).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Counters {
-    /// entered, finished, converted, exited, merged, restarted, control, erased
-    pub outcomes: [u64; 8],
+    /// entered, finished, converted, exited, merged, restarted, control, erased, global
+    /// control
+    pub outcomes: [u64; 9],
     /// per step: visits, sent, deferred, dropped (cap or quiet hours), suppressed (consent)
     pub steps: Vec<[u64; 5]>,
 }
@@ -138,6 +188,8 @@ pub struct JourneyState {
     /// Members at the last advance, per (journey, trigger) of a segment or stage trigger
     /// (sorted customer ids), to see entries that time alone does not explain.
     pub(super) entry_members: Vec<(u16, u16, Vec<String>)>,
+    /// Ended instances whose slots were taken over by later entries (for the results).
+    pub(super) ended: Vec<Ended>,
     cache: Cache,
 }
 
@@ -152,6 +204,7 @@ impl PartialEq for JourneyState {
             && self.merges_seen == o.merges_seen
             && self.processed_to == o.processed_to
             && self.entry_members == o.entry_members
+            && self.ended == o.ended
     }
 }
 
@@ -166,9 +219,14 @@ pub struct InstanceInfo {
     pub instance_key: Option<String>,
     /// The current step (`end` once done).
     pub step: String,
-    /// `waiting`, `holding`, `deferred` or the outcome: `finished`, `converted`, `exited`,
-    /// `merged`, `restarted`, `control`, `erased`.
+    /// `waiting`, `holding`, `deferred`, `following` (a control instance within its
+    /// conversion window) or the outcome: `finished`, `converted`, `exited`, `merged`,
+    /// `restarted`, `control`, `global_control`, `erased`.
     pub status: String,
+    /// The arm: the journey's first split arm assigned to the customer (whether or not the
+    /// instance has reached the split yet), `global_control` for members of the global
+    /// control group, `None` for a journey without a split.
+    pub arm: Option<String>,
     /// When it was entered.
     pub entered_at: Timestamp,
     /// The next timer while active; the end time once done.
@@ -180,7 +238,7 @@ enum Sent {
     Deferred(i64),
 }
 
-fn ts(t: i64) -> Timestamp {
+pub(super) fn ts(t: i64) -> Timestamp {
     Timestamp::from_micros(t).unwrap_or_else(|_| {
         Timestamp::from_micros(if t < 0 { -2_208_988_800_000_000 } else { 7_258_118_400_000_000 })
             .unwrap_or_else(|_| unreachable!())
@@ -219,6 +277,15 @@ impl JourneyState {
         self.journeys.iter().filter_map(|r| serde_json::from_str(&r.json).ok()).collect()
     }
 
+    /// The counters as they stand (empty before the first advance of this pool object).
+    pub(crate) fn live_counters(&self) -> &[Counters] {
+        if self.cache.ready {
+            &self.cache.counters
+        } else {
+            &[]
+        }
+    }
+
     pub(crate) fn counters(&mut self) -> &[Counters] {
         self.ensure_ready();
         &self.cache.counters
@@ -248,6 +315,12 @@ impl JourneyState {
                 i.journey -= 1;
             }
         }
+        self.ended.retain(|e| e.journey != k);
+        for e in &mut self.ended {
+            if e.journey > k {
+                e.journey -= 1;
+            }
+        }
         self.relink();
         self.cache.ready = false;
         true
@@ -270,7 +343,7 @@ impl JourneyState {
             return;
         }
         let defs: Vec<Journey> = self.journeys.iter().filter_map(|r| serde_json::from_str(&r.json).ok()).collect();
-        let counters = defs.iter().map(|d| Counters { outcomes: [0; 8], steps: vec![[0; 5]; d.steps.len()] }).collect();
+        let counters = defs.iter().map(|d| Counters { outcomes: [0; 9], steps: vec![[0; 5]; d.steps.len()] }).collect();
         let mut heap = BinaryHeap::new();
         for (i, x) in self.instances.iter().enumerate() {
             if x.status != DONE {
@@ -325,18 +398,21 @@ impl JourneyState {
             .iter()
             .map(|x| {
                 let d = &self.cache.defs[x.journey as usize];
-                let status = match (x.status, x.outcome) {
+                let status = match (x.status, x.outcome & !HELD) {
                     (RUN, _) => "waiting",
                     (HOLD, _) => "holding",
                     (DEFER, _) => "deferred",
+                    (FOLLOW, _) => "following",
                     (_, FINISHED) => "finished",
                     (_, CONVERTED) => "converted",
                     (_, EXITED) => "exited",
                     (_, MERGED) => "merged",
                     (_, RESTARTED) => "restarted",
                     (_, CONTROL) => "control",
+                    (_, GLOBAL_CONTROL) => "global_control",
                     _ => "erased",
                 };
+                let arm = self.arm_of(d, x).map(str::to_string);
                 InstanceInfo {
                     customer_id: self.customers[x.cust as usize].id.clone(),
                     journey: d.id.clone(),
@@ -347,6 +423,7 @@ impl JourneyState {
                         d.steps[x.step as usize].id.clone()
                     },
                     status: status.to_string(),
+                    arm,
                     entered_at: ts(x.entered),
                     at: ts(x.wake),
                 }
@@ -384,7 +461,7 @@ impl JourneyState {
             if !step_ok || !key_ok || !next_ok || x.cust as usize >= nc || x.origin as usize >= nc {
                 return Err(bad(format!("instance {i}: a reference out of range")));
             }
-            if x.status > DONE || x.outcome > ERASED {
+            if x.status > FOLLOW || x.outcome & !HELD > GLOBAL_CONTROL {
                 return Err(bad(format!("instance {i}: status {} / outcome {}", x.status, x.outcome)));
             }
             if x.status != DONE && x.step == END_STEP {
@@ -425,6 +502,15 @@ impl JourneyState {
                 return Err(bad(format!("customer {c}: a cycle of merges")));
             }
         }
+        for (n, e) in self.ended.iter().enumerate() {
+            let key_ok = e.key == NIL || (e.key as usize) < self.keys.len();
+            if (e.journey as usize) >= defs.len() || e.cust as usize >= nc || e.origin as usize >= nc || !key_ok {
+                return Err(bad(format!("ended instance {n}: a reference out of range")));
+            }
+            if e.outcome & !HELD > GLOBAL_CONTROL || e.outcome & !HELD == ACTIVE {
+                return Err(bad(format!("ended instance {n}: outcome {}", e.outcome)));
+            }
+        }
         for (j, k, _) in &self.entry_members {
             if defs.get(*j as usize).is_none_or(|d| *k as usize >= d.triggers.len()) {
                 return Err(bad(format!("entry members of journey {j}, trigger {k}")));
@@ -446,6 +532,7 @@ impl JourneyState {
             + self.keys.heap()
             + self.channels.heap()
             + self.entry_members.heap()
+            + self.ended.heap()
             + c.defs.capacity() * std::mem::size_of::<Journey>()
             + encoded(&c.defs)
             + c.heap.heap()
@@ -475,11 +562,29 @@ impl JourneyState {
             }
         }
         self.instances.retain(|x| !gone[x.cust as usize] && !gone[x.origin as usize]);
+        let survivor = |mut c: usize| {
+            for _ in 0..gone.len() {
+                match self.customers[c].merged_into {
+                    NIL => break,
+                    m => c = m as usize,
+                }
+            }
+            c
+        };
+        let keep: Vec<bool> =
+            self.ended.iter().map(|e| !gone[survivor(e.cust as usize)] && !gone[e.origin as usize]).collect();
+        let mut k = keep.iter();
+        self.ended.retain(|_| k.next().copied().unwrap_or(false));
         // keep the keys still in use, in their order
         let mut remap = vec![NIL; self.keys.len()];
         for x in &self.instances {
             if x.key != NIL {
                 remap[x.key as usize] = 0;
+            }
+        }
+        for e in &self.ended {
+            if e.key != NIL {
+                remap[e.key as usize] = 0;
             }
         }
         let mut keys = Vec::with_capacity(self.keys.len());
@@ -493,6 +598,11 @@ impl JourneyState {
         for x in &mut self.instances {
             if x.key != NIL {
                 x.key = remap[x.key as usize];
+            }
+        }
+        for e in &mut self.ended {
+            if e.key != NIL {
+                e.key = remap[e.key as usize];
             }
         }
         self.relink();
@@ -581,7 +691,7 @@ impl JourneyState {
                 let loser = if (x.entered, a) <= (y.entered, b) { b } else { a };
                 let l = &mut self.instances[loser as usize];
                 l.status = DONE;
-                l.outcome = MERGED;
+                l.outcome = MERGED | (l.outcome & HELD);
                 l.wake = at;
                 if let Some(c) = self.cache.counters.get_mut(l.journey as usize) {
                     c.outcomes[MERGED as usize] += 1;
@@ -660,7 +770,7 @@ impl JourneyState {
             // the customer is gone from the pool (erased): end quietly
             let x = &mut self.instances[i as usize];
             x.status = DONE;
-            x.outcome = ERASED;
+            x.outcome = ERASED | (x.outcome & HELD);
         }
         // customers with new relevant events
         let lo = self.journeys.iter().map(|r| r.watermark).min().unwrap_or(as_of);
@@ -832,7 +942,7 @@ impl JourneyState {
         }
     }
 
-    fn rule_matches(
+    pub(super) fn rule_matches(
         &self,
         ctx: &Ctx<'_>,
         view: &CustomerView<'_>,
@@ -861,7 +971,7 @@ impl JourneyState {
     fn end(&mut self, i: u32, outcome: u8, t: i64) {
         let x = &mut self.instances[i as usize];
         x.status = DONE;
-        x.outcome = outcome;
+        x.outcome = outcome | (x.outcome & HELD);
         x.wake = t;
         self.cache.counters[x.journey as usize].outcomes[outcome as usize] += 1;
     }
@@ -1039,6 +1149,8 @@ impl JourneyState {
             }
             None => None,
         };
+        let held = self.held_out(ctx, &self.customers[*local as usize].id);
+        let window = self.cache.defs[j].conversion_window_span().micros();
         let inst = Instance {
             cust: *local,
             origin: *local,
@@ -1047,14 +1159,16 @@ impl JourneyState {
             journey: j as u16,
             step: start,
             sends: 0,
-            status: RUN,
-            outcome: ACTIVE,
-            wake: t,
+            status: if held { FOLLOW } else { RUN },
+            outcome: if held { ACTIVE | HELD } else { ACTIVE },
+            wake: if held { t.saturating_add(window) } else { t },
             entered: t,
             anchor,
         };
         let i = match slot {
             Some(p) => {
+                // the ended instance is kept for the results
+                self.ended.push(Ended::of(&self.instances[p as usize]));
                 let next = self.instances[p as usize].next;
                 self.instances[p as usize] = Instance { next, ..inst };
                 p
@@ -1068,7 +1182,47 @@ impl JourneyState {
             }
         };
         self.cache.counters[j].outcomes[ACTIVE as usize] += 1;
+        if held {
+            // nothing is sent: followed until the conversion window closes
+            self.cache.counters[j].outcomes[GLOBAL_CONTROL as usize] += 1;
+            self.schedule(i);
+            return;
+        }
         self.run(ctx, view, i, t, out);
+    }
+
+    /// Whether the customer is in the global control group.
+    fn held_out(&self, ctx: &Ctx<'_>, id: &str) -> bool {
+        let f = self.settings.global_control;
+        if f <= 0.0 {
+            return false;
+        }
+        let h = siphash13_128_parts(ctx.pool.config().id_key, &[b"global_control\0", id.as_bytes()]);
+        ((h >> 64) as u64 as f64) < f * 18_446_744_073_709_551_616.0
+    }
+
+    /// The arm of an instance: `global_control`, else the name of the journey's first split
+    /// arm drawn for the customer (the draw is deterministic, so it is the arm the instance
+    /// takes or took at that split), else `None`.
+    pub(crate) fn arm_of<'d>(&self, def: &'d Journey, x: &Instance) -> Option<&'d str> {
+        if x.outcome & HELD != 0 {
+            return Some(super::results::GLOBAL_CONTROL);
+        }
+        let (s, arms) = def.first_split()?;
+        Some(arms[self.arm_index(def, x.origin, s, arms)].name.as_str())
+    }
+
+    /// The index of the arm the split step `s` draws for the customer `origin`.
+    fn arm_index(&self, def: &Journey, origin: u32, s: usize, arms: &[super::def::Arm]) -> usize {
+        let total: u64 = arms.iter().map(|a| a.weight as u64).sum();
+        let mut r = self.draw(def, origin, &def.steps[s].id, b"split") % total.max(1);
+        for (k, a) in arms.iter().enumerate() {
+            if r < a.weight as u64 {
+                return k;
+            }
+            r -= a.weight as u64;
+        }
+        arms.len() - 1
     }
 
     fn on_wake(&mut self, ctx: &Ctx<'_>, view: &CustomerView<'_>, i: u32, t: i64, out: &mut Vec<Action>) {
@@ -1084,6 +1238,14 @@ impl JourneyState {
                 xm.step = to;
                 xm.status = RUN;
                 self.run(ctx, view, i, t, out);
+            }
+            FOLLOW => {
+                // the conversion window of a control instance closed
+                let xm = &mut self.instances[i as usize];
+                let held = xm.outcome & HELD;
+                xm.status = DONE;
+                xm.outcome = if held != 0 { GLOBAL_CONTROL | HELD } else { CONTROL };
+                xm.wake = t;
             }
             DEFER => match self.try_send(ctx, view, i, t, out) {
                 Sent::Done => {
@@ -1188,20 +1350,25 @@ impl JourneyState {
                     self.instances[i as usize].step = to;
                 }
                 StepKind::Split { arms } => {
-                    let total: u64 = arms.iter().map(|a| a.weight as u64).sum();
-                    let mut r = self.draw(def, x.origin, &def.steps[s].id, b"split") % total.max(1);
-                    let mut to = None;
-                    for a in arms {
-                        if r < a.weight as u64 {
-                            to = Some(a.goto.as_deref().map(|g| step_target(def, g)));
-                            break;
-                        }
-                        r -= a.weight as u64;
-                    }
-                    match to.flatten() {
+                    let arm = &arms[self.arm_index(def, x.origin, s, arms)];
+                    match arm.goto.as_deref().map(|g| step_target(def, g)) {
                         Some(step) => self.instances[i as usize].step = step,
                         None => {
-                            self.end(i, CONTROL, t);
+                            // a control arm: nothing is sent, the instance is followed until
+                            // its conversion window closes
+                            self.cache.counters[j].outcomes[CONTROL as usize] += 1;
+                            let close = x.entered.saturating_add(def.conversion_window_span().micros());
+                            if close <= t {
+                                let xm = &mut self.instances[i as usize];
+                                xm.status = DONE;
+                                xm.outcome = CONTROL;
+                                xm.wake = t;
+                            } else {
+                                let xm = &mut self.instances[i as usize];
+                                xm.status = FOLLOW;
+                                xm.wake = close;
+                                self.schedule(i);
+                            }
                             return;
                         }
                     }
@@ -1375,7 +1542,7 @@ struct Override {
 }
 
 impl<'p> Ctx<'p> {
-    fn new(pool: &'p Pool, st: &JourneyState) -> Self {
+    pub(super) fn new(pool: &'p Pool, st: &JourneyState) -> Self {
         let mut relevant = [false; 256];
         let mut mark = |k: &crate::model::EventKind| {
             if let Some(c) = pool.kind_code(k) {
@@ -1424,7 +1591,7 @@ impl<'p> Ctx<'p> {
     }
 
     /// Compile every condition-language rule of the journeys against the pool.
-    fn compile(&mut self, defs: &[Journey]) -> crate::error::Result<()> {
+    pub(super) fn compile(&mut self, defs: &[Journey]) -> crate::error::Result<()> {
         fn walk(
             c: &Condition,
             path: &str,

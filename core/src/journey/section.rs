@@ -8,18 +8,115 @@
 //! instance, merged-into index, recent sends), the instances, instance keys, channels, the
 //! count of merges seen, the processed-to time and the entry memberships. Times are
 //! microseconds since the Unix epoch.
+//!
+//! Version 2 is version 1 followed by the global-control fraction (an f64) and the ended
+//! instances kept for the results (journey, outcome, customer, origin, key, entry time, each
+//! whose slot a later entry took over), and allows the instance states of control instances
+//! (followed through their conversion window, or held out by the global control group). It is
+//! written only when the state holds any of these, so a state without them still writes
+//! version 1, which older libraries read.
 
 use super::caps::{Cap, CapScope};
 use super::def::{LocalTime, Span};
 use super::quiet::QuietHours;
-use super::runner::{Cust, Instance, JourneyState, Registered};
+use super::runner::{Cust, Ended, Instance, JourneyState, Registered};
 use super::{CustomerSettings, JourneySettings};
 use crate::error::{Error, Result};
 use crate::model::Channel;
 use serde::{Deserialize, Serialize};
 
-/// The version this library writes (and the newest it reads).
-pub(crate) const VERSION: u16 = 1;
+/// The newest version this library writes and reads.
+pub(crate) const VERSION: u16 = 2;
+
+/// Version 2: version 1 and the global-control fraction.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct JourneysV2 {
+    base: JourneysV1,
+    global_control: f64,
+    ended: Vec<EndedV2>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EndedV2 {
+    journey: u16,
+    outcome: u8,
+    cust: u32,
+    origin: u32,
+    key: u32,
+    entered: i64,
+}
+
+/// The section of a state: version 1 when it holds nothing of version 2, else version 2.
+pub(crate) enum Frozen {
+    V1(JourneysV1),
+    V2(JourneysV2),
+}
+
+impl Frozen {
+    pub(crate) fn of(st: &JourneyState) -> Frozen {
+        use super::runner::{FOLLOW, GLOBAL_CONTROL, HELD};
+        let base = JourneysV1::of(st);
+        let v2 = st.settings.global_control != 0.0
+            || !st.ended.is_empty()
+            || st.instances.iter().any(|x| x.status == FOLLOW || x.outcome & HELD != 0 || x.outcome == GLOBAL_CONTROL);
+        if v2 {
+            let ended = st
+                .ended
+                .iter()
+                .map(|e| EndedV2 {
+                    journey: e.journey,
+                    outcome: e.outcome,
+                    cust: e.cust,
+                    origin: e.origin,
+                    key: e.key,
+                    entered: e.entered,
+                })
+                .collect();
+            Frozen::V2(JourneysV2 { base, global_control: st.settings.global_control, ended })
+        } else {
+            Frozen::V1(base)
+        }
+    }
+
+    /// The version and the frozen value to encode.
+    pub(crate) fn version(&self) -> u16 {
+        match self {
+            Frozen::V1(_) => 1,
+            Frozen::V2(_) => 2,
+        }
+    }
+}
+
+impl Serialize for Frozen {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Frozen::V1(v) => v.serialize(s),
+            Frozen::V2(v) => v.serialize(s),
+        }
+    }
+}
+
+/// Read a section of version 1 or 2 (the version was checked by the caller).
+pub(crate) fn decode(version: u16, bytes: &[u8]) -> Result<JourneyState> {
+    if version == 1 {
+        let v: JourneysV1 = crate::pool::decode_section(bytes).map_err(bad)?;
+        return v.into_state(0.0, Vec::new());
+    }
+    let v: JourneysV2 = crate::pool::decode_section(bytes).map_err(bad)?;
+    let ended = v
+        .ended
+        .into_iter()
+        .map(|e| Ended {
+            journey: e.journey,
+            outcome: e.outcome,
+            cust: e.cust,
+            origin: e.origin,
+            key: e.key,
+            entered: e.entered,
+        })
+        .collect();
+    v.base.into_state(v.global_control, ended)
+}
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct JourneysV1 {
@@ -194,7 +291,7 @@ impl JourneysV1 {
     }
 
     /// The runtime state, every value and reference checked.
-    pub(crate) fn into_state(self) -> Result<JourneyState> {
+    pub(crate) fn into_state(self, global_control: f64, ended: Vec<Ended>) -> Result<JourneyState> {
         let s = self.settings;
         let caps = s
             .caps
@@ -219,8 +316,13 @@ impl JourneysV1 {
                 return Err(bad("a customer's settings appear twice"));
             }
         }
-        let settings =
-            JourneySettings { quiet_hours: quiet_from(s.quiet_hours)?, time_zone: s.time_zone, caps, customers };
+        let settings = JourneySettings {
+            quiet_hours: quiet_from(s.quiet_hours)?,
+            time_zone: s.time_zone,
+            caps,
+            customers,
+            global_control,
+        };
         settings.validate().map_err(bad)?;
         let mut st = JourneyState::with_settings(settings);
         st.journeys = self
@@ -256,6 +358,7 @@ impl JourneysV1 {
         st.merges_seen = self.merges_seen;
         st.processed_to = self.processed_to;
         st.entry_members = self.entry_members;
+        st.ended = ended;
         st.validate()?;
         Ok(st)
     }

@@ -45,6 +45,9 @@ pub struct JourneyCount {
     pub restarted: u64,
     /// Assigned to a control arm.
     pub control: u64,
+    /// Held out by the global control group.
+    #[serde(default)]
+    pub global_control: u64,
     /// Still running at the end of the simulation.
     pub active: u64,
     /// `converted / entered` (0 when nothing entered).
@@ -60,6 +63,9 @@ pub struct Simulation {
     pub steps: Vec<StepCount>,
     /// Per-journey outcomes and conversion.
     pub journeys: Vec<JourneyCount>,
+    /// Per journey, its results at the end of the simulation (see [`Pool::journey_results`]).
+    #[serde(default)]
+    pub results: Vec<super::JourneyResults>,
 }
 
 pub(crate) fn simulate(pool: &Pool, journeys: &[Journey], start: Timestamp, end: Timestamp) -> Result<Simulation> {
@@ -105,9 +111,12 @@ pub(crate) fn simulate(pool: &Pool, journeys: &[Journey], start: Timestamp, end:
             merged: o[4],
             restarted: o[5],
             control: o[6],
+            global_control: o[8],
             active: act,
             conversion: if o[0] == 0 { 0.0 } else { o[2] as f64 / o[0] as f64 },
         });
     }
-    Ok(Simulation { actions, steps, journeys: out })
+    let opts = super::ResultsOptions::default();
+    let results = defs.iter().map(|d| st.results(pool, &d.id, end.micros(), &opts)).collect::<Result<Vec<_>>>()?;
+    Ok(Simulation { actions, steps, journeys: out, results })
 }

@@ -73,6 +73,15 @@ impl Journey {
                 check_condition(&format!("triggers[{i}].when"), c)?;
             }
         }
+        if let Some(w) = self.conversion_window {
+            if w.seconds() <= 0 || w > super::def::MAX_CONVERSION_WINDOW {
+                return Err(Error::invalid(
+                    "conversion_window",
+                    w.to_string(),
+                    format!("must be positive and at most {}", super::def::MAX_CONVERSION_WINDOW),
+                ));
+            }
+        }
         if let super::def::Reentry::Cooldown { cooldown } = &self.reentry {
             if cooldown.seconds() < 0 {
                 return Err(Error::invalid("reentry.cooldown", cooldown.to_string(), "a cooldown cannot be negative"));

@@ -517,49 +517,13 @@ pub(crate) fn minimize(obj: &dyn Objective, lp0: &[f64], tol: f64, max_iter: u32
     })
 }
 
-/// Standard normal quantile for a two-sided level (Acklam's rational approximation refined by
-/// one Newton step; 1.959963985 for 0.95 — lifetimes rounds to 1.96, and so do we for 0.95).
+/// Standard normal quantile for a two-sided level (1.959963985 for 0.95 — lifetimes rounds to
+/// 1.96, and so do we for 0.95).
 pub(crate) fn z_for(level: f64) -> f64 {
     if (level - 0.95).abs() < 1e-12 {
         return 1.96;
     }
-    let p = 0.5 + level / 2.0;
-    // Acklam
-    let a = [
-        -3.969683028665376e+01,
-        2.209460984245205e+02,
-        -2.759285104469687e+02,
-        1.383577518672690e+02,
-        -3.066479806614716e+01,
-        2.506628277459239e+00,
-    ];
-    let b = [
-        -5.447609879822406e+01,
-        1.615858368580409e+02,
-        -1.556989798598866e+02,
-        6.680131188771972e+01,
-        -1.328068155288572e+01,
-    ];
-    let c = [
-        -7.784894002430293e-03,
-        -3.223964580411365e-01,
-        -2.400758277161838e+00,
-        -2.549732539343734e+00,
-        4.374664141464968e+00,
-        2.938163982698783e+00,
-    ];
-    let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00];
-    let plow = 0.02425;
-    if p > 1.0 - plow {
-        let q = (-2.0 * (1.0 - p).ln()).sqrt();
-        -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
-            / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0)
-    } else {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
-            / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0)
-    }
+    crate::stats::norm_ppf(0.5 + level / 2.0)
 }
 
 /// Build the report from an optimum: `values` in natural units, `hessian` in log-parameters of

@@ -35,8 +35,8 @@ fn put<T: Serialize>(out: &mut Vec<Section>, name: &str, version: u16, frozen: O
     Ok(())
 }
 
-/// The frozen value of a section, after checking that this library reads its version.
-fn take<T: DeserializeOwned>(name: &str, version: u16, newest: u16, bytes: &[u8]) -> Result<T> {
+/// Check that this library reads version `version` of section `name`.
+fn check_version(name: &str, version: u16, newest: u16) -> Result<()> {
     if version == 0 || version > newest {
         return Err(Error::Snapshot {
             reason: format!(
@@ -44,6 +44,12 @@ fn take<T: DeserializeOwned>(name: &str, version: u16, newest: u16, bytes: &[u8]
             ),
         });
     }
+    Ok(())
+}
+
+/// The frozen value of a section, after checking that this library reads its version.
+fn take<T: DeserializeOwned>(name: &str, version: u16, newest: u16, bytes: &[u8]) -> Result<T> {
+    check_version(name, version, newest)?;
     super::frames::decode_exact(bytes)
         .map_err(|why| Error::Snapshot { reason: format!("corrupted section `{name}`: {why}") })
 }
@@ -58,8 +64,10 @@ impl Extensions {
         put(&mut out, "lifecycle", lifecycle::section::VERSION, lc)?;
         let rules = (self.rules != default.rules).then(|| segment::section::RulesV1::of(&self.rules)).transpose()?;
         put(&mut out, "rules", segment::section::VERSION, rules)?;
-        let js = (self.journeys != default.journeys).then(|| journey::section::JourneysV1::of(&self.journeys));
-        put(&mut out, "journeys", journey::section::VERSION, js)?;
+        if self.journeys != default.journeys {
+            let js = journey::section::Frozen::of(&self.journeys);
+            put(&mut out, "journeys", js.version(), Some(js))?;
+        }
         Ok(out)
     }
 
@@ -84,8 +92,8 @@ impl Extensions {
                     ext.rules = v.into_state()?;
                 }
                 "journeys" => {
-                    let v: journey::section::JourneysV1 = take(&name, version, journey::section::VERSION, &bytes)?;
-                    ext.journeys = v.into_state()?;
+                    check_version(&name, version, journey::section::VERSION)?;
+                    ext.journeys = journey::section::decode(version, &bytes)?;
                 }
                 _ => {
                     return Err(Error::Snapshot {

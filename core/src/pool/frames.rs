@@ -12,7 +12,7 @@ use std::io::{Read, Write};
 
 /// Decode a postcard value that must use `bytes` up exactly; the error says why (the
 /// decoder's message, or how many bytes trail), for the caller to place in its context.
-pub(super) fn decode_exact<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
+pub(crate) fn decode_exact<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
     let (v, rest) = postcard::take_from_bytes(bytes).map_err(|e| e.to_string())?;
     if !rest.is_empty() {
         return Err(format!("{} trailing bytes", rest.len()));

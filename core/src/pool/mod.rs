@@ -30,6 +30,7 @@
 mod columns;
 mod ext;
 mod frames;
+pub(crate) use frames::decode_exact as decode_section;
 mod graph;
 mod hugevec;
 mod ingest;

@@ -93,8 +93,8 @@ fn the_full_pool_has_every_part() {
     }
 }
 
-/// Write the goldens again (only when the format changes on purpose):
-/// `YUTANG_WRITE_GOLDEN=v4 cargo test -p yutang --test integration snapshots::golden`.
+/// Write the current golden again (only when the format changes on purpose):
+/// `YUTANG_WRITE_GOLDEN=v4_journeys_v2 cargo test -p yutang --test integration snapshots::golden`.
 #[test]
 fn golden_writer() {
     if let Ok(v) = std::env::var("YUTANG_WRITE_GOLDEN") {
@@ -114,18 +114,31 @@ fn golden_v2_restores_to_the_full_pool() {
 }
 
 /// The current format is frozen by its golden: today's code writes the full pool byte for byte
-/// as the golden holds it (every section non-empty), and the golden restores and re-snapshots
-/// to the same bytes. A change to what any section writes fails here and needs a new version
-/// of that section (its frozen types) or a new format version, with the old golden kept.
+/// as the golden holds it (every section non-empty; the journeys section in version 2, as it
+/// keeps the ended instances for the results), and the golden restores and re-snapshots to the
+/// same bytes. A change to what any section writes fails here and needs a new version of that
+/// section (its frozen types) or a new format version, with the old golden kept.
 #[test]
 fn golden_v4_is_what_the_full_pool_writes() {
-    let blob = std::fs::read(format!("{VECTORS}snapshot_v4.bin")).expect("golden v4");
+    let blob = std::fs::read(format!("{VECTORS}snapshot_v4_journeys_v2.bin")).expect("golden v4, journeys v2");
     assert_eq!(u16::from_le_bytes([blob[8], blob[9]]), 4);
     assert_eq!(yutang::pool::SNAPSHOT_VERSION, 4, "a new format version needs its own golden");
     let back = Pool::restore(&blob).expect("restores");
     assert!(back.snapshot() == blob, "restore -> snapshot is identity on the golden");
     same_pool(&back, &full_pool());
     assert!(full_pool().snapshot() == blob, "the full pool is written as the golden holds it");
+}
+
+/// Format 4 with every section in version 1 (as the previous library wrote the full pool): it
+/// restores to the same pool (without the ended instances the previous library did not keep),
+/// and writes itself again byte for byte (a state without anything of journeys version 2
+/// writes version 1).
+#[test]
+fn golden_v4_with_version_1_sections_restores_and_writes_itself() {
+    let blob = std::fs::read(format!("{VECTORS}snapshot_v4.bin")).expect("golden v4");
+    let back = Pool::restore(&blob).expect("restores");
+    assert!(back.snapshot() == blob, "restore -> snapshot is identity on the golden");
+    same_pool(&back, &full_pool());
 }
 
 /// Format 3 held version 1 of every section without the version numbers: it restores to the
@@ -153,17 +166,19 @@ fn a_section_of_a_newer_version_is_refused_by_name() {
     reseal_frames(&mut core);
     let e = Pool::restore(&core).unwrap_err().to_string();
     assert!(e.contains("section `core` has version 2") && e.contains("upgrade"), "{e}");
-    for name in ["lifecycle", "rules", "journeys"] {
+    // each section with the newest version this library reads
+    for (name, newest) in [("lifecycle", 1u8), ("rules", 1), ("journeys", 2)] {
         // postcard: the name's length, the name, then the version (a one-byte varint)
         let mut tag = vec![name.len() as u8];
         tag.extend_from_slice(name.as_bytes());
         let at = blob.windows(tag.len()).rposition(|w| w == tag.as_slice()).expect(name) + tag.len();
-        assert_eq!(blob[at], 1, "{name} is version 1");
+        assert_eq!(blob[at], newest, "{name} is version {newest}");
         let mut b = blob.clone();
-        b[at] = 2;
+        b[at] = newest + 1;
         reseal_frames(&mut b);
         let e = Pool::restore(&b).unwrap_err().to_string();
-        assert!(e.contains(&format!("section `{name}` has version 2")) && e.contains("upgrade"), "{e}");
+        let says = format!("section `{name}` has version {}", newest + 1);
+        assert!(e.contains(&says) && e.contains("upgrade"), "{e}");
         b[at] = 0;
         reseal_frames(&mut b);
         assert!(matches!(Pool::restore(&b), Err(yutang::Error::Snapshot { .. })), "{name} version 0");

@@ -7,6 +7,8 @@ import yutang.Pool
 import yutang.PoolOptions
 import yutang.PurchaseModel
 import yutang.RfmRow
+import yutang.compareRates
+import yutang.journeySampleSize
 import java.util.Locale
 import kotlin.system.exitProcess
 
@@ -45,4 +47,10 @@ fun main() {
     val expected = model.conditionalExpectedPurchases(39.0, row)
     if (String.format(Locale.ROOT, "%.3f", expected) != "1.226") { System.err.println("expected purchases $expected, not 1.226"); exitProcess(1) }
     println(String.format(Locale.ROOT, "BG/NBD: %.3f purchases expected in 39 weeks, P(alive) %.3f", expected, model.probabilityAlive(row)))
+    // planning and reading an A/B test of a journey: 686 customers per arm see 10 % -> 15 %
+    val perArm = journeySampleSize(0.10, 0.05, 0.05, 0.8)
+    if (perArm != 686UL) { System.err.println("sample size $perArm, not 686"); exitProcess(1) }
+    val cmp = compareRates(120UL, 1000UL, 100UL, 1000UL, 0.95)
+    println(String.format(Locale.ROOT, "A/B: %d customers per arm; 12.0 %% vs 10.0 %%: lift %.1f points [%.1f, %.1f], p %.3f",
+        perArm.toLong(), cmp.lift!! * 100, cmp.liftLow!! * 100, cmp.liftHigh!! * 100, cmp.pValue!!))
 }
