@@ -65,6 +65,29 @@ pub struct SimulationRecord {
     pub results: Vec<JourneyResultsRecord>,
 }
 
+/// An instance a late goal or exit ended as of the event's time (`at`, RFC-3339 UTC): actions
+/// sent to it at or after `at` would not have been sent had the event arrived in time.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LateEndRecord {
+    pub customer_id: String,
+    pub journey: String,
+    pub instance_key: Option<String>,
+    pub at: String,
+    /// `converted` or `exited`.
+    pub outcome: String,
+}
+
+/// What `advanceReport` returns: the actions, and what was done with late events.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct AdvanceReportRecord {
+    pub actions: Vec<ActionRecord>,
+    /// Events acted on although they arrived dated before the previous advance.
+    pub late_events: u64,
+    /// Triggers dated more than the journey's `max_lateness` before the previous advance.
+    pub too_late_triggers: u64,
+    pub ended_late: Vec<LateEndRecord>,
+}
+
 /// Options of the results; a `null` field takes the default (level 0.95, mixing variance
 /// 0.001).
 #[derive(Debug, Clone, PartialEq, Default, uniffi::Record)]
@@ -302,6 +325,30 @@ impl Pool {
     pub fn advance(&self, as_of: String) -> Result<Vec<ActionRecord>, YutangError> {
         let t = self.time(&as_of)?;
         Ok(self.write().advance(t)?.iter().map(action_record).collect())
+    }
+
+    /// `advance`, with what was done with events that arrived dated before the previous advance:
+    /// late goals and exits end their instances as of the event's time; late triggers start an
+    /// instance when dated at most the journey's `max_lateness` (default 24 h) before it.
+    pub fn advance_report(&self, as_of: String) -> Result<AdvanceReportRecord, YutangError> {
+        let t = self.time(&as_of)?;
+        let r = self.write().advance_report(t)?;
+        Ok(AdvanceReportRecord {
+            actions: r.actions.iter().map(action_record).collect(),
+            late_events: r.late_events,
+            too_late_triggers: r.too_late_triggers,
+            ended_late: r
+                .ended_late
+                .into_iter()
+                .map(|e| LateEndRecord {
+                    customer_id: e.customer_id,
+                    journey: e.journey,
+                    instance_key: e.instance_key,
+                    at: e.at.to_rfc3339(),
+                    outcome: e.outcome,
+                })
+                .collect(),
+        })
     }
 
     /// When the next timer is due (RFC-3339 UTC), or null.

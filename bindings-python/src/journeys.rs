@@ -96,6 +96,20 @@ fn pool_advance<'py>(py: Python<'py>, pool: &PyPool, as_of: &str) -> PyResult<Bo
     action_columns(py, &actions)
 }
 
+/// Advance with the late-event report: (action columns, late events, too-late triggers, the
+/// instances ended late as JSON).
+#[pyfunction]
+fn pool_advance_report<'py>(
+    py: Python<'py>,
+    pool: &PyPool,
+    as_of: &str,
+) -> PyResult<(Bound<'py, PyDict>, u64, u64, String)> {
+    let t = time(pool, as_of)?;
+    let r = py.detach(|| pool.write().advance_report(t)).map_err(to_py_err)?;
+    let cols = action_columns(py, &r.actions)?;
+    Ok((cols, r.late_events, r.too_late_triggers, serde_json::to_string(&r.ended_late).unwrap_or_default()))
+}
+
 /// The results of a journey (`journey` = None: the global control group across journeys), as
 /// JSON.
 #[pyfunction]
@@ -179,6 +193,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pool_advance, m)?)?;
     m.add_function(wrap_pyfunction!(pool_simulate, m)?)?;
     m.add_function(wrap_pyfunction!(pool_journey_results_json, m)?)?;
+    m.add_function(wrap_pyfunction!(pool_advance_report, m)?)?;
     m.add_function(wrap_pyfunction!(journey_sample_size, m)?)?;
     m.add_function(wrap_pyfunction!(journey_compare_rates, m)?)?;
     Ok(())

@@ -135,7 +135,7 @@ class JourneysMixin:
         """The pool's journey settings (quiet hours, zone, caps, per-customer overrides)."""
         return dict(json.loads(_yutang.pool_journey_settings_json(self._pool)))
 
-    def advance(self, as_of: Any, frame: str = "pandas") -> Any:
+    def advance(self, as_of: Any, frame: str = "pandas", with_report: bool = False) -> Any:
         """Process events and timers up to ``as_of``; return the actions due.
 
         Columns: ``customer_id, journey, step, channel, offer, due_at, key`` (then
@@ -143,6 +143,16 @@ class JourneysMixin:
         (0.85 = a coupon at 85 % of price), missing for actions without one; ``due_at`` is a
         UTC timestamp; ``key`` is a deterministic idempotency key. Advancing again to the same
         ``as_of``, or re-ingesting the same events, emits nothing new. The GIL is released.
+
+        Events that arrive dated before the previous advance (a marketplace order synced hours
+        late) are acted on: a late goal or exit ends its instance as of the event's time, a late
+        trigger starts an instance at its own time when it is dated at most the journey's
+        ``max_lateness`` (default ``"24h"``) before the previous advance. With
+        ``with_report=True`` returns ``(actions, report)``: ``report`` is a dict with
+        ``late_events`` (acted on), ``too_late_triggers`` (reported, not acted on) and
+        ``ended_late``, a frame ``customer_id, journey, instance_key, at, outcome`` of the
+        instances a late goal or exit ended: actions sent to them at or after ``at`` would not
+        have been sent had the event arrived in time.
 
         Examples
         --------
@@ -158,8 +168,14 @@ class JourneysMixin:
         >>> len(pool.advance("2024-04-01"))
         0
         """
-        c = self._journeys_call("pool_advance", _frame.to_iso(as_of))
-        return _actions_frame(c, frame)
+        if not with_report:
+            return _actions_frame(self._journeys_call("pool_advance", _frame.to_iso(as_of)), frame)
+        c, late, too_late, ended = self._journeys_call("pool_advance_report", _frame.to_iso(as_of))
+        report = {"late_events": int(late), "too_late_triggers": int(too_late),
+                  "ended_late": _frame.records_to_frame(json.loads(ended), ("customer_id", "journey", "instance_key",
+                                                                           "at", "outcome"), frame,
+                                                        time_columns=("at",))}
+        return _actions_frame(c, frame), report
 
     def next_wake_at(self) -> Any:
         """When the next timer is due (a UTC ``pandas.Timestamp``), or ``None``. Also call

@@ -10,7 +10,10 @@ pub const JOURNEY_VERSION: u32 = 1;
 /// The conversion window of a journey that does not set one: 30 days.
 pub const DEFAULT_CONVERSION_WINDOW: Span = Span::days(30);
 
-/// The longest conversion window: 3660 days.
+/// How late a trigger may arrive and still start an instance, unless the journey says: 24 hours.
+pub const DEFAULT_MAX_LATENESS: Span = Span::hours(24);
+
+/// The longest conversion window (and `max_lateness`): 3660 days.
 pub const MAX_CONVERSION_WINDOW: Span = Span::days(3660);
 
 /// A span of time written `30d`, `12h`, `90m`, `45s` or `0` (negative: `-7d`). Stored in seconds.
@@ -430,6 +433,11 @@ pub struct Journey {
     /// [`Journey::conversion_window_span`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion_window: Option<Span>,
+    /// How late a trigger event may arrive (dated before the last `advance`) and still start
+    /// an instance (default 24 hours; see [`Journey::max_lateness_span`]). Late goals, exits
+    /// and hold events act however late they arrive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_lateness: Option<Span>,
     /// Exit events: end the instance at once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exits: Vec<EventRule>,
@@ -485,6 +493,11 @@ impl Journey {
     /// The conversion window: [`Journey::conversion_window`], else 30 days.
     pub fn conversion_window_span(&self) -> Span {
         self.conversion_window.unwrap_or(DEFAULT_CONVERSION_WINDOW)
+    }
+
+    /// The most a trigger may be late: [`Journey::max_lateness`], else 24 hours.
+    pub fn max_lateness_span(&self) -> Span {
+        self.max_lateness.unwrap_or(DEFAULT_MAX_LATENESS)
     }
 
     /// The journey's first split step (in the order of the list) and its arms: the split whose

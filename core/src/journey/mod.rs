@@ -33,11 +33,11 @@ mod validate;
 pub use caps::{Cap, CapScope};
 pub use def::{
     Anchor, Arm, Blocked, Case, ChannelWhen, Condition, EventRule, InstanceKey, Journey, LocalTime, Reentry, Span,
-    Step, StepKind, Trigger, DEFAULT_CONVERSION_WINDOW, JOURNEY_VERSION, MAX_CONVERSION_WINDOW,
+    Step, StepKind, Trigger, DEFAULT_CONVERSION_WINDOW, DEFAULT_MAX_LATENESS, JOURNEY_VERSION, MAX_CONVERSION_WINDOW,
 };
 pub use quiet::QuietHours;
 pub use results::{ArmResult, JourneyResults, ResultsOptions, GLOBAL_CONTROL, TREATMENT};
-pub use runner::{InstanceInfo, JourneyState};
+pub use runner::{AdvanceReport, InstanceInfo, JourneyState, LateEnd};
 pub use simulate::{JourneyCount, Simulation, StepCount};
 pub use stats::{compare_rates, sample_size_per_arm, RateComparison};
 pub use validate::{END, MAX_STEPS};
@@ -223,8 +223,20 @@ impl Pool {
     /// A condition-language rule of a journey that does not compile against the pool (an
     /// undefined segment …), named by its path (`journey.steps[3].cases[0].when…`).
     pub fn advance(&mut self, as_of: Timestamp) -> Result<Vec<Action>> {
+        Ok(self.advance_report(as_of)?.actions)
+    }
+
+    /// [`Pool::advance`], with what was done with the events that arrived dated before the
+    /// previous advance (a marketplace order synced hours late): how many were acted on, the
+    /// triggers too late to start an instance (beyond the journey's `max_lateness`), and the
+    /// instances a late goal or exit ended as of the event's time — actions sent to those after
+    /// that time would not have been sent had the event arrived in time.
+    ///
+    /// # Errors
+    /// As [`Pool::advance`].
+    pub fn advance_report(&mut self, as_of: Timestamp) -> Result<AdvanceReport> {
         let mut st = std::mem::take(&mut self.ext_mut().journeys);
-        let out = st.advance(self, as_of.micros());
+        let out = st.advance_report(self, as_of.micros());
         self.ext_mut().journeys = st;
         out
     }

@@ -171,6 +171,50 @@ struct Cache {
     as_of: i64,
     /// Whether the customer being processed has consent events (computed on first need).
     consent: Option<bool>,
+    /// The events in slots from here on arrived since the previous advance.
+    seen_before: u32,
+    /// What the advance under way did with late events.
+    late: LateTally,
+}
+
+/// Late events met by the advance under way.
+#[derive(Debug, Clone, Default)]
+struct LateTally {
+    events: u64,
+    too_late: u64,
+    last_slot: Option<u32>,
+    ended: Vec<LateEnd>,
+}
+
+/// An instance that a late goal or exit event ended as of the event's time: an action sent to
+/// it at or after `at` would not have been sent had the event arrived in time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LateEnd {
+    /// The customer.
+    pub customer_id: String,
+    /// The journey id.
+    pub journey: String,
+    /// The instance key (order or subscription id) of a keyed journey.
+    pub instance_key: Option<String>,
+    /// The time of the late event (the instance's end).
+    pub at: Timestamp,
+    /// `converted` (a goal) or `exited` (an exit rule).
+    pub outcome: String,
+}
+
+/// What [`Pool::advance_report`](crate::pool::Pool::advance_report) returns: the actions due and
+/// what was done with events that arrived dated before the previous advance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdvanceReport {
+    /// The actions due, as [`Pool::advance`](crate::pool::Pool::advance) returns them.
+    pub actions: Vec<Action>,
+    /// Events acted on although they arrived dated before the previous advance.
+    pub late_events: u64,
+    /// Trigger events that arrived later than their journey's `max_lateness`: reported, not
+    /// acted on.
+    pub too_late_triggers: u64,
+    /// Instances ended by a late goal or exit as of the event's time.
+    pub ended_late: Vec<LateEnd>,
 }
 
 /// The journeys of a pool and their instances (part of the pool snapshot). Use it through
@@ -190,6 +234,9 @@ pub struct JourneyState {
     pub(super) entry_members: Vec<(u16, u16, Vec<String>)>,
     /// Ended instances whose slots were taken over by later entries (for the results).
     pub(super) ended: Vec<Ended>,
+    /// The pool's event slots seen by the last advance (`None` before the first): the events in
+    /// later slots arrived since.
+    pub(super) seen_slots: Option<u32>,
     cache: Cache,
 }
 
@@ -205,6 +252,7 @@ impl PartialEq for JourneyState {
             && self.processed_to == o.processed_to
             && self.entry_members == o.entry_members
             && self.ended == o.ended
+            && self.seen_slots == o.seen_slots
     }
 }
 
@@ -236,6 +284,13 @@ pub struct InstanceInfo {
 enum Sent {
     Done,
     Deferred(i64),
+}
+
+/// How an event stands for a journey (see `JourneyState::timing`).
+enum Timing {
+    New,
+    Late,
+    Seen,
 }
 
 pub(super) fn ts(t: i64) -> Timestamp {
@@ -371,6 +426,8 @@ impl JourneyState {
             counters: if old.len() == self.journeys.len() { old } else { counters },
             as_of: i64::MIN,
             consent: None,
+            seen_before: 0,
+            late: LateTally::default(),
         };
     }
 
@@ -736,10 +793,35 @@ impl JourneyState {
 
     // ------------------------------------------------------------------ advance
 
+    /// The event slots of the pool were renumbered (an erasure or retention kept the events
+    /// of the old slots `kept`, in order): keep pointing at the same events.
+    pub(crate) fn slots_kept(&mut self, kept: &[u32]) {
+        if let Some(n) = self.seen_slots {
+            self.seen_slots = Some(kept.partition_point(|&s| s < n) as u32);
+        }
+    }
+
+    /// Process events and timers up to `as_of` (µs): the actions due, sorted, and what was
+    /// done with late events.
+    pub(crate) fn advance_report(&mut self, pool: &Pool, as_of: i64) -> crate::error::Result<AdvanceReport> {
+        let actions = self.advance(pool, as_of)?;
+        let late = std::mem::take(&mut self.cache.late);
+        Ok(AdvanceReport {
+            actions,
+            late_events: late.events,
+            too_late_triggers: late.too_late,
+            ended_late: late.ended,
+        })
+    }
+
     /// Process events and timers up to `as_of` (µs); return the actions due, sorted.
     pub(crate) fn advance(&mut self, pool: &Pool, as_of: i64) -> crate::error::Result<Vec<Action>> {
         self.sync(pool);
         self.cache.as_of = as_of;
+        self.cache.late = LateTally::default();
+        let slots = pool.slot_count().min(u32::MAX as usize) as u32;
+        self.cache.seen_before = self.seen_slots.unwrap_or(slots).min(slots);
+        self.seen_slots = Some(slots);
         let mut out = Vec::new();
         if self.journeys.is_empty() {
             self.processed_to = Some(self.processed_to.map_or(as_of, |p| p.max(as_of)));
@@ -787,10 +869,30 @@ impl JourneyState {
                 }
             }
         }
+        // customers with events that arrived since the last advance dated at or before `lo`:
+        // from their earliest such event on
+        let mut late_from: Vec<(u32, i64)> = Vec::new();
+        for slot in self.cache.seen_before..slots {
+            let at = pool.slot_at(slot);
+            if at <= lo && at <= as_of {
+                if let Some(p) = pool.position_of_slot(slot) {
+                    late_from.push((p as u32, at));
+                }
+            }
+        }
+        late_from.sort_unstable();
+        late_from.dedup_by_key(|x| x.0);
+        for (p, at) in late_from {
+            let Some(view) = pool.customer_at(p as usize) else { continue };
+            let a = until(&view, at - 1);
+            let b = until(&view, as_of);
+            todo.push((p, a as u32, b as u32));
+        }
         // segment and stage entries in (watermark, as_of]: (position, time, journey, trigger)
         let entries = self.entries(pool, as_of)?;
         todo.extend(entries.iter().map(|e| (e.0, u32::MAX, 0)));
-        // by position; a customer listed for events and for timers is processed once
+        // by position; a customer listed for events and for timers is processed once, from the
+        // earliest event listed
         todo.sort_unstable();
         todo.dedup_by_key(|x| x.0);
         for (p, a, b) in todo {
@@ -985,6 +1087,7 @@ impl JourneyState {
         out: &mut Vec<Action>,
     ) {
         let t = e.at_micros();
+        let mut was_late = false;
         // goals, exits and holds of running instances
         if *local != NIL {
             let mut cursor = self.customers[*local as usize].first;
@@ -992,9 +1095,17 @@ impl JourneyState {
                 let i = cursor;
                 let x = self.instances[i as usize];
                 cursor = x.next;
-                if x.status == DONE || t <= self.journeys[x.journey as usize].watermark {
+                if x.status == DONE {
+                    was_late |= self.late_end_of_done(ctx, view, i, &e);
                     continue;
                 }
+                let late = match self.timing(x.journey as usize, t, &e) {
+                    Timing::Seen => continue,
+                    // a late event acts on the instances that existed at its time
+                    Timing::Late if x.entered >= t => continue,
+                    Timing::Late => true,
+                    Timing::New => false,
+                };
                 let what = {
                     let def = &self.cache.defs[x.journey as usize];
                     if def.goals.iter().any(|r| self.rule_matches(ctx, view, r, def, &x, &e)) {
@@ -1003,6 +1114,8 @@ impl JourneyState {
                         Some(EXITED as u16)
                     } else if x.status == HOLD {
                         match &def.steps[x.step as usize].kind {
+                            // a late event counts when it came after the hold began
+                            StepKind::Hold { timeout, .. } if late && t < x.wake - timeout.micros() => None,
                             StepKind::Hold { event, same_key, .. } => {
                                 let rule = EventRule { event: event.clone(), same_key: *same_key, when: None };
                                 self.rule_matches(ctx, view, &rule, def, &x, &e).then_some(1000)
@@ -1013,8 +1126,14 @@ impl JourneyState {
                         None
                     }
                 };
+                was_late |= late && what.is_some();
                 match what {
-                    Some(o) if o == CONVERTED as u16 || o == EXITED as u16 => self.end(i, o as u8, t),
+                    Some(o) if o == CONVERTED as u16 || o == EXITED as u16 => {
+                        self.end(i, o as u8, t);
+                        if late {
+                            self.report_late_end(&x, t, o as u8);
+                        }
+                    }
                     Some(_) => {
                         let to = {
                             let def = &self.cache.defs[x.journey as usize];
@@ -1034,9 +1153,11 @@ impl JourneyState {
         }
         // triggers
         for j in 0..self.cache.defs.len() {
-            if t <= self.journeys[j].watermark {
-                continue;
-            }
+            let late = match self.timing(j, t, &e) {
+                Timing::Seen => continue,
+                Timing::Late => true,
+                Timing::New => false,
+            };
             let found = {
                 let def = &self.cache.defs[j];
                 def.triggers
@@ -1055,8 +1176,82 @@ impl JourneyState {
                     })
             };
             let Some((key, start, reentry)) = found else { continue };
+            if late {
+                let r = &self.journeys[j];
+                let limit = r.watermark.saturating_sub(self.cache.defs[j].max_lateness_span().micros());
+                if t <= r.since {
+                    continue;
+                }
+                if t < limit {
+                    self.cache.late.too_late += 1;
+                    continue;
+                }
+                was_late = true;
+            }
             let anchor = e.subscription().and_then(|s| s.expires_at).map_or(t, |x| x.micros());
             self.start(ctx, view, local, j, start, reentry, key, anchor, t, out);
+        }
+        if was_late && self.cache.late.last_slot != Some(e.slot()) {
+            self.cache.late.last_slot = Some(e.slot());
+            self.cache.late.events += 1;
+        }
+    }
+
+    /// A late goal or exit dated while an instance that has since finished (or whose control
+    /// window has since closed) was running: it ends as converted or exited as of the event's
+    /// time after all. Returns whether it did.
+    fn late_end_of_done(&mut self, ctx: &Ctx<'_>, view: &CustomerView<'_>, i: u32, e: &EventRef<'_>) -> bool {
+        let x = self.instances[i as usize];
+        let t = e.at_micros();
+        let o = x.outcome & !HELD;
+        // an event at the instant the instance ended comes first (events before timers)
+        if !(x.entered < t && t <= x.wake && matches!(o, FINISHED | CONTROL | GLOBAL_CONTROL)) {
+            return false;
+        }
+        if !matches!(self.timing(x.journey as usize, t, e), Timing::Late) {
+            return false;
+        }
+        let def = &self.cache.defs[x.journey as usize];
+        let outcome = if def.goals.iter().any(|r| self.rule_matches(ctx, view, r, def, &x, e)) {
+            CONVERTED
+        } else if def.exits.iter().any(|r| self.rule_matches(ctx, view, r, def, &x, e)) {
+            EXITED
+        } else {
+            return false;
+        };
+        let xm = &mut self.instances[i as usize];
+        xm.outcome = outcome | (x.outcome & HELD);
+        xm.wake = t;
+        let c = &mut self.cache.counters[x.journey as usize].outcomes;
+        if o == FINISHED {
+            // control assignments stay counted as such
+            c[FINISHED as usize] = c[FINISHED as usize].saturating_sub(1);
+        }
+        c[outcome as usize] += 1;
+        self.report_late_end(&x, t, outcome);
+        true
+    }
+
+    /// Report that a late event ended instance `x` as of `t`.
+    fn report_late_end(&mut self, x: &Instance, t: i64, outcome: u8) {
+        self.cache.late.ended.push(LateEnd {
+            customer_id: self.customers[x.cust as usize].id.clone(),
+            journey: self.cache.defs[x.journey as usize].id.clone(),
+            instance_key: (x.key != NIL).then(|| self.keys[x.key as usize].clone()),
+            at: ts(t),
+            outcome: if outcome == CONVERTED { "converted" } else { "exited" }.to_string(),
+        });
+    }
+
+    /// How an event at `t` stands for journey `j`: after its watermark (new), before it and
+    /// arrived since the last advance (late), or before it and seen by an earlier advance.
+    fn timing(&self, j: usize, t: i64, e: &EventRef<'_>) -> Timing {
+        if t > self.journeys[j].watermark {
+            Timing::New
+        } else if e.slot() >= self.cache.seen_before {
+            Timing::Late
+        } else {
+            Timing::Seen
         }
     }
 
@@ -1485,7 +1680,9 @@ impl JourneyState {
         let longest = self.settings.caps.iter().map(|c| c.window.micros()).max().unwrap_or(0);
         let sends = &mut self.customers[x.cust as usize].sends;
         sends.retain(|&(a, _)| a > t - longest);
-        sends.push((t, code));
+        // in time order (a late event's send can come before sends already made)
+        let at = sends.partition_point(|&(a, _)| a <= t);
+        sends.insert(at, (t, code));
         let xm = &mut self.instances[i as usize];
         xm.sends = xm.sends.saturating_add(1);
         Sent::Done

@@ -9,9 +9,11 @@
 //! count of merges seen, the processed-to time and the entry memberships. Times are
 //! microseconds since the Unix epoch.
 //!
-//! Version 2 is version 1 followed by the global-control fraction (an f64) and the ended
+//! Version 2 is version 1 followed by the global-control fraction (an f64), the ended
 //! instances kept for the results (journey, outcome, customer, origin, key, entry time, each
-//! whose slot a later entry took over), and allows the instance states of control instances
+//! whose slot a later entry took over) and the number of the pool's event slots the last
+//! advance saw (the events in later slots arrived since: late events are found by it), and
+//! allows the instance states of control instances
 //! (followed through their conversion window, or held out by the global control group). It is
 //! written only when the state holds any of these, so a state without them still writes
 //! version 1, which older libraries read.
@@ -34,6 +36,7 @@ pub(crate) struct JourneysV2 {
     base: JourneysV1,
     global_control: f64,
     ended: Vec<EndedV2>,
+    seen_slots: Option<u32>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -58,6 +61,7 @@ impl Frozen {
         let base = JourneysV1::of(st);
         let v2 = st.settings.global_control != 0.0
             || !st.ended.is_empty()
+            || st.seen_slots.is_some()
             || st.instances.iter().any(|x| x.status == FOLLOW || x.outcome & HELD != 0 || x.outcome == GLOBAL_CONTROL);
         if v2 {
             let ended = st
@@ -72,7 +76,12 @@ impl Frozen {
                     entered: e.entered,
                 })
                 .collect();
-            Frozen::V2(JourneysV2 { base, global_control: st.settings.global_control, ended })
+            Frozen::V2(JourneysV2 {
+                base,
+                global_control: st.settings.global_control,
+                ended,
+                seen_slots: st.seen_slots,
+            })
         } else {
             Frozen::V1(base)
         }
@@ -100,7 +109,7 @@ impl Serialize for Frozen {
 pub(crate) fn decode(version: u16, bytes: &[u8]) -> Result<JourneyState> {
     if version == 1 {
         let v: JourneysV1 = crate::pool::decode_section(bytes).map_err(bad)?;
-        return v.into_state(0.0, Vec::new());
+        return v.into_state(0.0, Vec::new(), None);
     }
     let v: JourneysV2 = crate::pool::decode_section(bytes).map_err(bad)?;
     let ended = v
@@ -115,7 +124,7 @@ pub(crate) fn decode(version: u16, bytes: &[u8]) -> Result<JourneyState> {
             entered: e.entered,
         })
         .collect();
-    v.base.into_state(v.global_control, ended)
+    v.base.into_state(v.global_control, ended, v.seen_slots)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -291,7 +300,12 @@ impl JourneysV1 {
     }
 
     /// The runtime state, every value and reference checked.
-    pub(crate) fn into_state(self, global_control: f64, ended: Vec<Ended>) -> Result<JourneyState> {
+    pub(crate) fn into_state(
+        self,
+        global_control: f64,
+        ended: Vec<Ended>,
+        seen_slots: Option<u32>,
+    ) -> Result<JourneyState> {
         let s = self.settings;
         let caps = s
             .caps
@@ -359,6 +373,7 @@ impl JourneysV1 {
         st.processed_to = self.processed_to;
         st.entry_members = self.entry_members;
         st.ended = ended;
+        st.seen_slots = seen_slots;
         st.validate()?;
         Ok(st)
     }

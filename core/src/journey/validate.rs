@@ -82,6 +82,15 @@ impl Journey {
                 ));
             }
         }
+        if let Some(m) = self.max_lateness {
+            if m.seconds() < 0 || m > super::def::MAX_CONVERSION_WINDOW {
+                return Err(Error::invalid(
+                    "max_lateness",
+                    m.to_string(),
+                    format!("must be at least 0 and at most {}", super::def::MAX_CONVERSION_WINDOW),
+                ));
+            }
+        }
         if let super::def::Reentry::Cooldown { cooldown } = &self.reentry {
             if cooldown.seconds() < 0 {
                 return Err(Error::invalid("reentry.cooldown", cooldown.to_string(), "a cooldown cannot be negative"));

@@ -926,6 +926,26 @@ impl Pool {
     }
 
     /// Event slots of the customer at `pos`, in (time, id) order.
+    /// Number of stored events (slots `0..n`, in the order the events arrived).
+    pub(crate) fn slot_count(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// When the event in `slot` happened (µs since the epoch).
+    pub(crate) fn slot_at(&self, slot: u32) -> i64 {
+        self.rows[slot as usize].at
+    }
+
+    /// The position of the customer the event in `slot` belongs to.
+    pub(crate) fn position_of_slot(&self, slot: u32) -> Option<usize> {
+        let a = *self.anchor.get(slot as usize)?;
+        if a == NONE {
+            return None;
+        }
+        let p = *self.index().pos.get(self.graph.root(a) as usize)?;
+        (p != NONE).then_some(p as usize)
+    }
+
     fn slots_of(&self, pos: usize) -> &[u32] {
         let ix = self.index();
         &ix.events[ix.offsets[pos] as usize..ix.offsets[pos + 1] as usize]
@@ -1074,6 +1094,7 @@ impl Pool {
         let gone_idents: std::collections::HashSet<u32> = self.graph.members(root).collect();
         let gone_events: std::collections::HashSet<u32> = self.slots_of(p).iter().copied().collect();
         let mut kept = Vec::with_capacity(self.rows.len() - gone_events.len());
+        let mut kept_slots = Vec::with_capacity(kept.capacity());
         for slot in 0..self.rows.len() as u32 {
             if gone_events.contains(&slot) {
                 continue;
@@ -1101,6 +1122,7 @@ impl Pool {
                 }
             }
             kept.push((e, mask));
+            kept_slots.push(slot);
         }
         let mentions = |s: &str| s == id || aliases.iter().any(|a| a == s);
         let log: Vec<MergeEntry> = self
@@ -1111,6 +1133,7 @@ impl Pool {
             .collect();
         let report = EraseReport { events: gone_events.len(), identities: gone_idents.len() };
         self.reload(kept, log)?;
+        self.ext.journeys.slots_kept(&kept_slots);
         let mut ids = aliases;
         ids.push(id);
         self.ext.on_erase(&ids, &identities);
@@ -1149,9 +1172,10 @@ impl Pool {
             (0..self.rows.len() as u32).filter(|&s| self.rows[s as usize].at >= horizon.micros()).collect();
         let dropped = self.rows.len() - keep.len();
         if dropped > 0 {
-            let kept = keep.into_iter().map(|s| self.stored_event(s)).collect();
+            let kept = keep.iter().map(|&s| self.stored_event(s)).collect();
             let log = self.merge_log.clone();
             self.reload(kept, log)?;
+            self.ext.journeys.slots_kept(&keep);
         }
         Ok(dropped)
     }

@@ -172,6 +172,12 @@ impl<'a> EventRef<'a> {
         self.row().at
     }
 
+    /// The slot: the event's place in the order events arrived in (a later arrival has a
+    /// higher slot; erasure and retention renumber the slots, keeping their order).
+    pub(crate) fn slot(&self) -> u32 {
+        self.slot
+    }
+
     /// The host's event id.
     pub fn id(&self) -> &'a str {
         self.pool.event_ids.get(self.slot)

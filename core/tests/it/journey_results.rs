@@ -146,7 +146,7 @@ fn control_instances_are_followed_then_end_and_receive_nothing() {
 }
 
 #[test]
-fn results_survive_a_snapshot_and_old_pools_still_write_version_1() {
+fn results_survive_a_snapshot() {
     let doc = vectors();
     for case in doc["cases"].as_array().unwrap() {
         let (pool, r) = run(case);
@@ -158,16 +158,6 @@ fn results_survive_a_snapshot_and_old_pools_still_write_version_1() {
         // the per-step counts are those of the pool object; everything else is restored
         assert_eq!(JourneyResults { steps: vec![], ..again }, JourneyResults { steps: vec![], ..r.clone() });
     }
-    // a pool without control groups, whose instances were each entered once, writes the
-    // journeys section in version 1 (older libraries read it)
-    let mut once = doc["cases"][1].clone();
-    once["settings"] = serde_json::json!({});
-    let (pool, r) = run(&once);
-    assert_eq!(r.arms.len(), 1);
-    let blob = pool.snapshot();
-    let tag = b"\x08journeys";
-    let at = blob.windows(tag.len()).rposition(|w| w == tag).unwrap() + tag.len();
-    assert_eq!(blob[at], 1);
 }
 
 #[test]

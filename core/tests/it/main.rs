@@ -3,6 +3,7 @@ mod attribution;
 mod erase;
 mod fuzz_corpus;
 mod hardening;
+mod journey_late;
 mod journey_results;
 mod journeys;
 mod lifecycle;
