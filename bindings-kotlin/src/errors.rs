@@ -24,9 +24,19 @@ pub enum YutangError {
     /// Rule text could not be parsed.
     #[error("rule syntax: line {line}, column {column}: expected {expected}, found {found}")]
     Parse { line: u64, column: u64, expected: String, found: String },
+    /// A progress listener stopped the call.
+    #[error("{call} stopped by its progress listener")]
+    Cancelled { call: String },
     /// Anything else.
     #[error("{detail}")]
     Other { detail: String },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for YutangError {
+    /// An exception a progress listener threw that is not a `YutangException`.
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        YutangError::Other { detail: e.reason }
+    }
 }
 
 impl From<yutang::Error> for YutangError {
@@ -44,6 +54,7 @@ impl From<yutang::Error> for YutangError {
             E::Parse { line, column, expected, found } => {
                 YutangError::Parse { line: line as u64, column: column as u64, expected, found }
             }
+            E::Cancelled { call } => YutangError::Cancelled { call },
             other => YutangError::Other { detail: other.to_string() },
         }
     }

@@ -3,6 +3,8 @@
 
 use crate::errors::YutangError;
 use crate::pool::Pool;
+use crate::progress::{ProgressListener, Relay};
+use std::sync::Arc;
 use yutang::journey::{
     examples, Action, ArmResult, Journey, JourneyResults, JourneySettings, RateComparison, ResultsOptions, StepCount,
 };
@@ -389,19 +391,26 @@ impl Pool {
     }
 
     /// Replay the pool's events in [start, end] through the journeys (JSON definitions); the
-    /// live journey state is not touched.
+    /// live journey state is not touched. `progress` is told how far the replay has got (stage
+    /// `journeys`, customers); when it returns false the replay stops with
+    /// `YutangException.Cancelled`.
+    #[uniffi::method(default(progress = None))]
     pub fn simulate(
         &self,
         journeys_json: Vec<String>,
         start: String,
         end: String,
+        progress: Option<Arc<dyn ProgressListener>>,
     ) -> Result<SimulationRecord, YutangError> {
         let mut js = Vec::with_capacity(journeys_json.len());
         for j in &journeys_json {
             js.push(Journey::from_json(j)?);
         }
         let (s, e) = (self.time(&start)?, self.time(&end)?);
-        let sim = self.read().simulate(&js, s, e)?;
+        let mut relay = Relay::new(progress);
+        let sim = self.read().simulate_with_progress(&js, s, e, &mut |p| relay.call(p));
+        relay.check()?;
+        let sim = sim?;
         Ok(SimulationRecord {
             actions: sim.actions.iter().map(action_record).collect(),
             steps: sim.steps.into_iter().map(step_record).collect(),

@@ -9,6 +9,7 @@ mod lifecycle;
 mod ltv;
 mod metrics;
 mod pool;
+mod progress;
 mod report;
 mod rules;
 

@@ -1,6 +1,7 @@
 //! Kotlin/Swift bindings for `yutang::Pool`: mirror records and a thread-safe `Pool` object.
 
 use crate::errors::YutangError;
+use crate::progress::{ProgressListener, Relay};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -84,6 +85,10 @@ pub struct IngestReportRecord {
     /// (otherwise they re-link only the customers they touch).
     #[uniffi(default = false)]
     pub full_pass: bool,
+    /// Whether a progress listener stopped the ingest: only the events before the stop were
+    /// read (and counted); they are stored.
+    #[uniffi(default = false)]
+    pub stopped: bool,
 }
 
 /// Money in one currency: exact minor units and the decimal string.
@@ -274,6 +279,7 @@ fn report_record(r: yutang::IngestReport) -> IngestReportRecord {
         warnings: r.warnings.iter().map(rejection_record).collect(),
         late: r.late as u64,
         full_pass: r.full_pass,
+        stopped: r.stopped,
     }
 }
 
@@ -365,6 +371,22 @@ impl Pool {
     pub fn ingest(&self, events: Vec<EventRecord>) -> IngestReportRecord {
         let inputs: Vec<yutang::EventInput> = events.iter().map(Into::into).collect();
         report_record(self.write().ingest_inputs(&inputs))
+    }
+
+    /// `ingest`, telling `progress` how far it has got (stages `ingest` and `link`). When the
+    /// listener returns false the ingest stops reading: the events read so far are stored and
+    /// the report says `stopped`; when it throws, the same, and the exception is thrown.
+    /// Ingesting the same events again is safe: the stored ones count as duplicates.
+    pub fn ingest_with_progress(
+        &self,
+        events: Vec<EventRecord>,
+        progress: Arc<dyn ProgressListener>,
+    ) -> Result<IngestReportRecord, YutangError> {
+        let inputs: Vec<yutang::EventInput> = events.iter().map(Into::into).collect();
+        let mut relay = Relay::new(Some(progress));
+        let report = self.write().ingest_inputs_with_progress(&inputs, &mut |p| relay.call(p));
+        relay.check()?;
+        Ok(report_record(report))
     }
 
     /// Ingest a JSON array of events (the `EventInput` shape). An element that is not a valid

@@ -12,6 +12,7 @@ create_exception!(yutang, NotFoundError, YutangError, "No such customer or ident
 create_exception!(yutang, SnapshotError, YutangError, "A snapshot could not be restored.");
 create_exception!(yutang, ConvergenceError, YutangError, "A model fit did not converge.");
 create_exception!(yutang, CurrencyMismatchError, YutangError, "Amounts in different currencies were combined.");
+create_exception!(yutang, CancelledError, YutangError, "A progress callback stopped the call.");
 create_exception!(
     yutang,
     RuleSyntaxError,
@@ -36,6 +37,7 @@ pub fn to_py_err(e: yutang::Error) -> PyErr {
             yutang::Error::NotConverged { .. } => ConvergenceError::new_err(msg),
             yutang::Error::CurrencyMismatch { .. } => CurrencyMismatchError::new_err(msg),
             yutang::Error::Parse { .. } => RuleSyntaxError::new_err(msg),
+            yutang::Error::Cancelled { .. } => CancelledError::new_err(msg),
             _ => YutangError::new_err(msg),
         };
         let value = err.value(py);
@@ -67,5 +69,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConvergenceError", py.get_type::<ConvergenceError>())?;
     m.add("CurrencyMismatchError", py.get_type::<CurrencyMismatchError>())?;
     m.add("RuleSyntaxError", py.get_type::<RuleSyntaxError>())?;
+    m.add("CancelledError", py.get_type::<CancelledError>())?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use crate::errors::{json_err, to_py_err};
 use crate::pool::PyPool;
+use crate::progress::PyProgress;
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -164,13 +165,17 @@ fn pool_simulate<'py>(
     journeys_json: Vec<String>,
     start: &str,
     end: &str,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<(Bound<'py, PyDict>, String, String, String)> {
     let mut js = Vec::with_capacity(journeys_json.len());
     for j in &journeys_json {
         js.push(Journey::from_json(j).map_err(to_py_err)?);
     }
     let (s, e) = (time(pool, start)?, time(pool, end)?);
-    let sim = py.detach(|| pool.read().simulate(&js, s, e)).map_err(to_py_err)?;
+    let mut prog = PyProgress::new(progress);
+    let sim = py.detach(|| pool.read().simulate_with_progress(&js, s, e, &mut |p| prog.call(p)));
+    prog.check()?;
+    let sim = sim.map_err(to_py_err)?;
     let cols = action_columns(py, &sim.actions)?;
     Ok((
         cols,

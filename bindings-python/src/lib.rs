@@ -10,6 +10,7 @@ mod lifecycle;
 mod ltv;
 mod metrics;
 mod pool;
+mod progress;
 mod report;
 mod rules;
 

@@ -2,6 +2,7 @@
 
 use crate::convert::{Cell, Col, ColTuple, ColumnArrays, Held};
 use crate::errors::to_py_err;
+use crate::progress::PyProgress;
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
@@ -37,6 +38,7 @@ fn report_to_py<'py>(py: Python<'py>, r: &yutang::IngestReport) -> PyResult<Boun
     d.set_item("warnings", tup(&r.warnings))?;
     d.set_item("late", r.late)?;
     d.set_item("full_pass", r.full_pass)?;
+    d.set_item("stopped", r.stopped)?;
     Ok(d)
 }
 
@@ -272,23 +274,36 @@ impl PyPool {
         py: Python<'py>,
         rows: Vec<Option<String>>,
         bad: Vec<(usize, String, String)>,
+        progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let mut prog = PyProgress::new(progress);
         let report = py.detach(|| {
             let mut pool = self.write();
             let (tz, cur, limits) = (pool.time_zone(), pool.config().currency, pool.config().limits);
             let mut bad = bad.into_iter().peekable();
-            let events = rows.into_iter().enumerate().map(|(i, row)| {
+            let n = rows.len() as u64;
+            let mut on = |p| prog.call(p);
+            let mut ing = pool.ingester_with_progress(n, &mut on);
+            for (i, row) in rows.into_iter().enumerate() {
+                if ing.stopped() {
+                    break;
+                }
                 let refused = bad_row(&mut bad, i);
-                match (row, refused) {
+                let event = match (row, refused) {
                     (_, Some(e)) => Err(e),
                     (None, None) => Err(Error::invalid("event", "", "could not be read")),
                     (Some(json), None) => serde_json::from_str::<yutang::EventInput>(&json)
                         .map_err(|e| Error::json("event", &e))
                         .and_then(|inp| inp.into_event(tz, cur, &limits)),
+                };
+                match event {
+                    Ok(e) => ing.push(&e.as_borrowed()),
+                    Err(err) => ing.reject(&err),
                 }
-            });
-            pool.ingest_results(events)
+            }
+            ing.finish()
         });
+        prog.check()?;
         report_to_py(py, &report)
     }
 
@@ -300,6 +315,7 @@ impl PyPool {
         columns: Vec<ColTuple<'py>>,
         properties: Vec<String>,
         bad: Vec<(usize, String, String)>,
+        progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let mut held = Vec::with_capacity(columns.len());
         for c in columns {
@@ -379,14 +395,19 @@ impl PyPool {
                 }
             }
         }
+        let mut prog = PyProgress::new(progress);
         let report = py.detach(|| {
             let mut pool = self.write();
             let (tz, cur) = (pool.time_zone(), pool.config().currency);
             let frame = &f;
             let mut ids = Vec::with_capacity(frame.identities.len());
-            let mut ing = pool.ingester();
+            let mut on = |p| prog.call(p);
+            let mut ing = pool.ingester_with_progress(frame.n as u64, &mut on);
             let mut bad = bad.into_iter().peekable();
             for i in 0..frame.n {
+                if ing.stopped() {
+                    break;
+                }
                 if let Some(err) = bad_row(&mut bad, i) {
                     ing.reject(&err);
                 } else if let Err(err) = frame.push_row(i, tz, cur, &mut ids, &mut ing) {

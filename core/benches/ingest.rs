@@ -1,7 +1,8 @@
 //! Ingest throughput: 10 million synthetic events (1 million customers, identities overlapping
 //! across channels), in time-ordered batches of 100k, through the borrowed path
 //! (`Pool::ingester`, what the Python columnar ingest uses) and, for comparison, through
-//! `Pool::ingest(Vec<Event>)` (which also pays for dropping the caller's events). Only ingestion
+//! `Pool::ingest(Vec<Event>)` (which also pays for dropping the caller's events), and the
+//! borrowed path with a progress callback (`Pool::ingester_with_progress`). Only ingestion
 //! is timed; generating the events is not. Set YUTANG_BENCH_EVENTS to change the size.
 //!
 //! Floor: >= 2 million events/s on one core, <= 120 bytes of pool memory per event.
@@ -17,9 +18,10 @@ fn bench_ingest(c: &mut Criterion) {
     group.sample_size(10).measurement_time(Duration::from_secs(5)).throughput(Throughput::Elements(n as u64));
     let mut reported = false;
     // the two ways in: borrowed (what hosts with their own data and the Python tables use) and
-    // owned `Vec<Event>` (which also pays for dropping the caller's events)
-    for borrowed in [true, false] {
-        let name = format!("{n}_events_{}", if borrowed { "borrowed" } else { "owned" });
+    // owned `Vec<Event>` (which also pays for dropping the caller's events); and borrowed with a
+    // progress callback (what `progress=` costs)
+    for mode in ["borrowed", "borrowed_with_progress", "owned"] {
+        let name = format!("{n}_events_{mode}");
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
@@ -27,10 +29,19 @@ fn bench_ingest(c: &mut Criterion) {
                     let mut pool = yutang::Pool::default();
                     for start in (0..n).step_by(batch) {
                         let range = start..(start + batch).min(n);
-                        let r = if borrowed {
+                        let r = if mode.starts_with("borrowed") {
                             let evs = synth_events(&cfg, range);
+                            let mut calls = 0u64;
+                            let mut on = |_: yutang::progress::Progress| {
+                                calls += 1;
+                                true
+                            };
                             let t = Instant::now();
-                            let mut ing = pool.ingester();
+                            let mut ing = if mode == "borrowed" {
+                                pool.ingester()
+                            } else {
+                                pool.ingester_with_progress(evs.len() as u64, &mut on)
+                            };
                             for e in &evs {
                                 e.push_to(&mut ing);
                             }

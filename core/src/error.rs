@@ -60,6 +60,13 @@ pub enum Error {
         /// What it found.
         found: String,
     },
+    /// A progress callback stopped the call (see [`crate::progress`]); nothing it would have
+    /// returned is kept.
+    #[error("{call} stopped by its progress callback")]
+    Cancelled {
+        /// The call stopped, e.g. `simulate`.
+        call: String,
+    },
     /// Two values in different currencies were combined without rates.
     #[error("currency mismatch: {left} vs {right}")]
     CurrencyMismatch {

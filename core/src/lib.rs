@@ -62,6 +62,7 @@ pub mod metrics;
 pub mod model;
 pub mod pool;
 pub mod profile;
+pub mod progress;
 pub mod report;
 pub mod rfm;
 pub mod rules;

@@ -12,6 +12,7 @@ from ._yutang import (
     ConvergenceError,
     CurrencyMismatchError,
     RuleSyntaxError,
+    CancelledError,
 )
 from ._errors import ColumnNotFoundError
 from . import frame, utils, attribution, datasets, generate_data, plotting
@@ -49,6 +50,7 @@ __all__ = [
     "ConvergenceError",
     "CurrencyMismatchError",
     "RuleSyntaxError",
+    "CancelledError",
     "ColumnNotFoundError",
     # customer lifetime value (the lifetimes API)
     "BetaGeoFitter",

@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 import pyarrow as pa
 
-from . import _yutang
+from . import _progress, _yutang
 from . import frame as _frame
 from .journeys import to_json
 
@@ -250,7 +250,8 @@ class JourneysMixin:
         return _results_frame([json.loads(js)], frame)
 
     def simulate(self, journeys: Sequence[Union[str, Mapping[str, Any]]], start: Any, end: Any,
-                 frame: str = "pandas", with_counts: bool = False, with_results: bool = False) -> Any:
+                 frame: str = "pandas", with_counts: bool = False, with_results: bool = False,
+                 progress: _progress.ProgressArg = None) -> Any:
         """Replay the pool's events in ``[start, end]`` through ``journeys`` and return the
         actions they would have emitted (same columns as :meth:`advance`). The pool's live
         journey state is not touched.
@@ -263,11 +264,16 @@ class JourneysMixin:
         With ``with_results=True`` also returns the results of the replay at ``end`` (the table
         of :meth:`journey_results` with a ``journey`` column first), as the last element:
         ``(actions, results)``, or ``(actions, steps, journeys, results)`` with both flags.
+
+        ``progress=True`` shows a progress bar over the customers replayed (tqdm's when it is
+        installed); a callable ``progress(stage, done, total)`` (stage ``"journeys"``) is called
+        instead, and returning ``False`` stops the replay with :class:`yutang.CancelledError`.
         """
         if isinstance(journeys, (str, bytes)) or isinstance(journeys, Mapping):
             journeys = [journeys]  # type: ignore[list-item]
         c, steps, outcomes, results = self._journeys_call("pool_simulate", [to_json(j) for j in journeys],
-                                                          _frame.to_iso(start), _frame.to_iso(end))
+                                                          _frame.to_iso(start), _frame.to_iso(end),
+                                                          _progress.callback(progress, "simulate"))
         actions = _actions_frame(c, frame)
         res = _results_frame(json.loads(results), frame, with_journey=True) if with_results else None
         if not with_counts:

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from . import frame as _frame
 from ._errors import invalid as _invalid
+from . import _progress
 from ._yutang import _Pool
 from ._pool_journeys import JourneysMixin
 from ._pool_lifecycle import LifecycleMixin
@@ -38,7 +39,9 @@ class IngestReport:
     in reasons are masked. ``late`` counts accepted events dated before the latest event already
     processed (a marketplace's orders synced hours later); they re-link only the customers they
     touch; ``full_pass`` says whether they touched so much of the pool (over a quarter) that it
-    recomputed its identity graph over every stored event instead.
+    recomputed its identity graph over every stored event instead. ``stopped`` says a progress
+    callback returned ``False``: only the events before the stop were read (and counted); they
+    are stored.
     """
 
     accepted: int
@@ -47,6 +50,7 @@ class IngestReport:
     warnings: List[Tuple[int, str, str]] = field(default_factory=list)
     late: int = 0
     full_pass: bool = False
+    stopped: bool = False
 
 
 class _Reject(Exception):
@@ -295,7 +299,8 @@ class Pool(RulesMixin, LifecycleMixin, MetricsMixin, JourneysMixin, ReportMixin)
         return json.loads(self._pool.config_json())
 
     # ---------------------------------------------------------------- ingest
-    def ingest(self, events: Any, properties: Sequence[str] = (), extra: str = "error") -> IngestReport:
+    def ingest(self, events: Any, properties: Sequence[str] = (), extra: str = "error",
+               progress: _progress.ProgressArg = None) -> IngestReport:
         """Ingest events: a list of dicts, or a pandas / polars DataFrame or pyarrow Table.
 
         Columns (and dict keys): ``id``, ``at`` (ISO-8601 strings or a timestamp column; naive
@@ -315,21 +320,29 @@ class Pool(RulesMixin, LifecycleMixin, MetricsMixin, JourneysMixin, ReportMixin)
         before anything is stored) is a table that cannot be read as a whole: an unknown
         column, a ``properties`` name that is not a column, a float identity column with
         fractions.
+
+        ``progress=True`` shows a progress bar (tqdm's when it is installed) for the stages
+        ``ingest`` and ``link``; a callable ``progress(stage, done, total)`` is called instead
+        (about a hundred times a stage), and returning ``False`` stops reading: the events read
+        so far are stored and the report says ``stopped``. An exception from the callable (or
+        Ctrl-C) stops it too, then propagates. Ingesting the same events again after a stop is
+        safe: the stored ones count as duplicates.
         """
         if extra not in ("error", "properties"):
             raise _invalid("extra", extra, "expected 'error' or 'properties'")
+        on = _progress.callback(progress, "ingest")
         if isinstance(events, (list, tuple)):
             rows, bad = _encode_events(events, extra)
-            r = self._pool.ingest_json_rows(rows, bad)
+            r = self._pool.ingest_json_rows(rows, bad, on)
         else:
             table, n, bad = _frame.events_table(events)
             missing = [p for p in properties if p not in table.column_names]
             if missing:
                 raise _invalid("properties", missing[0], "not a column of the table")
             cols = _frame.column_arrays(_frame.identity_columns_as_text(table, _is_identity_column))
-            r = self._pool.ingest_columns(n, cols, list(properties), bad)
+            r = self._pool.ingest_columns(n, cols, list(properties), bad, on)
         return IngestReport(r["accepted"], r["duplicates"], list(r["rejected"]), list(r["warnings"]), r["late"],
-                            r["full_pass"])
+                            r["full_pass"], r["stopped"])
 
     # ---------------------------------------------------------------- lookups
     def resolve(self, kind: str, value: str, namespace: Optional[str] = None) -> Optional[str]:

@@ -299,6 +299,22 @@ impl Pool {
     /// # Errors
     /// An invalid definition; `end < start`.
     pub fn simulate(&self, journeys: &[Journey], start: Timestamp, end: Timestamp) -> Result<Simulation> {
-        simulate::simulate(self, journeys, start, end)
+        simulate::simulate(self, journeys, start, end, None)
+    }
+
+    /// [`Pool::simulate`], telling `progress` how far it has got (stage
+    /// [`Stage::Journeys`](crate::progress::Stage::Journeys): customers with work to do).
+    ///
+    /// # Errors
+    /// As [`Pool::simulate`]; [`Error::Cancelled`] when `progress`
+    /// returns `false`.
+    pub fn simulate_with_progress(
+        &self,
+        journeys: &[Journey],
+        start: Timestamp,
+        end: Timestamp,
+        progress: &mut crate::progress::OnProgress<'_>,
+    ) -> Result<Simulation> {
+        simulate::simulate(self, journeys, start, end, Some(progress))
     }
 }

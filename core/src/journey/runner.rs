@@ -10,6 +10,7 @@ use super::{Action, JourneySettings};
 use crate::hash::{base32, siphash13_128_parts};
 use crate::model::{local_to_utc, Channel, Timestamp};
 use crate::pool::{CustomerView, EventRef, Pool};
+use crate::progress::{Meter, Stage};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
@@ -816,6 +817,18 @@ impl JourneyState {
 
     /// Process events and timers up to `as_of` (µs); return the actions due, sorted.
     pub(crate) fn advance(&mut self, pool: &Pool, as_of: i64) -> crate::error::Result<Vec<Action>> {
+        self.advance_metered(pool, as_of, &mut Meter::default())
+    }
+
+    /// [`JourneyState::advance`], counting customers on `meter` (stage
+    /// [`Stage::Journeys`]); a stop leaves the state half-advanced, so only scratch states
+    /// (simulations) are metered.
+    pub(crate) fn advance_metered(
+        &mut self,
+        pool: &Pool,
+        as_of: i64,
+        meter: &mut Meter<'_, '_>,
+    ) -> crate::error::Result<Vec<Action>> {
         self.sync(pool);
         self.cache.as_of = as_of;
         self.cache.late = LateTally::default();
@@ -895,12 +908,20 @@ impl JourneyState {
         // earliest event listed
         todo.sort_unstable();
         todo.dedup_by_key(|x| x.0);
+        meter.restart(Stage::Journeys, todo.len() as u64);
         for (p, a, b) in todo {
+            if meter.stopped() {
+                return Err(crate::Error::Cancelled { call: "simulate".into() });
+            }
             let Some(view) = pool.customer_at(p as usize) else { continue };
             let (a, b) = if a == u32::MAX { (until(&view, lo), until(&view, as_of)) } else { (a as usize, b as usize) };
             let from = entries.partition_point(|e| e.0 < p);
             let to = entries.partition_point(|e| e.0 <= p);
             self.process_customer(&ctx, &view, a, b, &entries[from..to], as_of, &mut out);
+            meter.tick();
+        }
+        if meter.finish() {
+            return Err(crate::Error::Cancelled { call: "simulate".into() });
         }
         for r in &mut self.journeys {
             r.watermark = r.watermark.max(as_of);

@@ -5,6 +5,7 @@ use super::{Action, Journey};
 use crate::error::{Error, Result};
 use crate::model::Timestamp;
 use crate::pool::Pool;
+use crate::progress::{Meter, OnProgress};
 use serde::{Deserialize, Serialize};
 
 /// Counts for one step of a simulated journey.
@@ -68,7 +69,13 @@ pub struct Simulation {
     pub results: Vec<super::JourneyResults>,
 }
 
-pub(crate) fn simulate(pool: &Pool, journeys: &[Journey], start: Timestamp, end: Timestamp) -> Result<Simulation> {
+pub(crate) fn simulate(
+    pool: &Pool,
+    journeys: &[Journey],
+    start: Timestamp,
+    end: Timestamp,
+    progress: Option<&mut OnProgress<'_>>,
+) -> Result<Simulation> {
     if end < start {
         return Err(Error::invalid("end", end.to_rfc3339(), "before start"));
     }
@@ -83,7 +90,8 @@ pub(crate) fn simulate(pool: &Pool, journeys: &[Journey], start: Timestamp, end:
         // events at `start` itself count
         st.add(j.clone(), start.micros() - 1);
     }
-    let actions = st.advance(pool, end.micros())?;
+    let mut meter = Meter::new(progress);
+    let actions = st.advance_metered(pool, end.micros(), &mut meter)?;
     let active = st.active_counts();
     let counters = st.counters().to_vec();
     let defs = st.definitions();

@@ -9,6 +9,7 @@ use super::store::{self, Extra, Rare, Row, NONE};
 use super::{rejection, rename_field, IngestReport, Pool, Rejection, MAX_EVENTS};
 use crate::error::{Error, Result};
 use crate::model::{BorrowedEvent, BorrowedIdentity, Event, EventInput, EventKind, Identity, Timestamp};
+use crate::progress::{Meter, OnProgress, Stage};
 
 /// Stores events one at a time and links them when it finishes (see [`Pool::ingester`]).
 ///
@@ -23,6 +24,7 @@ use crate::model::{BorrowedEvent, BorrowedIdentity, Event, EventInput, EventKind
 #[derive(Debug)]
 pub struct Ingester<'p> {
     pool: &'p mut Pool,
+    meter: Meter<'p, 'p>,
     report: IngestReport,
     new_slots: Vec<u32>,
     index: usize,
@@ -203,10 +205,46 @@ impl Pool {
         ing.finish()
     }
 
+    /// [`Pool::ingest_inputs`], telling `progress` how far it has got (stages
+    /// [`Stage::Ingest`] and [`Stage::Link`]). When `progress` returns `false` the ingest stops
+    /// reading: the events read so far are stored and linked, and the report says
+    /// [`IngestReport::stopped`]; ingesting the same events again is safe (the stored ones
+    /// count as duplicates).
+    pub fn ingest_inputs_with_progress(
+        &mut self,
+        inputs: &[EventInput],
+        progress: &mut OnProgress<'_>,
+    ) -> IngestReport {
+        let (tz, cur, limits) = (self.tz, self.config.currency, self.config.limits);
+        let mut ing = self.ingester_with_progress(inputs.len() as u64, progress);
+        for i in inputs {
+            if ing.stopped() {
+                break;
+            }
+            match i.into_event(tz, cur, &limits) {
+                Ok(e) => ing.push(&e.as_borrowed()),
+                Err(err) => ing.reject(&err),
+            }
+        }
+        ing.finish()
+    }
+
     /// The fast way in: push [`BorrowedEvent`]s (borrowed from the host's own columns or
     /// structs: no owned [`Event`] per row), then [`Ingester::finish`] for the report. Positions
     /// in the report count every `push` and `reject` call, from 0.
     pub fn ingester(&mut self) -> Ingester<'_> {
+        self.ingester_metered(Meter::default())
+    }
+
+    /// [`Pool::ingester`], telling `progress` how far it has got: `total` is the number of
+    /// events the host is about to push (stage [`Stage::Ingest`]), then the linking (stage
+    /// [`Stage::Link`]) when the ingester finishes. Once `progress` returns `false`,
+    /// [`Ingester::stopped`] is true: the host should stop pushing (what it pushed is kept).
+    pub fn ingester_with_progress<'a>(&'a mut self, total: u64, progress: &'a mut OnProgress<'a>) -> Ingester<'a> {
+        self.ingester_metered(Meter::start(Some(progress), Stage::Ingest, total))
+    }
+
+    fn ingester_metered<'a>(&'a mut self, meter: Meter<'a, 'a>) -> Ingester<'a> {
         // events stored by an ingester that was leaked (`mem::forget`) instead of dropped are
         // the only ones not yet linked: they are the tail of the slots
         if self.order.len() < self.rows.len() {
@@ -215,6 +253,7 @@ impl Pool {
         }
         Ingester {
             pool: self,
+            meter,
             report: IngestReport::default(),
             new_slots: Vec::new(),
             index: 0,
@@ -229,6 +268,7 @@ impl Ingester<'_> {
     /// Validate, normalise and store one event (its position is the number of earlier
     /// `push`/`reject` calls).
     pub fn push(&mut self, e: &BorrowedEvent<'_>) {
+        self.meter.tick();
         if self.ring.is_empty() {
             self.ring.resize_with(RING, Staged::default);
         }
@@ -264,9 +304,15 @@ impl Ingester<'_> {
 
     /// Record an event the host could not convert, as a rejection at the next position.
     pub fn reject(&mut self, err: &Error) {
+        self.meter.tick();
         self.drain();
         self.report.rejected.push(rejection(self.index, err));
         self.index += 1;
+    }
+
+    /// Whether the progress callback asked to stop (see [`Pool::ingester_with_progress`]).
+    pub fn stopped(&self) -> bool {
+        self.meter.stopped()
     }
 
     /// Link the stored events into customers and return the report.
@@ -302,12 +348,18 @@ impl Ingester<'_> {
 
     fn link(&mut self) {
         self.drain();
+        // a stop asked for while linking comes too late to change anything
+        self.report.stopped |= self.meter.finish();
+        let n = self.new_slots.len() as u64;
+        self.meter.restart(Stage::Link, n);
         if !self.new_slots.is_empty() {
             let slots = std::mem::take(&mut self.new_slots);
             let (late, full_pass) = self.pool.process_new(slots);
             self.report.late += late;
             self.report.full_pass |= full_pass;
         }
+        self.meter.finish();
+        self.meter = Meter::default();
     }
 }
 

@@ -121,6 +121,10 @@ pub struct IngestReport {
     /// customers they touch).
     #[serde(default)]
     pub full_pass: bool,
+    /// Whether a progress callback stopped the ingest: only the events before the stop were
+    /// read (and counted here); they are stored and linked.
+    #[serde(default)]
+    pub stopped: bool,
 }
 
 /// A link refused because it would exceed a kind's per-customer limit.

@@ -70,7 +70,7 @@ pub fn full_pool() -> Pool {
 }
 
 /// Two pools answer every read the same.
-fn same_pool(a: &Pool, b: &Pool) {
+pub(crate) fn same_pool(a: &Pool, b: &Pool) {
     assert_eq!(a.customer_ids(), b.customer_ids());
     assert!(a.profiles() == b.profiles(), "profiles differ");
     assert!(a.conflicts() == b.conflicts(), "conflicts differ");
